@@ -1,0 +1,57 @@
+# Two commands after cloning: `make demo` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := .make/installed
+ENV ?= dev
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: setup demo test test-unit test-integration test-infra lint format db-up db-down clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@mkdir -p .make && touch $(STAMP)
+
+## setup: create the virtualenv and install the project with its dev tools
+setup: $(STAMP)
+
+## demo: run the whole local pipeline on embedded defaults
+demo: setup
+	$(BIN)/ecom demo
+
+## db-up / db-down: the embedded PostgreSQL (reused across runs, data in .local/)
+db-up: setup
+	$(BIN)/ecom db up
+db-down: setup
+	$(BIN)/ecom db down
+
+## test: install, start what the tests need, run every test tier
+test: setup
+	DATABASE_URL="$${DATABASE_URL:-$$($(BIN)/ecom db up --print-url)}" \
+	  $(BIN)/pytest -n 2 --dist loadfile tests
+
+test-unit: setup
+	$(BIN)/pytest tests/unit
+
+test-integration: setup
+	DATABASE_URL="$${DATABASE_URL:-$$($(BIN)/ecom db up --print-url)}" $(BIN)/pytest tests/integration
+
+test-infra: setup
+	$(BIN)/pytest tests/infra
+
+## lint: ruff lint and format check
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf .make cdk.out .pytest_cache .ruff_cache

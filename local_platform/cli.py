@@ -1,0 +1,19 @@
+"""The `ecom` command: everything a user runs locally. Each concern adds a sub-command module."""
+
+from __future__ import annotations
+
+import typer
+
+from local_platform.commands import db
+
+app = typer.Typer(
+    help="Run the e-commerce analytics platform on one machine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+
+
+def main() -> None:
+    app()
