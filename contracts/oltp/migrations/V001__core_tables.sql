@@ -37,7 +37,7 @@ CREATE TABLE categories (
     slug        text        NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9-]+$'),
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
-    CHECK (parent_id IS NULL OR parent_id <> id)
+    CONSTRAINT categories_not_own_parent CHECK (parent_id IS NULL OR parent_id <> id)
 );
 
 CREATE TABLE products (
@@ -75,7 +75,8 @@ CREATE TABLE inventory_movements (
     occurred_at timestamptz NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
-    CHECK ((reason = 'order') = (quantity < 0) OR reason = 'adjustment')
+    CONSTRAINT inventory_movements_sign_matches_reason
+        CHECK ((reason = 'order') = (quantity < 0) OR reason = 'adjustment')
 );
 
 CREATE TABLE sessions (
@@ -99,7 +100,7 @@ CREATE TABLE sessions (
     ended_at       timestamptz NOT NULL,
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now(),
-    CHECK (ended_at >= started_at)
+    CONSTRAINT sessions_end_after_start CHECK (ended_at >= started_at)
 );
 
 CREATE TABLE carts (
@@ -110,7 +111,7 @@ CREATE TABLE carts (
     converted_at timestamptz,
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now(),
-    CHECK ((status = 'converted') = (converted_at IS NOT NULL))
+    CONSTRAINT carts_converted_dated CHECK ((status = 'converted') = (converted_at IS NOT NULL))
 );
 
 CREATE TABLE cart_items (
@@ -144,9 +145,9 @@ CREATE TABLE orders (
     refunded_at     timestamptz,
     created_at      timestamptz   NOT NULL DEFAULT now(),
     updated_at      timestamptz   NOT NULL DEFAULT now(),
-    CHECK (total = subtotal - discount + shipping + tax),
-    CHECK (refunded_amount <= total),
-    CHECK ((refunded_amount > 0) = (refunded_at IS NOT NULL))
+    CONSTRAINT orders_total_adds_up CHECK (total = subtotal - discount + shipping + tax),
+    CONSTRAINT orders_refund_within_total CHECK (refunded_amount <= total),
+    CONSTRAINT orders_refund_dated CHECK ((refunded_amount > 0) = (refunded_at IS NOT NULL))
 );
 
 CREATE TABLE order_items (
@@ -159,7 +160,7 @@ CREATE TABLE order_items (
     created_at timestamptz   NOT NULL DEFAULT now(),
     updated_at timestamptz   NOT NULL DEFAULT now(),
     UNIQUE (order_id, product_id),
-    CHECK (line_total = quantity * unit_price)
+    CONSTRAINT order_items_line_total_adds_up CHECK (line_total = quantity * unit_price)
 );
 
 CREATE TABLE support_tickets (
@@ -177,7 +178,8 @@ CREATE TABLE support_tickets (
     resolved_at        timestamptz,
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now(),
-    CHECK (resolved_at IS NULL OR resolved_at >= opened_at)
+    CONSTRAINT support_tickets_resolved_after_opened
+        CHECK (resolved_at IS NULL OR resolved_at >= opened_at)
 );
 
 -- Access paths (documented in docs/schema.md).

@@ -1,0 +1,47 @@
+"""Fixtures shared by every test tier.
+
+Integration tests get a throw-away database on the real server named by DATABASE_URL (the
+embedded PostgreSQL when unset), so tests never touch each other's data or the user's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from contracts.oltp.migrator import apply_migrations
+from local_platform.embedded_postgres import resolve_database_url
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    return resolve_database_url(progress=False)
+
+
+def _with_dbname(url: str, dbname: str) -> str:
+    return make_conninfo(url, dbname=dbname)
+
+
+@pytest.fixture
+def empty_database(postgres_server_url: str) -> Iterator[str]:
+    """A new, empty database on the test server; dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = _with_dbname(
+        postgres_server_url, conninfo_to_dict(postgres_server_url).get("dbname") or "postgres"
+    )
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _with_dbname(postgres_server_url, name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def migrated_database(empty_database: str) -> str:
+    """A new database with every OLTP migration applied."""
+    apply_migrations(empty_database)
+    return empty_database
