@@ -1,0 +1,1 @@
+"""SageMaker pipeline definitions (churn, CLV) and the step scripts they run."""
