@@ -7,7 +7,7 @@ STAMP := .make/installed
 ENV ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup demo test test-unit test-integration test-infra lint format db-up db-down clean
+.PHONY: setup demo test test-unit test-integration test-infra lint format db-up db-down clean synth deploy
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,8 @@ test-unit: setup
 	$(BIN)/pytest tests/unit
 
 test-integration: setup
-	DATABASE_URL="$${DATABASE_URL:-$$($(BIN)/ecom db up --print-url)}" $(BIN)/pytest tests/integration
+	DATABASE_URL="$${DATABASE_URL:-$$($(BIN)/ecom db up --print-url)}" \
+	  $(BIN)/pytest tests/integration
 
 test-infra: setup
 	$(BIN)/pytest tests/infra
@@ -52,6 +53,19 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## synth: CloudFormation templates of ENV (default dev) into cdk.out, offline, no credentials
+## deploy: `make deploy ENV=dev` deploys every stack of ENV (needs AWS credentials; not run in CI)
+CDK := PATH="$(CURDIR)/$(BIN):$$PATH" node_modules/.bin/cdk
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+synth: setup node_modules/.package-lock.json
+	$(CDK) synth --quiet -c env=$(ENV)
+
+deploy: setup node_modules/.package-lock.json
+	$(CDK) deploy -c env=$(ENV) --require-approval broadening '$(ENV)/*'
 
 clean:
 	rm -rf .make cdk.out .pytest_cache .ruff_cache

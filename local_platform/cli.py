@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from local_platform.commands import db
+from local_platform.commands import db, demo, generate
 
 app = typer.Typer(
     help="Run the e-commerce analytics platform on one machine.",
@@ -13,6 +13,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+app.command("generate")(generate.generate)
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 DEFAULT_HOME = Path(__file__).resolve().parent.parent / ".local" / "postgres"
 DATABASE_NAME = "ecommerce"
@@ -48,9 +49,9 @@ class EmbeddedPostgres:
     def log_file(self) -> Path:
         return self.home / "server.log"
 
-    def url(self, port: int | None = None) -> str:
+    def url(self, port: int | None = None, database: str = DATABASE_NAME) -> str:
         port = port or self._read_port()
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{DATABASE_NAME}"
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{database}"
 
     def is_running(self) -> bool:
         if not self.state_file.exists():
@@ -61,10 +62,11 @@ class EmbeddedPostgres:
         except psycopg.OperationalError:
             return False
 
-    def start(self) -> str:
-        """Start the server (or find it running) and return the application database URL."""
+    def start(self, database: str = DATABASE_NAME) -> str:
+        """Start the server (or find it running), create `database` if missing, return its URL."""
         if self.is_running():
-            return self.url()
+            self._create_database(self._read_port(), database)
+            return self.url(database=database)
         bin_dir = _binaries()
         run_as = _prepare_system_user(self.home)
         if not (self.data_dir / "PG_VERSION").exists():
@@ -83,8 +85,8 @@ class EmbeddedPostgres:
             "-o",
             f"-c listen_addresses=127.0.0.1 -p {port} -k {self.home}",
         )
-        self._create_database(port)
-        return self.url(port)
+        self._create_database(port, database)
+        return self.url(port, database)
 
     def stop(self) -> bool:
         """Stop the server; returns False if it was not running."""
@@ -119,13 +121,13 @@ class EmbeddedPostgres:
             log = self.log_file.read_text()[-2000:] if self.log_file.exists() else ""
             raise EmbeddedPostgresError(f"{error}\nserver log ({self.log_file}):\n{log}") from None
 
-    def _create_database(self, port: int) -> None:
+    def _create_database(self, port: int, database: str) -> None:
         with psycopg.connect(self._admin_url(port), autocommit=True) as conn:
             exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
+                "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
             ).fetchone()
             if not exists:
-                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
 
     def _read_port(self) -> int:
         return int(json.loads(self.state_file.read_text())["port"])

@@ -1,0 +1,222 @@
+"""Typed, validated configuration per environment, read from the `environments` key of cdk.json.
+
+Environments differ only here (sizes, MSK and Redshift modes, retention), so every value is
+checked before a single construct is built. Pure pydantic + json on purpose: the local tools
+(Kafka topics, real-time thresholds) read the same file without importing aws_cdk.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EVENTS_TOPIC = "ecommerce.events.v1"
+DEAD_LETTER_TOPIC = "ecommerce.events.dlq"
+# The only retention periods CloudWatch Logs accepts.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the environment and the key."""
+
+
+class _Section(BaseModel):
+    # A misspelt key must fail loudly instead of silently falling back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetworkConfig(_Section):
+    vpc_cidr: str = "10.40.0.0/16"
+    max_azs: Annotated[int, Field(ge=2, le=6)] = 3
+    flow_log_retention_days: int = 30
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr_is_private_block(cls, value: str) -> str:
+        network = ipaddress.ip_network(value, strict=True)
+        if network.version != 4 or not network.is_private or not 16 <= network.prefixlen <= 22:
+            raise ValueError("must be a private IPv4 block between /16 and /22")
+        return value
+
+    @field_validator("flow_log_retention_days")
+    @classmethod
+    def _retention_cloudwatch_accepts(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return value
+
+
+class TopicConfig(_Section):
+    name: str
+    partitions: Annotated[int, Field(ge=1, le=1000)]
+    retention_hours: Annotated[int, Field(ge=1, le=24 * 365)]
+
+    @field_validator("name")
+    @classmethod
+    def _legal_kafka_name(cls, value: str) -> str:
+        if not _TOPIC_NAME.match(value) or value in {".", ".."}:
+            raise ValueError("Kafka topic names use only letters, digits, '.', '_' and '-'")
+        return value
+
+
+def _default_topics() -> list[TopicConfig]:
+    return [
+        TopicConfig(name=EVENTS_TOPIC, partitions=6, retention_hours=168),
+        TopicConfig(name=DEAD_LETTER_TOPIC, partitions=2, retention_hours=336),
+    ]
+
+
+class StreamingConfig(_Section):
+    mode: Literal["serverless", "provisioned"] = "serverless"
+    kafka_version: Annotated[str, Field(pattern=r"^\d+\.\d+\.(\d+|x)$")] = "3.9.x"
+    broker_instance_type: Annotated[str, Field(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")] = (
+        "kafka.m7g.large"
+    )
+    broker_count: Annotated[int, Field(ge=2, le=30)] = 2
+    broker_volume_gib: Annotated[int, Field(ge=1, le=16384)] = 100
+    topics: list[TopicConfig] = Field(default_factory=_default_topics)
+
+    @field_validator("topics")
+    @classmethod
+    def _unique_names_with_the_contract_topics(cls, topics: list[TopicConfig]) -> list[TopicConfig]:
+        names = [topic.name for topic in topics]
+        if len(set(names)) != len(names):
+            raise ValueError(f"topic names must be unique, got {names}")
+        missing = {EVENTS_TOPIC, DEAD_LETTER_TOPIC} - set(names)
+        if missing:
+            raise ValueError(f"the event contract needs topics {sorted(missing)}")
+        return topics
+
+
+class OltpConfig(_Section):
+    engine_version: Annotated[str, Field(pattern=r"^1[67]\.\d+$")] = "17.6"
+    instance_class: Annotated[str, Field(pattern=r"^[a-z0-9]+\.[a-z0-9]+$")] = "t4g.micro"
+    allocated_storage_gib: Annotated[int, Field(ge=20, le=65536)] = 20
+    max_allocated_storage_gib: Annotated[int, Field(ge=20, le=65536)] = 100
+    multi_az: bool = False
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)] = 7
+    deletion_protection: bool = True
+    secret_rotation_days: Annotated[int, Field(ge=1, le=365)] = 30
+    database_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "ecommerce"
+
+
+class LakeConfig(_Section):
+    raw_infrequent_access_days: Annotated[int, Field(ge=30)] = 30
+    raw_glacier_days: Annotated[int, Field(ge=31)] = 180
+    noncurrent_version_expiration_days: Annotated[int, Field(ge=1)] = 30
+    access_log_expiration_days: Annotated[int, Field(ge=1)] = 365
+
+
+class WarehouseConfig(_Section):
+    mode: Literal["serverless", "provisioned"] = "serverless"
+    base_rpu: Annotated[int, Field(ge=8, le=1024, multiple_of=8)] = 8
+    node_type: Annotated[str, Field(pattern=r"^ra3\.[a-z0-9]+$")] = "ra3.large"
+    node_count: Annotated[int, Field(ge=1, le=128)] = 2
+    database_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "analytics"
+
+
+class MonitoringConfig(_Section):
+    alarm_email: str | None = None
+    rds_cpu_percent: Annotated[float, Field(gt=0, le=100)] = 80
+    rds_free_storage_gib: Annotated[float, Field(gt=0)] = 5
+    rds_max_connections: Annotated[int, Field(ge=1)] = 80
+
+    @field_validator("alarm_email")
+    @classmethod
+    def _looks_like_email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError("must be an e-mail address")
+        return value
+
+
+class RealtimeConfig(_Section):
+    cart_abandonment_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
+
+
+class PlatformConfig(_Section):
+    env_name: str
+    account: Annotated[str | None, Field(pattern=r"^\d{12}$")] = None
+    region: Annotated[str | None, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = None
+    destroy_data: bool = False
+    network: NetworkConfig = NetworkConfig()
+    streaming: StreamingConfig = StreamingConfig()
+    oltp: OltpConfig = OltpConfig()
+    lake: LakeConfig = LakeConfig()
+    warehouse: WarehouseConfig = WarehouseConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+    realtime: RealtimeConfig = RealtimeConfig()
+
+    @model_validator(mode="after")
+    def _sections_agree(self) -> PlatformConfig:
+        problems = []
+        if self.warehouse.mode == "serverless" and self.network.max_azs < 3:
+            problems.append(
+                "network.max_azs: Redshift Serverless needs subnets in 3 AZs"
+                " (or set warehouse.mode to provisioned)"
+            )
+        if (
+            self.streaming.mode == "provisioned"
+            and self.streaming.broker_count % self.network.max_azs
+        ):
+            problems.append("streaming.broker_count: must be a multiple of network.max_azs")
+        if self.oltp.max_allocated_storage_gib < self.oltp.allocated_storage_gib:
+            problems.append(
+                "oltp.max_allocated_storage_gib: must be at least oltp.allocated_storage_gib"
+            )
+        if self.destroy_data and self.oltp.deletion_protection:
+            problems.append(
+                "oltp.deletion_protection: must be false when destroy_data is set,"
+                " or the database cannot be deleted"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def read_cdk_context(path: Path = CDK_JSON) -> dict[str, Any]:
+    """The "context" object of cdk.json (the defaults every environment starts from)."""
+    return json.loads(path.read_text())["context"]
+
+
+def load_config(env_name: str, context: dict[str, Any] | None = None) -> PlatformConfig:
+    """Validated config of one environment; a top-level `destroy_data` context value overrides.
+
+    `context` is the CDK context (cdk.json's "context" when omitted). Raises ConfigError naming
+    the environment and the offending key.
+    """
+    context = read_cdk_context() if context is None else context
+    environments = context.get("environments") or {}
+    if env_name not in environments:
+        known = ", ".join(sorted(environments)) or "none"
+        raise ConfigError(f"unknown environment {env_name!r} (key 'env'); known: {known}")
+    values = {**environments[env_name], "env_name": env_name}
+    if context.get("destroy_data") is not None:
+        values["destroy_data"] = context["destroy_data"]
+    try:
+        return PlatformConfig.model_validate(values)
+    except ValidationError as error:
+        problems = "; ".join(_describe(issue) for issue in error.errors())
+        raise ConfigError(f"invalid config for environment {env_name!r}: {problems}") from None
+
+
+def _describe(issue: Any) -> str:
+    """One validation issue as `dotted.key: message (got value)`."""
+    if not issue["loc"]:  # a rule across sections: the message names its keys
+        return issue["msg"].removeprefix("Value error, ")
+    key = ".".join(str(part) for part in issue["loc"])
+    return f"{key}: {issue['msg']} (got {issue['input']!r})"

@@ -1,0 +1,1 @@
+"""Lambda functions: one package per function, each a thin handler over shared code."""

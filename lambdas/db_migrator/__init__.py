@@ -1,0 +1,1 @@
+"""Custom resource that applies the OLTP migrations on every deploy."""

@@ -1,0 +1,1 @@
+"""Custom resource that creates and updates the platform's Kafka topics on MSK."""

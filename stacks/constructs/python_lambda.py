@@ -1,0 +1,107 @@
+"""Python Lambda code assets built without Docker, with a hash taken from their sources.
+
+The asset is the project's own packages (thin handler + the shared code it calls) plus pinned
+wheels fetched by pip for the Lambda platform (manylinux x86_64, CPython 3.11). Bundling runs
+locally with pip, so neither synth nor deploy needs a Docker engine. The asset hash is computed
+from the source files and the pinned requirements, never from the bundle: templates stay
+byte-identical whether bundling ran or was skipped (tests skip it with the
+"aws:cdk:bundling-stacks" context set to []).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_11
+# The platform of the Lambda python3.11 runtime (Amazon Linux 2, glibc 2.26): manylinux2014.
+_PIP_PLATFORM = ("--platform", "manylinux2014_x86_64", "--implementation", "cp")
+_PIP_PYTHON_VERSION = ("--python-version", "3.11")
+_SKIPPED_PARTS = {"__pycache__"}
+
+
+@dataclass(frozen=True)
+class LambdaSource:
+    """The project paths one function ships (relative to the repository root) and its wheels."""
+
+    paths: tuple[str, ...]
+    requirements: str
+
+    def files(self) -> list[Path]:
+        """Every shipped source file, in a stable order."""
+        found: set[Path] = set()
+        for relative in self.paths:
+            path = REPO_ROOT / relative
+            candidates = [path] if path.is_file() else path.rglob("*")
+            found.update(
+                candidate
+                for candidate in candidates
+                if candidate.is_file()
+                and candidate.suffix != ".pyc"
+                and not _SKIPPED_PARTS & set(candidate.relative_to(REPO_ROOT).parts)
+            )
+        return sorted(found)
+
+    def fingerprint(self) -> str:
+        """sha256 over the shipped files, the pinned requirements and the target platform."""
+        digest = hashlib.sha256()
+        digest.update(" ".join((*_PIP_PLATFORM, *_PIP_PYTHON_VERSION)).encode())
+        for path in [*self.files(), REPO_ROOT / self.requirements]:
+            digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        return digest.hexdigest()
+
+
+@jsii.implements(ILocalBundling)
+class _PipBundler:
+    """Installs the pinned wheels for the Lambda platform, then copies the project sources."""
+
+    def __init__(self, source: LambdaSource) -> None:
+        self._source = source
+
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-compile",
+                "--only-binary=:all:",
+                *_PIP_PLATFORM,
+                *_PIP_PYTHON_VERSION,
+                "--target",
+                output_dir,
+                "--requirement",
+                str(REPO_ROOT / self._source.requirements),
+            ],
+            check=True,
+        )
+        for path in self._source.files():
+            target = Path(output_dir) / path.relative_to(REPO_ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+        return True
+
+
+def python_lambda_code(source: LambdaSource) -> lambda_.Code:
+    """Lambda code for `source`; the staged directory is the first path when bundling is skipped."""
+    return lambda_.Code.from_asset(
+        str(REPO_ROOT / source.paths[0]),
+        asset_hash_type=AssetHashType.CUSTOM,
+        asset_hash=source.fingerprint(),
+        exclude=["__pycache__", "*.pyc"],
+        bundling=BundlingOptions(image=LAMBDA_RUNTIME.bundling_image, local=_PipBundler(source)),
+    )

@@ -1,0 +1,272 @@
+"""Warehouse: Redshift Serverless (a provisioned cluster as an option), private, encrypted,
+enhanced VPC routing, admin password managed in Secrets Manager; one role to COPY from the
+lake and one for streaming ingestion from MSK, each scoped to exactly those resources."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_redshift as redshift
+from aws_cdk import aws_redshiftserverless as redshiftserverless
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from cdk_app.config import EVENTS_TOPIC, PlatformConfig
+from stacks.lake import ZONES, LakeStack
+from stacks.network import REDSHIFT_PORT, NetworkStack
+from stacks.retention import data_removal_policy
+from stacks.streaming import StreamingStack
+
+ADMIN_USERNAME = "warehouse_admin"
+# Redshift streaming ingestion names its own consumer groups.
+STREAMING_CONSUMER_GROUPS = "*"
+_AUDIT_LOGS = ["userlog", "connectionlog", "useractivitylog"]
+
+
+class WarehouseStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        network: NetworkStack,
+        lake: LakeStack,
+        streaming: StreamingStack,
+        **kwargs,
+    ):
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        self.name = f"ecommerce-{config.env_name}"
+        self.key = kms.Key(
+            self,
+            "WarehouseKey",
+            description=f"Redshift data and admin secret ({config.env_name})",
+            enable_key_rotation=True,
+            removal_policy=data_removal_policy(config),
+        )
+        self.copy_role = self._copy_role(lake)
+        self.streaming_role = self._streaming_role(streaming)
+        self.subnet_ids = network.vpc.select_subnets(
+            subnet_type=network.private_subnets.subnet_type
+        ).subnet_ids
+        # Egress stays open: COPY reaches S3 and streaming ingestion reaches MSK from here.
+        security_group = ec2.SecurityGroup(
+            self, "WarehouseSg", vpc=network.vpc, description="Redshift warehouse"
+        )
+        streaming.admit_clients(security_group)
+        network.admit_to_endpoints(security_group)
+        self.security_group_id = security_group.security_group_id
+        if config.warehouse.mode == "serverless":
+            self._serverless()
+        else:
+            self._provisioned()
+
+    def _copy_role(self, lake: LakeStack) -> iam.Role:
+        role = iam.Role(
+            self,
+            "CopyRole",
+            assumed_by=iam.ServicePrincipal("redshift.amazonaws.com"),
+            description="Redshift COPY from the lake zones (read only)",
+        )
+        bucket_arns = [lake.bucket_arn(zone) for zone in ZONES]
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket", "s3:GetBucketLocation"], resources=bucket_arns
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[f"{arn}/*" for arn in bucket_arns]
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[lake.key.key_arn])
+        )
+        return role
+
+    def _streaming_role(self, streaming: StreamingStack) -> iam.Role:
+        role = iam.Role(
+            self,
+            "StreamingIngestionRole",
+            assumed_by=iam.ServicePrincipal("redshift.amazonaws.com"),
+            description="Redshift streaming ingestion from the MSK events topic",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "kafka:GetBootstrapBrokers",
+                    "kafka-cluster:Connect",
+                    "kafka-cluster:DescribeCluster",
+                ],
+                resources=[streaming.cluster_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
+                resources=[streaming.topic_arn(EVENTS_TOPIC)],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
+                resources=[streaming.consumer_group_arn(STREAMING_CONSUMER_GROUPS)],
+            )
+        )
+        return role
+
+    @property
+    def _role_arns(self) -> list[str]:
+        return [self.copy_role.role_arn, self.streaming_role.role_arn]
+
+    def _serverless(self) -> None:
+        namespace = redshiftserverless.CfnNamespace(
+            self,
+            "Namespace",
+            namespace_name=self.name,
+            db_name=self.config.warehouse.database_name,
+            admin_username=ADMIN_USERNAME,
+            manage_admin_password=True,
+            admin_password_secret_kms_key_id=self.key.key_arn,
+            kms_key_id=self.key.key_arn,
+            iam_roles=self._role_arns,
+            default_iam_role_arn=self.copy_role.role_arn,
+            log_exports=_AUDIT_LOGS,
+        )
+        namespace.apply_removal_policy(data_removal_policy(self.config))
+        workgroup = redshiftserverless.CfnWorkgroup(
+            self,
+            "Workgroup",
+            workgroup_name=self.name,
+            namespace_name=namespace.ref,
+            base_capacity=self.config.warehouse.base_rpu,
+            enhanced_vpc_routing=True,
+            publicly_accessible=False,
+            subnet_ids=self.subnet_ids,
+            security_group_ids=[self.security_group_id],
+            port=REDSHIFT_PORT,
+            config_parameters=[
+                redshiftserverless.CfnWorkgroup.ConfigParameterProperty(
+                    parameter_key="require_ssl", parameter_value="true"
+                ),
+                redshiftserverless.CfnWorkgroup.ConfigParameterProperty(
+                    parameter_key="enable_user_activity_logging", parameter_value="true"
+                ),
+            ],
+        )
+        self._outputs(
+            endpoint=workgroup.attr_workgroup_endpoint_address,
+            secret_arn=self._admin_secret_arn(namespace),
+            kind=f"Redshift Serverless workgroup {self.name}",
+        )
+
+    def _admin_secret_arn(self, namespace: redshiftserverless.CfnNamespace) -> str:
+        """CloudFormation does not return the namespace's managed secret; ask the API once."""
+        call = cr.AwsSdkCall(
+            service="RedshiftServerless",
+            action="getNamespace",
+            parameters={"namespaceName": namespace.ref},
+            physical_resource_id=cr.PhysicalResourceId.of(self.name),
+            output_paths=["namespace.adminPasswordSecretArn"],
+        )
+        lookup = cr.AwsCustomResource(
+            self,
+            "AdminSecretLookup",
+            on_create=call,
+            on_update=call,
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [
+                    iam.PolicyStatement(
+                        actions=["redshift-serverless:GetNamespace"],
+                        resources=[namespace.attr_namespace_namespace_arn],
+                    )
+                ]
+            ),
+            install_latest_aws_sdk=False,
+        )
+        return lookup.get_response_field("namespace.adminPasswordSecretArn")
+
+    def _provisioned(self) -> None:
+        warehouse = self.config.warehouse
+        subnet_group = redshift.CfnClusterSubnetGroup(
+            self,
+            "SubnetGroup",
+            description="Private subnets of the warehouse",
+            subnet_ids=self.subnet_ids,
+        )
+        parameters = redshift.CfnClusterParameterGroup(
+            self,
+            "Parameters",
+            description="TLS only, user activity logging",
+            parameter_group_family="redshift-1.0",
+            parameters=[
+                redshift.CfnClusterParameterGroup.ParameterProperty(
+                    parameter_name="require_ssl", parameter_value="true"
+                ),
+                redshift.CfnClusterParameterGroup.ParameterProperty(
+                    parameter_name="enable_user_activity_logging", parameter_value="true"
+                ),
+            ],
+        )
+        cluster = redshift.CfnCluster(
+            self,
+            "Cluster",
+            cluster_identifier=self.name,
+            cluster_type="multi-node" if warehouse.node_count > 1 else "single-node",
+            node_type=warehouse.node_type,
+            number_of_nodes=warehouse.node_count if warehouse.node_count > 1 else None,
+            db_name=warehouse.database_name,
+            master_username=ADMIN_USERNAME,
+            manage_master_password=True,
+            master_password_secret_kms_key_id=self.key.key_arn,
+            encrypted=True,
+            kms_key_id=self.key.key_arn,
+            enhanced_vpc_routing=True,
+            publicly_accessible=False,
+            port=REDSHIFT_PORT,
+            cluster_subnet_group_name=subnet_group.ref,
+            cluster_parameter_group_name=parameters.ref,
+            vpc_security_group_ids=[self.security_group_id],
+            iam_roles=self._role_arns,
+            automated_snapshot_retention_period=7,
+            allow_version_upgrade=True,
+            logging_properties=redshift.CfnCluster.LoggingPropertiesProperty(
+                log_destination_type="cloudwatch", log_exports=_AUDIT_LOGS
+            ),
+        )
+        cluster.apply_removal_policy(data_removal_policy(self.config))
+        self._outputs(
+            endpoint=cluster.attr_endpoint_address,
+            secret_arn=cluster.attr_master_password_secret_arn,
+            kind=f"Redshift provisioned cluster {self.name}",
+        )
+
+    def _outputs(self, *, endpoint: str, secret_arn: str, kind: str) -> None:
+        CfnOutput(self, "WarehouseEndpoint", value=endpoint, description=f"{kind} host name")
+        CfnOutput(
+            self,
+            "WarehouseAdminSecretArn",
+            value=secret_arn,
+            description="Secrets Manager ARN of the Redshift admin password (managed by Redshift)",
+        )
+        CfnOutput(
+            self,
+            "WarehouseDatabase",
+            value=self.config.warehouse.database_name,
+            description="Redshift database name",
+        )
+        CfnOutput(
+            self,
+            "CopyRoleArn",
+            value=self.copy_role.role_arn,
+            description="IAM role for COPY from the lake (default role of the warehouse)",
+        )
+        CfnOutput(
+            self,
+            "StreamingIngestionRoleArn",
+            value=self.streaming_role.role_arn,
+            description="IAM role for the MSK streaming-ingestion external schema",
+        )

@@ -1,0 +1,108 @@
+"""The synthesized cloud assembly as plain data, plus the few look-ups the infra tests share."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from cdk_app.config import read_cdk_context
+
+# A third environment that exists only in tests: it exercises the other side of every switch
+# (destroy_data, provisioned Redshift, two AZs, an alarm e-mail) in the same single synth.
+TEST_ENV = "ephemeral"
+REAL_ENVS = ("dev", "prod")
+
+
+def synth_context() -> dict[str, Any]:
+    """Context for the test synth: cdk.json's environments + TEST_ENV, bundling skipped."""
+    environments = read_cdk_context()["environments"]
+    ephemeral = {
+        **environments["dev"],
+        "destroy_data": True,
+        "network": {"vpc_cidr": "10.60.0.0/16", "max_azs": 2},
+        "warehouse": {"mode": "provisioned", "node_count": 1},
+        "monitoring": {"alarm_email": "oncall@example.com"},
+    }
+    return {
+        "environments": {**environments, TEST_ENV: ephemeral},
+        "aws:cdk:bundling-stacks": [],
+    }
+
+
+@dataclass(frozen=True)
+class Assembly:
+    outdir: Path
+    synth_error: str | None
+
+    def template(self, env: str, stack: str) -> dict[str, Any]:
+        return self._templates[(env, stack)]
+
+    @cached_property
+    def _templates(self) -> dict[tuple[str, str], dict[str, Any]]:
+        loaded = {}
+        for path in sorted(self.outdir.glob("assembly-*/*.template.json")):
+            env = path.parent.name.removeprefix("assembly-")
+            template = json.loads(path.read_text())
+            stack = _stack_of(template, env)
+            loaded[(env, stack)] = template
+        return loaded
+
+    def templates(self, env: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+        return {key: t for key, t in self._templates.items() if env is None or key[0] == env}
+
+    def template_files(self) -> list[Path]:
+        return sorted(self.outdir.glob("assembly-*/*.template.json"))
+
+    def validation_report(self) -> dict[str, Any]:
+        return json.loads((self.outdir / "validation-report.json").read_text())
+
+
+def _stack_of(template: dict[str, Any], env: str) -> str:
+    """The stack's construct id, read from any resource's path metadata (env/Stack/...)."""
+    for resource in template["Resources"].values():
+        path = resource.get("Metadata", {}).get("aws:cdk:path")
+        if path:
+            return path.split("/")[1]
+    raise AssertionError(f"no path metadata in a template of {env}")
+
+
+def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def only(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    found = list(resources(template, resource_type).values())
+    assert len(found) == 1, f"expected one {resource_type}, found {len(found)}"
+    return found[0]
+
+
+def construct_path(resource: dict[str, Any]) -> str:
+    """`env/Stack/Construct` of a resource, without the trailing /Resource."""
+    return resource["Metadata"]["aws:cdk:path"].removesuffix("/Resource")
+
+
+def allow_statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(path of the policy, statement) for every Allow statement of every IAM policy."""
+    found = []
+    for resource in template["Resources"].values():
+        documents = []
+        if resource["Type"] in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}:
+            documents.append(resource["Properties"]["PolicyDocument"])
+        if resource["Type"] == "AWS::IAM::Role":
+            documents += [p["PolicyDocument"] for p in resource["Properties"].get("Policies", [])]
+        for document in documents:
+            for statement in document["Statement"]:
+                if statement["Effect"] == "Allow":
+                    found.append((resource["Metadata"]["aws:cdk:path"], statement))
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,128 @@
+"""Config: per-environment values from cdk.json, and clear errors naming the key."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cdk_app.config import (
+    DEAD_LETTER_TOPIC,
+    EVENTS_TOPIC,
+    LOG_RETENTION_DAYS,
+    ConfigError,
+    load_config,
+    read_cdk_context,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _context(**dev_overrides) -> dict:
+    environments = read_cdk_context()["environments"]
+    return {"environments": {"dev": {**environments["dev"], **dev_overrides}}}
+
+
+def test_dev_and_prod_defaults():
+    dev, prod = load_config("dev"), load_config("prod")
+    assert (dev.streaming.mode, prod.streaming.mode) == ("serverless", "provisioned")
+    assert dev.streaming.kafka_version == prod.streaming.kafka_version == "3.9.x"
+    assert [t.name for t in dev.streaming.topics] == [EVENTS_TOPIC, DEAD_LETTER_TOPIC]
+    assert dev.realtime.cart_abandonment_minutes == 30
+    assert (dev.oltp.multi_az, prod.oltp.multi_az) == (False, True)
+    assert (dev.oltp.deletion_protection, prod.oltp.deletion_protection) == (False, True)
+    assert (dev.warehouse.base_rpu, prod.warehouse.base_rpu) == (8, 32)
+    assert (dev.destroy_data, prod.destroy_data) == (False, False)
+
+
+def test_unknown_environment_names_the_key_and_the_known_ones():
+    with pytest.raises(
+        ConfigError, match=r"unknown environment 'staging' \(key 'env'\); known: dev, prod"
+    ):
+        load_config("staging")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"streaming": {"mode": "dedicated"}},
+            r"streaming\.mode: Input should be 'serverless' or 'provisioned' \(got 'dedicated'\)",
+        ),
+        ({"warehouse": {"base_rpu": 12}}, r"warehouse\.base_rpu: .*multiple of 8"),
+        ({"network": {"vpc_cidr": "8.8.0.0/16"}}, r"network\.vpc_cidr: .*private IPv4 block"),
+        (
+            {"network": {"flow_log_retention_days": 10}},
+            r"network\.flow_log_retention_days: .*one of 1, 3",
+        ),
+        ({"monitoring": {"alarm_email": "nobody"}}, r"monitoring\.alarm_email: .*e-mail"),
+        (
+            {"oltp": {"instance_clas": "t4g.micro"}},
+            r"oltp\.instance_clas: Extra inputs are not permitted",
+        ),
+        (
+            {
+                "streaming": {
+                    "topics": [{"name": EVENTS_TOPIC, "partitions": 3, "retention_hours": 1}]
+                }
+            },
+            r"streaming\.topics: .*needs topics \['ecommerce\.events\.dlq'\]",
+        ),
+        (
+            {"network": {"max_azs": 2}},
+            r"network\.max_azs: Redshift Serverless needs subnets in 3 AZs",
+        ),
+        (
+            {"streaming": {"mode": "provisioned", "broker_count": 4}},
+            r"streaming\.broker_count: must be a multiple of network\.max_azs",
+        ),
+    ],
+)
+def test_bad_values_name_the_key(overrides: dict, message: str):
+    with pytest.raises(ConfigError, match=message):
+        load_config("dev", _context(**overrides))
+
+
+def test_destroy_data_from_the_command_line_overrides_and_is_guarded():
+    context = {**read_cdk_context(), "destroy_data": "true"}
+    assert load_config("dev", context).destroy_data is True
+    # prod keeps deletion protection, so destroying its data is refused outright.
+    with pytest.raises(ConfigError, match=r"oltp\.deletion_protection: must be false"):
+        load_config("prod", context)
+
+
+def test_log_retention_days_match_what_the_stacks_can_render():
+    from stacks.retention import LOG_RETENTION
+
+    assert set(LOG_RETENTION) == set(LOG_RETENTION_DAYS)
+
+
+@pytest.mark.infra
+def test_synth_with_an_unknown_environment_fails_with_the_config_error():
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({"env": "staging"}),
+        "CDK_OUTDIR": "/nonexistent",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "cdk_app.app"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "config error: unknown environment 'staging'" in result.stderr
+
+
+def test_config_is_importable_without_aws_cdk():
+    code = "import sys, cdk_app.config as c; c.load_config('dev'); print('aws_cdk' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,165 @@
+"""Network: private-only VPC, the endpoints the platform calls, flow logs, and security groups
+whose ingress names a source group, never an address range."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from synthesized import REAL_ENVS, TEST_ENV, Assembly, construct_path, only, resources
+
+pytestmark = pytest.mark.infra
+
+INTERFACE_ENDPOINTS = {
+    "secretsmanager",
+    "sts",
+    "glue",
+    "logs",
+    "monitoring",
+    "sagemaker.api",
+    "sagemaker.runtime",
+    "redshift-data",
+    "kms",
+}
+
+
+@pytest.mark.parametrize(("env", "azs"), [("dev", 3), ("prod", 3), (TEST_ENV, 2)])
+def test_vpc_has_only_isolated_subnets_one_per_az(assembly: Assembly, env: str, azs: int):
+    template = assembly.template(env, "Network")
+    subnets = resources(template, "AWS::EC2::Subnet").values()
+    assert len(subnets) == azs
+    assert {s["Properties"]["AvailabilityZone"]["Fn::Select"][0] for s in subnets} == set(
+        range(azs)
+    )
+    assert all(s["Properties"]["MapPublicIpOnLaunch"] is False for s in subnets)
+    for internet_path in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EIP"):
+        assert not resources(template, internet_path)
+
+
+@pytest.mark.parametrize("env", REAL_ENVS)
+def test_vpc_endpoints_cover_what_the_platform_calls(assembly: Assembly, env: str):
+    endpoints = resources(assembly.template(env, "Network"), "AWS::EC2::VPCEndpoint").values()
+    services = {
+        (
+            e["Properties"]["ServiceName"]["Fn::Join"][1][-1].lstrip("."),
+            e["Properties"].get("VpcEndpointType"),
+        )
+        for e in endpoints
+    }
+    assert services == {("s3", "Gateway")} | {(name, "Interface") for name in INTERFACE_ENDPOINTS}
+    for endpoint in endpoints:
+        if endpoint["Properties"]["VpcEndpointType"] == "Interface":
+            assert endpoint["Properties"]["PrivateDnsEnabled"] is True
+
+
+@pytest.mark.parametrize(("env", "days"), [("dev", 14), ("prod", 90)])
+def test_flow_logs_capture_all_traffic_with_configured_retention(
+    assembly: Assembly, env: str, days: int
+):
+    template = assembly.template(env, "Network")
+    assert only(template, "AWS::EC2::FlowLog")["Properties"]["TrafficType"] == "ALL"
+    assert only(template, "AWS::Logs::LogGroup")["Properties"]["RetentionInDays"] == days
+
+
+def _group_paths(templates: dict[tuple[str, str], dict[str, Any]]) -> dict[str, str]:
+    """Map every way a template can name a security group id to the group's construct path."""
+    paths: dict[str, str] = {}
+    for (_, stack), template in templates.items():
+        for logical_id, group in resources(template, "AWS::EC2::SecurityGroup").items():
+            paths[f"{stack}:{logical_id}"] = construct_path(group)
+        for output_name, output in template.get("Outputs", {}).items():
+            value = output["Value"]
+            if isinstance(value, dict) and "Fn::GetAtt" in value:
+                paths[f"{stack}:output:{output_name}"] = f"{stack}:{value['Fn::GetAtt'][0]}"
+    return paths
+
+
+def _resolve(stack: str, env: str, reference: dict[str, Any], paths: dict[str, str]) -> str:
+    if "Fn::GetAtt" in reference:
+        return paths[f"{stack}:{reference['Fn::GetAtt'][0]}"]
+    imported = reference["Fn::GetStackOutput"]
+    owner = imported["StackName"].removeprefix(f"{env}-")
+    return paths[paths[f"{owner}:output:{imported['OutputName']}"]]
+
+
+def _port(template: dict[str, Any], value: Any) -> int:
+    """A literal port, or the port of the database whose Endpoint.Port the rule refers to."""
+    if isinstance(value, dict):
+        logical_id, attribute = value["Fn::GetAtt"]
+        assert attribute == "Endpoint.Port", value
+        return int(template["Resources"][logical_id]["Properties"]["Port"])
+    return value
+
+
+def ingress_rules(assembly: Assembly, env: str) -> list[tuple[str, str, int, dict[str, Any]]]:
+    """(target group path, source group path, port, raw rule) for every ingress rule of env."""
+    templates = assembly.templates(env)
+    paths = _group_paths(templates)
+    rules = []
+    for (_, stack), template in templates.items():
+        for logical_id, group in resources(template, "AWS::EC2::SecurityGroup").items():
+            for rule in group["Properties"].get("SecurityGroupIngress", []):
+                source = rule.get("SourceSecurityGroupId")
+                rules.append(
+                    (
+                        paths[f"{stack}:{logical_id}"],
+                        _resolve(stack, env, source, paths) if source else "",
+                        _port(template, rule["FromPort"]),
+                        rule,
+                    )
+                )
+        for rule in resources(template, "AWS::EC2::SecurityGroupIngress").values():
+            properties = rule["Properties"]
+            source = properties.get("SourceSecurityGroupId")
+            rules.append(
+                (
+                    _resolve(stack, env, properties["GroupId"], paths),
+                    _resolve(stack, env, source, paths) if source else "",
+                    _port(template, properties["FromPort"]),
+                    properties,
+                )
+            )
+    return rules
+
+
+@pytest.mark.parametrize("env", [*REAL_ENVS, TEST_ENV])
+def test_ingress_only_from_named_groups(assembly: Assembly, env: str):
+    rules = ingress_rules(assembly, env)
+    for target, source, _, raw in rules:
+        assert source, f"{target} admits an address range: {raw}"
+        assert not {"CidrIp", "CidrIpv6", "SourcePrefixListId"} & set(raw), raw
+        assert raw["FromPort"] == raw["ToPort"], f"{target} opens a port range: {raw}"
+
+    def grouped(port: int, target: str) -> set[str]:
+        return {s.removeprefix(f"{env}/") for t, s, p, _ in rules if (t, p) == (target, port)}
+
+    assert grouped(5432, f"{env}/Oltp/DatabaseSg") == {"Oltp/DbMigratorSg", "Oltp/DbRotationSg"}
+    assert grouped(9098, f"{env}/Streaming/MskSg") == {
+        "Streaming/KafkaAdminSg",
+        "Warehouse/WarehouseSg",
+    }
+    assert grouped(443, f"{env}/Network/EndpointsSg") == {
+        "Oltp/DbMigratorSg",
+        "Oltp/DbRotationSg",
+        "Streaming/KafkaAdminSg",
+        "Warehouse/WarehouseSg",
+    }
+    assert {(t, p) for t, _, p, _ in rules} == {
+        (f"{env}/Oltp/DatabaseSg", 5432),
+        (f"{env}/Streaming/MskSg", 9098),
+        (f"{env}/Network/EndpointsSg", 443),
+    }
+
+
+@pytest.mark.parametrize("env", REAL_ENVS)
+def test_data_store_groups_open_no_connections(assembly: Assembly, env: str):
+    """Groups of things that never dial out keep CDK's deny-all egress placeholder only."""
+    for stack, group_id in (
+        ("Network", "EndpointsSg"),
+        ("Oltp", "DatabaseSg"),
+        ("Streaming", "MskSg"),
+    ):
+        groups = resources(assembly.template(env, stack), "AWS::EC2::SecurityGroup").values()
+        group = next(g for g in groups if construct_path(g).endswith(f"/{group_id}"))
+        egress = group["Properties"]["SecurityGroupEgress"]
+        assert [rule["CidrIp"] for rule in egress] == ["255.255.255.255/32"]

@@ -1,0 +1,58 @@
+"""Outputs: everything operations needs, each explained."""
+
+from __future__ import annotations
+
+import pytest
+from synthesized import REAL_ENVS, Assembly
+
+pytestmark = pytest.mark.infra
+
+EXPECTED = {
+    "Network": {"VpcId"},
+    "Streaming": {
+        "ClusterArn",
+        "BootstrapBrokers",
+        "TopicEcommerceEventsV1",
+        "TopicEcommerceEventsDlq",
+    },
+    "Oltp": {
+        "DatabaseEndpoint",
+        "DatabasePort",
+        "DatabaseName",
+        "DatabaseSecretArn",
+        "DbMigratorFunctionName",
+    },
+    "Lake": {
+        "RawBucketName",
+        "CuratedBucketName",
+        "MartsBucketName",
+        "ArtifactsBucketName",
+        "AccessLogsBucketName",
+        "LakeKeyArn",
+        "RawCatalogDatabase",
+        "CuratedCatalogDatabase",
+        "MartsCatalogDatabase",
+    },
+    "Warehouse": {
+        "WarehouseEndpoint",
+        "WarehouseAdminSecretArn",
+        "WarehouseDatabase",
+        "CopyRoleArn",
+        "StreamingIngestionRoleArn",
+    },
+    "Monitoring": {"DashboardUrl", "AlarmTopicArn"},
+}
+
+
+@pytest.mark.parametrize("env", REAL_ENVS)
+def test_each_stack_outputs_what_ops_needs_with_a_description(assembly: Assembly, env: str):
+    for (_, stack), template in assembly.templates(env).items():
+        # PublishOutput* are CDK's own cross-stack plumbing, not for people.
+        outputs = {
+            name: output
+            for name, output in template.get("Outputs", {}).items()
+            if not name.startswith("PublishOutput")
+        }
+        assert set(outputs) == EXPECTED[stack], stack
+        for name, output in outputs.items():
+            assert len(output.get("Description", "")) > 15, f"{stack}.{name}"
