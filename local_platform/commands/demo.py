@@ -14,13 +14,11 @@ from typing import Annotated
 
 import typer
 
-from contracts.oltp.migrator import MigrationError
-from data_generators import GenerationSettings, StoreNotEmptyError, generate_store, summarize_store
+from data_generators import GenerationSettings
 from local_platform.commands.db import DatabaseUrlOption
-from local_platform.commands.generate import summary_tables
+from local_platform.commands.generate import build_and_report
 from local_platform.console import fail, stderr
 from local_platform.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
-from local_platform.errors import database_unreachable, redact_url
 
 DEMO_DATABASE = "ecommerce_demo"
 DEMO_HOME = Path(__file__).resolve().parents[2] / ".local" / "demo"
@@ -34,32 +32,21 @@ def demo(
     reset: Annotated[
         bool, typer.Option("--reset", help="Replace the data in a database you named.")
     ] = False,
+    workdir: Annotated[
+        Path, typer.Option(help="Folder for the demo's files (clickstream, lake, warehouse).")
+    ] = DEMO_HOME,
 ) -> None:
     """Run the local pipeline end to end and print what it found."""
     url, owned = _demo_database(database_url)
-    events_path = DEMO_HOME / "events.jsonl.gz"
+    workdir.mkdir(parents=True, exist_ok=True)
+    events_path = workdir / "events.jsonl.gz"
     stderr.rule("[bold]Stage 1: the shop[/bold] (OLTP store and clickstream)")
     if owned:
         stderr.print(f"Rebuilding the demo database {DEMO_DATABASE} on the embedded PostgreSQL.")
     events_path.unlink(missing_ok=True)  # the demo's own output, rebuilt every run
-    try:
-        result = generate_store(
-            GenerationSettings(users=users, days=days, seed=seed),
-            url,
-            events_out=events_path,
-            reset=owned or reset,
-        )
-        summary = summarize_store(url)
-    except StoreNotEmptyError as error:
-        fail(f"{error}. Nothing was written.")
-    except MigrationError as error:
-        fail(str(error))
-    except Exception as error:
-        if database_unreachable(error):
-            fail(f"cannot reach the database at {redact_url(url)}: {error}")
-        raise
-    for table in summary_tables(result, summary):
-        stderr.print(table)
+    build_and_report(
+        GenerationSettings(users=users, days=days, seed=seed), url, events_path, owned or reset
+    )
 
 
 def _demo_database(explicit: str | None) -> tuple[str, bool]:

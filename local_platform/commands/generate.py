@@ -48,7 +48,11 @@ def generate(
 ) -> None:
     """Generate a synthetic shop (customers, catalog, orders, tickets) and its clickstream."""
     settings = GenerationSettings(users=users, days=days, seed=seed)
-    url = resolve_database_url(database_url)
+    build_and_report(settings, resolve_database_url(database_url), events_out, reset)
+
+
+def build_and_report(settings: GenerationSettings, url: str, events_out: Path, reset: bool) -> None:
+    """Generate the store, then print its summary; failures become clear one-line errors."""
     try:
         result = generate_store(settings, url, events_out=events_out, reset=reset)
         summary = summarize_store(url)

@@ -1,0 +1,59 @@
+"""`ecom demo` on a database the user names: it builds the shop and never overwrites silently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from local_platform.cli import app
+
+pytestmark = pytest.mark.integration
+runner = CliRunner()
+
+
+def _demo(url: str, workdir: Path, *extra: str):
+    return runner.invoke(
+        app,
+        [
+            "demo",
+            "--database-url",
+            url,
+            "--users",
+            "40",
+            "--days",
+            "5",
+            "--workdir",
+            str(workdir),
+            *list(extra),
+        ],
+    )
+
+
+def test_demo_builds_the_shop_and_prints_its_summary(migrated_database: str, tmp_path: Path):
+    result = _demo(migrated_database, tmp_path)
+
+    assert result.exit_code == 0, result.output
+    assert "Stage 1" in result.output
+    with psycopg.connect(migrated_database) as conn:
+        users, sessions = conn.execute(
+            "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sessions)"
+        ).fetchone()
+    assert users == 40
+    assert f"{sessions:,}" in result.output
+    assert (tmp_path / "events.jsonl.gz").stat().st_size > 0
+
+
+def test_demo_refuses_a_named_database_with_data_unless_reset(
+    migrated_database: str, tmp_path: Path
+):
+    assert _demo(migrated_database, tmp_path).exit_code == 0
+
+    refused = _demo(migrated_database, tmp_path)
+    replaced = _demo(migrated_database, tmp_path, "--reset")
+
+    assert refused.exit_code == 1
+    assert "--reset" in refused.output
+    assert replaced.exit_code == 0, replaced.output
