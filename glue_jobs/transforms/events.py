@@ -1,0 +1,147 @@
+"""Curation of raw events: check each line against the contract, drop duplicates, accept late
+events within a window, and quarantine everything else with its reason.
+
+`classify_raw_events` gives every raw line exactly one outcome; the curated table, the
+quarantine table and the counts are all read from that one frame, so (with the frame
+persisted by the job) the contract check runs once per line and the counts always add up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as sf
+from pyspark.sql.types import StringType, StructField, StructType
+
+from contracts.events.validator import parse_event
+
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+BAD_JSON = "bad_json"
+SCHEMA_VIOLATION = "schema_violation"
+TOO_LATE = "too_late"
+OUTCOMES = (ACCEPTED, DUPLICATE, BAD_JSON, SCHEMA_VIOLATION, TOO_LATE)
+
+# A check returns None for a valid event, else (BAD_JSON | SCHEMA_VIOLATION, detail).
+EventCheck = Callable[[str], tuple[str, str] | None]
+PROBLEM_TYPE = StructType(
+    [StructField("reason", StringType(), False), StructField("detail", StringType(), False)]
+)
+
+
+def contract_problem(raw: str) -> tuple[str, str] | None:
+    """The contract validator's verdict on one raw line (the same one every runtime uses):
+    lines that do not decode to a JSON object (or are oversized) are bad JSON, decoded
+    objects that break the contract are schema violations."""
+    event, reasons = parse_event(raw)
+    if not reasons:
+        return None
+    return (BAD_JSON if event is None else SCHEMA_VIOLATION), "; ".join(reasons)
+
+
+def classify_raw_events(
+    raw: DataFrame,
+    *,
+    event_schema: StructType,
+    watermark: datetime | None,
+    allowed_lateness: timedelta,
+    check_event: EventCheck = contract_problem,
+) -> DataFrame:
+    """One row per raw line (columns `value`, `received_at`) with `outcome`, `detail` and
+    the parsed `event`.
+
+    An event is too late when it occurred before `watermark - allowed_lateness` (no
+    watermark: nothing is late). Among the remaining valid events, the earliest received
+    copy of each event_id is accepted and the others are duplicates (dropped, counted).
+    """
+    problem = sf.udf(check_event, PROBLEM_TYPE)(sf.col("value"))
+    checked = raw.withColumn("_problem", problem).withColumn(
+        "event",
+        sf.when(sf.col("_problem").isNull(), sf.from_json("value", event_schema)),
+    )
+    late = sf.lit(False)
+    late_detail = sf.lit(None).cast("string")
+    if watermark is not None:
+        if watermark.tzinfo is None:
+            raise ValueError("the watermark must be timezone-aware")
+        oldest_accepted = watermark - allowed_lateness
+        late = sf.col("event.occurred_at") < sf.lit(oldest_accepted)
+        late_detail = sf.lit(f"occurred before {oldest_accepted.isoformat()}")
+    # Only valid, timely lines compete for an event_id: a rejected copy never wins.
+    eligible = sf.col("_problem").isNull() & ~sf.col("_late")
+    copies = Window.partitionBy(eligible, "event.event_id").orderBy("received_at", "value")
+    return (
+        checked.withColumn("_late", late)
+        .withColumn("_copy", sf.when(eligible, sf.row_number().over(copies)))
+        .select(
+            "value",
+            "received_at",
+            "event",
+            sf.when(sf.col("_problem").isNotNull(), sf.col("_problem.reason"))
+            .when(sf.col("_late"), sf.lit(TOO_LATE))
+            .when(sf.col("_copy") == 1, sf.lit(ACCEPTED))
+            .otherwise(sf.lit(DUPLICATE))
+            .alias("outcome"),
+            sf.coalesce(sf.col("_problem.detail"), sf.when(sf.col("_late"), late_detail)).alias(
+                "detail"
+            ),
+        )
+    )
+
+
+def _flattened_context(context_type: StructType) -> list[Column]:
+    """context.x -> x and context.x.y -> x_y, so analysts get flat columns."""
+    columns = []
+    for field in context_type.fields:
+        if isinstance(field.dataType, StructType):
+            columns += [
+                sf.col(f"event.context.{field.name}.{child.name}").alias(
+                    f"{field.name}_{child.name}"
+                )
+                for child in field.dataType.fields
+            ]
+        else:
+            columns.append(sf.col(f"event.context.{field.name}").alias(field.name))
+    return columns
+
+
+def curated_events(classified: DataFrame) -> DataFrame:
+    """The accepted events, flat (context unpacked), with `event_date` to partition by."""
+    event_type = classified.schema["event"].dataType
+    assert isinstance(event_type, StructType)
+    envelope = [
+        sf.col(f"event.{field.name}").alias(field.name)
+        for field in event_type.fields
+        if field.name not in ("context", "properties")
+    ]
+    context_type = event_type["context"].dataType
+    assert isinstance(context_type, StructType)
+    return classified.filter(sf.col("outcome") == ACCEPTED).select(
+        *envelope,
+        *_flattened_context(context_type),
+        sf.col("event.properties").alias("properties"),
+        "received_at",
+        sf.to_date("event.occurred_at").alias("event_date"),
+    )
+
+
+def quarantined_events(classified: DataFrame) -> DataFrame:
+    """Lines that were not accepted and not duplicates, kept verbatim with their reason."""
+    return classified.filter(sf.col("outcome").isin(BAD_JSON, SCHEMA_VIOLATION, TOO_LATE)).select(
+        sf.col("value").alias("raw_event"),
+        "received_at",
+        sf.get_json_object("value", "$.event_id").alias("event_id"),
+        sf.get_json_object("value", "$.event_type").alias("event_type"),
+        sf.col("outcome").alias("reason"),
+        "detail",
+    )
+
+
+def curation_counts(classified: DataFrame) -> DataFrame:
+    """One row: lines received and how many had each outcome (they add up to received)."""
+    return classified.agg(
+        sf.count(sf.lit(1)).alias("received"),
+        *[sf.count(sf.when(sf.col("outcome") == name, 1)).alias(name) for name in OUTCOMES],
+    )

@@ -1,0 +1,150 @@
+"""Sales marts from the OLTP orders: daily sales by category and channel, and per-product
+performance joined with the clickstream.
+
+Revenue is what the customer paid (order total: after discount, with shipping and tax),
+spread over the order's lines in proportion to their line totals and rounded to cents, the
+rounding remainder going to the order's largest line, so that category revenue adds up to
+the sum of order totals to the cent. Refunds are spread the same way and reported on the
+order's day. Cancelled orders are not sales.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as sf
+
+from glue_jobs.transforms.common import MONEY, ratio
+
+UNKNOWN_CHANNEL = "unknown"
+
+
+def placed_order_lines(orders: DataFrame, order_items: DataFrame) -> DataFrame:
+    """One row per line of a non-cancelled order, with its share in cents of the order's
+    revenue and refund; the shares of an order add up exactly to its total and refund.
+    A zero subtotal (all free items) is shared equally between the lines."""
+    placed = orders.filter(sf.col("status") != "cancelled").select(
+        sf.col("id").alias("order_id"),
+        "user_id",
+        "session_id",
+        "placed_at",
+        "subtotal",
+        "total",
+        "refunded_amount",
+    )
+    whole_order = Window.partitionBy("order_id")
+    largest_first = whole_order.orderBy(sf.col("line_total").desc(), sf.col("product_id"))
+    lines = (
+        order_items.select("order_id", "product_id", "quantity", "line_total")
+        .join(placed, "order_id")
+        .withColumn("_lines", sf.count(sf.lit(1)).over(whole_order))
+        .withColumn("_largest", sf.row_number().over(largest_first) == 1)
+    )
+    for amount, share in (("total", "line_revenue"), ("refunded_amount", "line_refund")):
+        exact = sf.when(
+            sf.col("subtotal") > 0, sf.col(amount) * sf.col("line_total") / sf.col("subtotal")
+        ).otherwise(sf.col(amount) / sf.col("_lines"))
+        lines = lines.withColumn(share, sf.round(exact, 2).cast(MONEY))
+        remainder = sf.col(amount) - sf.sum(share).over(whole_order)
+        lines = lines.withColumn(
+            share, (sf.col(share) + sf.when(sf.col("_largest"), remainder).otherwise(0)).cast(MONEY)
+        )
+    return lines.drop("_lines", "_largest")
+
+
+def sales_daily(
+    orders: DataFrame,
+    order_items: DataFrame,
+    products: DataFrame,
+    categories: DataFrame,
+    sessions: DataFrame,
+) -> DataFrame:
+    """mart_sales_daily: one row per order day (UTC) x category x channel.
+
+    The channel is that of the OLTP session the order was placed in ("unknown" without one).
+    """
+    channels = sessions.select(sf.col("id").alias("session_id"), "channel")
+    product_categories = products.select(sf.col("id").alias("product_id"), "category_id").join(
+        categories.select(sf.col("id").alias("category_id"), sf.col("name").alias("category_name")),
+        "category_id",
+        "left",
+    )
+    refunded_order = sf.when(sf.col("refunded_amount") > 0, sf.col("order_id"))
+    return (
+        placed_order_lines(orders, order_items)
+        .join(channels, "session_id", "left")
+        .join(product_categories, "product_id", "left")
+        .groupBy(
+            sf.to_date("placed_at").alias("order_date"),
+            "category_id",
+            "category_name",
+            sf.coalesce("channel", sf.lit(UNKNOWN_CHANNEL)).alias("channel"),
+        )
+        .agg(
+            sf.count_distinct("order_id").alias("orders"),
+            sf.sum("quantity").alias("units"),
+            sf.sum("line_revenue").cast(MONEY).alias("revenue"),
+            sf.count_distinct(refunded_order).alias("refunded_orders"),
+            sf.sum("line_refund").cast(MONEY).alias("refunds"),
+        )
+        .withColumn("aov", sf.round(sf.col("revenue") / sf.col("orders"), 2).cast(MONEY))
+    )
+
+
+def product_performance(
+    sessionized_events: DataFrame,
+    orders: DataFrame,
+    order_items: DataFrame,
+    products: DataFrame,
+) -> DataFrame:
+    """mart_product_performance: one row per product over the input period.
+
+    Rates are per curated session: add_to_cart_rate = sessions adding it / sessions viewing
+    it, conversion_rate = sessions buying it (order_completed items) / sessions viewing it.
+    Revenue and refund rate come from the OLTP orders (refund rate: share of its orders
+    that were refunded in part or whole).
+    """
+    events = sessionized_events.select(
+        "event_type", "session_id", sf.col("properties.product_id").alias("product_id")
+    )
+    purchases = sessionized_events.filter(sf.col("event_type") == "order_completed").select(
+        "session_id", sf.explode("properties.items.product_id").alias("product_id")
+    )
+    clicks = (
+        events.filter(sf.col("event_type").isin("product_viewed", "product_added_to_cart"))
+        .groupBy("product_id")
+        .agg(
+            sf.count(sf.when(sf.col("event_type") == "product_viewed", 1)).alias("views"),
+            sf.count_distinct(
+                sf.when(sf.col("event_type") == "product_viewed", sf.col("session_id"))
+            ).alias("view_sessions"),
+            sf.count_distinct(
+                sf.when(sf.col("event_type") == "product_added_to_cart", sf.col("session_id"))
+            ).alias("add_to_cart_sessions"),
+        )
+    )
+    bought = purchases.groupBy("product_id").agg(
+        sf.count_distinct("session_id").alias("purchase_sessions")
+    )
+    refunded_order = sf.when(sf.col("refunded_amount") > 0, sf.col("order_id"))
+    sold = (
+        placed_order_lines(orders, order_items)
+        .groupBy("product_id")
+        .agg(
+            sf.count_distinct("order_id").alias("orders"),
+            sf.sum("quantity").alias("units"),
+            sf.sum("line_revenue").cast(MONEY).alias("revenue"),
+            sf.count_distinct(refunded_order).alias("refunded_orders"),
+        )
+    )
+    counts = ["views", "view_sessions", "add_to_cart_sessions", "purchase_sessions", "orders"]
+    return (
+        products.select(sf.col("id").alias("product_id"), "category_id")
+        .join(clicks, "product_id", "left")
+        .join(bought, "product_id", "left")
+        .join(sold, "product_id", "left")
+        .fillna(0, subset=[*counts, "units", "refunded_orders"])
+        .withColumn("revenue", sf.coalesce("revenue", sf.lit(0).cast(MONEY)))
+        .withColumn("add_to_cart_rate", ratio("add_to_cart_sessions", "view_sessions"))
+        .withColumn("conversion_rate", ratio("purchase_sessions", "view_sessions"))
+        .withColumn("refund_rate", ratio("refunded_orders", "orders"))
+    )

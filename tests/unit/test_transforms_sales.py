@@ -1,0 +1,131 @@
+"""Sales marts on six hand-written orders; the arithmetic is in the comments."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from spark_fixtures import day, table
+
+from glue_jobs.transforms.sales import product_performance, sales_daily
+
+ORDERS_SCHEMA = (
+    "id bigint, user_id bigint, session_id string, status string, subtotal decimal(12,2), "
+    "total decimal(12,2), refunded_amount decimal(12,2), placed_at timestamp"
+)
+ORDERS = [
+    # O1: subtotal 50 - discount 5 + shipping 5 + tax 4 = 54; 10 refunded.
+    (1, 1, "sess-web-1", "partially_refunded", 50, 54, 10, "2026-10-01 09:00"),
+    (2, 2, "sess-web-2", "refunded", 25, 27.5, 27.5, "2026-10-01 10:00"),
+    (3, 3, "sess-app-1", "delivered", 10, 10, 0, "2026-10-01 23:59"),
+    (4, 1, "sess-web-1", "cancelled", 10, 10, 0, "2026-10-01 11:00"),  # not a sale
+    (5, 2, None, "placed", 30, 30, 0, "2026-10-02 08:00"),
+    (6, 3, None, "shipped", 0, 4, 0, "2026-10-02 09:00"),  # free items, 4.00 shipping
+    (7, 1, None, "delivered", 9, 10, 0, "2026-10-02 10:00"),  # 3 lines of 3.00, 10.00 paid
+]
+ORDER_ITEMS = [
+    (1, 1, 2, 20), (1, 3, 1, 30),
+    (2, 2, 1, 25),
+    (3, 1, 1, 10),
+    (4, 1, 1, 10),
+    (5, 3, 1, 30),
+    (6, 3, 1, 0), (6, 2, 1, 0),
+    (7, 3, 1, 3), (7, 2, 1, 3), (7, 1, 1, 3),
+]  # fmt: skip
+
+
+@pytest.fixture
+def shop(spark):
+    return {
+        "orders": table(spark, ORDERS_SCHEMA, ORDERS),
+        "order_items": table(
+            spark, "order_id bigint, product_id bigint, quantity int, line_total decimal(12,2)",
+            ORDER_ITEMS,
+        ),
+        "products": table(
+            spark, "id bigint, category_id bigint", [(1, 10), (2, 10), (3, 20), (4, 20)]
+        ),
+        "categories": table(spark, "id bigint, name string", [(10, "Shoes"), (20, "Books")]),
+        "sessions": table(
+            spark, "id string, channel string",
+            [("sess-web-1", "web"), ("sess-web-2", "web"), ("sess-app-1", "mobile_app")],
+        ),
+    }  # fmt: skip
+
+
+def test_sales_daily_allocates_totals_to_categories(shop) -> None:
+    rows = sales_daily(
+        shop["orders"], shop["order_items"], shop["products"], shop["categories"], shop["sessions"]
+    ).collect()
+    got = {
+        (r.order_date, r.category_name, r.channel): (
+            r.orders, r.units, r.revenue, r.aov, r.refunded_orders, r.refunds
+        )
+        for r in rows
+    }  # fmt: skip
+    D = Decimal  # noqa: N806
+    assert got == {
+        # O1 line p1: 54 * 20/50 = 21.60 (refund 10 * 20/50 = 4.00); O2: 27.50, all refunded.
+        # revenue 21.60 + 27.50 = 49.10; aov 49.10 / 2 = 24.55; refunds 4.00 + 27.50 = 31.50
+        (day("2026-10-01"), "Shoes", "web"): (2, 3, D("49.10"), D("24.55"), 2, D("31.50")),
+        # O1 line p3: 54 * 30/50 = 32.40, refund 10 * 30/50 = 6.00
+        (day("2026-10-01"), "Books", "web"): (1, 1, D("32.40"), D("32.40"), 1, D("6.00")),
+        (day("2026-10-01"), "Shoes", "mobile_app"): (1, 1, D("10.00"), D("10.00"), 0, D("0.00")),
+        # O7: 10.00 over three equal lines = 3.33 each, 9.99 in all; the 0.01 left goes to the
+        # first of the (equally) largest lines by product id, p1: 3.34.
+        # Books: O5 30.00 + O6 4.00 / 2 free lines = 2.00 + O7 p3 3.33 = 35.33; / 3 = 11.78
+        (day("2026-10-02"), "Books", "unknown"): (3, 3, D("35.33"), D("11.78"), 0, D("0.00")),
+        # Shoes: O6 p2 2.00 + O7 p1 3.34 + O7 p2 3.33 = 8.67 over 2 orders = 4.335 -> 4.34
+        (day("2026-10-02"), "Shoes", "unknown"): (2, 3, D("8.67"), D("4.34"), 0, D("0.00")),
+    }
+    # Cross-check: revenue sums to the non-cancelled totals 54 + 27.5 + 10 + 30 + 4 + 10.
+    assert sum(v[2] for v in got.values()) == D("135.50")
+
+
+CLICKS = [
+    {"event_id": "v1", "occurred_at": "2026-10-01 09:00", "session_id": "S1",
+     "event_type": "product_viewed", "properties": {"product_id": 1}},
+    {"event_id": "v2", "occurred_at": "2026-10-01 09:01", "session_id": "S1",
+     "event_type": "product_viewed", "properties": {"product_id": 1}},
+    {"event_id": "c1", "occurred_at": "2026-10-01 09:02", "session_id": "S1",
+     "event_type": "product_added_to_cart", "properties": {"product_id": 1}},
+    {"event_id": "o1", "occurred_at": "2026-10-01 09:05", "session_id": "S1",
+     "event_type": "order_completed", "properties": {"order_id": 1, "items": [
+         {"product_id": 1, "quantity": 2, "unit_price": Decimal(10), "line_total": Decimal(20)},
+         {"product_id": 3, "quantity": 1, "unit_price": Decimal(30), "line_total": Decimal(30)}]}},
+    {"event_id": "v3", "occurred_at": "2026-10-01 10:00", "session_id": "S2",
+     "event_type": "product_viewed", "properties": {"product_id": 1}},
+    {"event_id": "v4", "occurred_at": "2026-10-01 10:01", "session_id": "S2",
+     "event_type": "product_viewed", "properties": {"product_id": 2}},
+    {"event_id": "c2", "occurred_at": "2026-10-01 10:02", "session_id": "S2",
+     "event_type": "product_added_to_cart", "properties": {"product_id": 2}},
+    {"event_id": "v5", "occurred_at": "2026-10-01 11:00", "session_id": "S3",
+     "event_type": "product_viewed", "properties": {"product_id": 1}},
+]  # fmt: skip
+
+
+def test_product_performance_rates(shop, make_events) -> None:
+    rows = product_performance(
+        make_events(CLICKS), shop["orders"], shop["order_items"], shop["products"]
+    ).collect()
+    got = {
+        r.product_id: (
+            r.views, r.view_sessions, r.add_to_cart_sessions, r.purchase_sessions,
+            r.add_to_cart_rate, r.conversion_rate, r.orders, r.units, r.revenue, r.refund_rate,
+        )
+        for r in rows
+    }  # fmt: skip
+    third = pytest.approx(1 / 3)
+    assert got == {
+        # p1: views S1 x2, S2, S3 = 4 in 3 sessions; carted in S1 (1/3), bought in S1 (1/3);
+        # O1 (2 units, 21.60, refunded in part) + O3 (10.00) + O7 (3.34) = 34.94; refunds 1/3
+        1: (4, 3, 1, 1, third, third, 3, 4, Decimal("34.94"), third),
+        # p2: one view, carted in the same session (1/1), not bought (0/1);
+        # O2 27.50 (refunded) + O6 2.00 (half of its 4.00) + O7 3.33 = 32.83; refunds 1/3
+        2: (1, 1, 1, 0, 1.0, 0.0, 3, 3, Decimal("32.83"), third),
+        # p3: bought in S1 without a view: rates undefined;
+        # O1 32.40 (refunded in part) + O5 30.00 + O6 2.00 + O7 3.33 = 67.73; refunds 1/4
+        3: (0, 0, 0, 1, None, None, 4, 4, Decimal("67.73"), 0.25),
+        # p4: nothing at all
+        4: (0, 0, 0, 0, None, None, 0, 0, Decimal("0.00"), None),
+    }
