@@ -7,7 +7,7 @@ STAMP := .make/installed
 ENV ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup demo test test-unit test-integration test-infra lint format db-up db-down clean synth deploy
+.PHONY: setup demo test test-unit test-integration test-infra lint format db-up db-down kafka-up kafka-down clean synth deploy
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,16 @@ db-up: setup
 db-down: setup
 	$(BIN)/ecom db down
 
+## kafka-up / kafka-down: the local Kafka broker (jars fetched by mvn on first use, data in .local/)
+kafka-up: setup
+	$(BIN)/ecom kafka up --env $(ENV)
+kafka-down: setup
+	$(BIN)/ecom kafka down
+
 ## test: install, start what the tests need, run every test tier
 test: setup
 	DATABASE_URL="$${DATABASE_URL:-$$($(BIN)/ecom db up --print-url)}" \
+	KAFKA_BOOTSTRAP_SERVERS="$${KAFKA_BOOTSTRAP_SERVERS:-$$($(BIN)/ecom kafka up --print-bootstrap)}" \
 	  $(BIN)/pytest -n 2 --dist loadfile tests
 
 test-unit: setup
@@ -40,6 +47,7 @@ test-unit: setup
 
 test-integration: setup
 	DATABASE_URL="$${DATABASE_URL:-$$($(BIN)/ecom db up --print-url)}" \
+	KAFKA_BOOTSTRAP_SERVERS="$${KAFKA_BOOTSTRAP_SERVERS:-$$($(BIN)/ecom kafka up --print-bootstrap)}" \
 	  $(BIN)/pytest tests/integration
 
 test-infra: setup

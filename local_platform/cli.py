@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from local_platform.commands import db, demo, generate
+from local_platform.commands import collector, db, demo, generate, kafka, simulate, stream
 
 app = typer.Typer(
     help="Run the e-commerce analytics platform on one machine.",
@@ -13,8 +13,12 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(kafka.app, name="kafka")
+app.add_typer(stream.app, name="stream")
 app.command("generate")(generate.generate)
 app.command("demo")(demo.demo)
+app.command("simulate")(simulate.simulate)
+app.add_typer(collector.app, name="collector")
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Pieces several Lambda runtimes (and the local tools built on them) share."""

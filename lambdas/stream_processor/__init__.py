@@ -1,0 +1,1 @@
+"""Stream processor: MSK batches of ecommerce.events.v1 -> real-time tables in PostgreSQL."""

@@ -1,0 +1,156 @@
+"""One batch of Kafka records -> real-time tables, exactly once per event id.
+
+Steps: decode and validate every record with the event contract; poison records become dead
+letters (they never block the partition); valid events are de-duplicated by event_id within
+the batch, then against realtime.processed_events in the same transaction that adds their
+counts, so a redelivered or overlapping batch counts nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from contracts.events import parse_event
+from lambdas.stream_processor import store
+from lambdas.stream_processor.aggregation import Event, aggregate_events, partition_watermarks
+from lambdas.stream_processor.dead_letters import DeadLetter, DeadLetterPublisher, dead_letter
+from lambdas.stream_processor.records import SourceRecord, decode_msk_event
+
+# Client clocks run ahead; an event time further ahead than this does not move "now".
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+# Errors caused by the values of a row (out of range, constraint broken), not by the database.
+_DATA_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
+
+
+@dataclass(frozen=True)
+class ProcessorSettings:
+    cart_abandonment_minutes: int
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    received: int
+    counted: int
+    duplicates: int
+    dead_lettered: int
+    abandoned_carts: int
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def split_records(
+    records: Sequence[SourceRecord],
+) -> tuple[list[tuple[SourceRecord, Event]], list[DeadLetter]]:
+    """Valid events (first occurrence of each event_id) and dead letters, in record order."""
+    valid: list[tuple[SourceRecord, Event]] = []
+    letters: list[DeadLetter] = []
+    seen: set[str] = set()
+    for record in records:
+        if record.value is None:
+            letters.append(dead_letter(record, ["record has no value (tombstone)"]))
+            continue
+        event, reasons = parse_event(record.value)
+        if event is None or reasons:
+            letters.append(dead_letter(record, reasons or ["not a valid event"]))
+            continue
+        event_id = event["event_id"].lower()
+        if event_id not in seen:
+            seen.add(event_id)
+            valid.append((record, event))
+    return valid, letters
+
+
+def process_records(
+    conn: psycopg.Connection,
+    records: Sequence[SourceRecord],
+    settings: ProcessorSettings,
+    publisher: DeadLetterPublisher | None = None,
+) -> BatchResult:
+    """Count a batch in one transaction; on an exception nothing changed: retry the batch.
+
+    An event the contract allows but the tables cannot hold (an id past bigint, a quantity
+    that overflows its line) would fail every retry and block its partition; when the batch
+    fails with such a data error, the events the database refuses are found one by one and
+    dead-lettered, and the rest is counted.
+    """
+    valid, letters = split_records(records)
+    try:
+        return _count_batch(conn, len(records), valid, letters, settings, publisher)
+    except _DATA_ERRORS:
+        refused = _refused_by_database(conn, valid)
+        if not refused:
+            raise
+        refused_records = {letter.record for letter in refused}
+        kept = [pair for pair in valid if pair[0] not in refused_records]
+        return _count_batch(conn, len(records), kept, letters + refused, settings, publisher)
+
+
+def _count_batch(
+    conn: psycopg.Connection,
+    received: int,
+    valid: list[tuple[SourceRecord, Event]],
+    letters: list[DeadLetter],
+    settings: ProcessorSettings,
+    publisher: DeadLetterPublisher | None,
+) -> BatchResult:
+    with conn.transaction():
+        counted = _add_new_events(conn, valid)
+        abandoned = 0
+        if valid:
+            not_after = datetime.now(UTC) + MAX_CLOCK_SKEW
+            now = store.advance_watermarks(conn, partition_watermarks(valid, not_after))
+            if now is not None:
+                abandoned = store.flag_abandoned_carts(conn, now, settings.cart_abandonment_minutes)
+        store.insert_dead_letters(conn, letters)
+        if publisher is not None and letters:
+            publisher.publish(letters)
+    return BatchResult(
+        received=received,
+        counted=counted,
+        duplicates=received - len(letters) - counted,
+        dead_lettered=len(letters),
+        abandoned_carts=abandoned,
+    )
+
+
+def _add_new_events(conn: psycopg.Connection, valid: list[tuple[SourceRecord, Event]]) -> int:
+    """Claim the events' ids and add the counts of those not seen before; returns how many."""
+    new_ids = store.claim_new_events(conn, valid)
+    new_events = [event for _, event in valid if event["event_id"].lower() in new_ids]
+    store.apply_aggregates(conn, aggregate_events(new_events))
+    return len(new_events)
+
+
+def _refused_by_database(
+    conn: psycopg.Connection, valid: list[tuple[SourceRecord, Event]]
+) -> list[DeadLetter]:
+    """Add the events one at a time, in order, in a transaction that is rolled back; those
+    the database refuses become dead letters (slow, but only after a batch failed)."""
+    refused = []
+    with conn.transaction(force_rollback=True):
+        for record, event in valid:
+            try:
+                with conn.transaction():
+                    _add_new_events(conn, [(record, event)])
+            except _DATA_ERRORS as error:
+                reason = (
+                    f"event: the real-time tables cannot store it ({error.diag.message_primary})"
+                )
+                refused.append(dead_letter(record, [reason]))
+    return refused
+
+
+def process_msk_event(
+    event: Mapping[str, Any],
+    conn: psycopg.Connection,
+    settings: ProcessorSettings,
+    publisher: DeadLetterPublisher | None = None,
+) -> BatchResult:
+    """The handler body shared by Lambda and the local consumer loop."""
+    return process_records(conn, decode_msk_event(event), settings, publisher)

@@ -1,0 +1,331 @@
+"""Writes to the realtime schema (contracts/oltp/migrations/V003__realtime_tables.sql).
+
+Each function sends one statement for the whole batch: columns travel as arrays and are
+unnested server-side, so a batch of thousands of events costs a handful of round trips.
+Rows are sorted by key so that concurrent batches lock rows in the same order and cannot
+deadlock. Callers run these inside one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import psycopg
+
+from lambdas.stream_processor.aggregation import BatchAggregates, Event
+from lambdas.stream_processor.dead_letters import DeadLetter
+from lambdas.stream_processor.records import SourceRecord
+
+
+def _execute(conn: psycopg.Connection, query: str, params: Sequence | dict) -> psycopg.Cursor:
+    """Binary parameters: arrays of thousands of values are packed without per-value quoting."""
+    return conn.execute(query, params, binary=True)
+
+
+def claim_new_events(
+    conn: psycopg.Connection, events: Sequence[tuple[SourceRecord, Event]]
+) -> set[str]:
+    """Record the events' ids; returns the ids that were not recorded before (to be counted).
+
+    A concurrent transaction claiming the same id makes this one wait for it, then skip the id.
+    """
+    if not events:
+        return set()
+    rows = sorted(events, key=lambda pair: pair[1]["event_id"])
+    claimed = _execute(
+        conn,
+        """
+        INSERT INTO realtime.processed_events
+            (event_id, event_type, occurred_at, source_topic, source_partition, source_offset)
+        SELECT * FROM unnest(%s::uuid[], %s::text[], %s::timestamptz[], %s::text[],
+                             %s::integer[], %s::bigint[])
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING event_id::text
+        """,
+        (
+            [event["event_id"] for _, event in rows],
+            [event["event_type"] for _, event in rows],
+            [event["occurred_at"] for _, event in rows],
+            [record.topic for record, _ in rows],
+            [record.partition for record, _ in rows],
+            [record.offset for record, _ in rows],
+        ),
+    ).fetchall()
+    return {event_id for (event_id,) in claimed}
+
+
+def apply_aggregates(conn: psycopg.Connection, batch: BatchAggregates) -> None:
+    """Add a batch's deltas to the minute, product, cart and cart-line tables."""
+    new_sessions = _add_minute_sessions(conn, batch)
+    _upsert_minutes(conn, batch, new_sessions)
+    _upsert_products(conn, batch)
+    _upsert_carts(conn, batch)
+    _upsert_cart_lines(conn, batch)
+
+
+def _add_minute_sessions(conn: psycopg.Connection, batch: BatchAggregates) -> Counter[datetime]:
+    """Sessions first seen in each minute by this batch (the active_sessions delta)."""
+    if not batch.minute_sessions:
+        return Counter()
+    pairs = sorted(batch.minute_sessions)
+    rows = _execute(
+        conn,
+        """
+        WITH added AS (
+            INSERT INTO realtime.minute_sessions (minute, session_id)
+            SELECT * FROM unnest(%s::timestamptz[], %s::uuid[])
+            ON CONFLICT DO NOTHING
+            RETURNING minute
+        )
+        SELECT minute, count(*) FROM added GROUP BY minute
+        """,
+        ([minute for minute, _ in pairs], [session for _, session in pairs]),
+    ).fetchall()
+    return Counter(dict(rows))
+
+
+def _upsert_minutes(
+    conn: psycopg.Connection, batch: BatchAggregates, new_sessions: Counter[datetime]
+) -> None:
+    if not batch.minutes:
+        return
+    minutes = sorted(batch.minutes)
+    counts = [batch.minutes[minute] for minute in minutes]
+    _execute(
+        conn,
+        """
+        INSERT INTO realtime.minute_metrics AS m
+            (minute, events, active_sessions, product_views, add_to_carts, checkouts, orders,
+             revenue)
+        SELECT u.minute, u.events, u.active_sessions, u.product_views, u.add_to_carts,
+               u.checkouts, u.orders, u.revenue_cents / 100.0
+        FROM unnest(%s::timestamptz[], %s::bigint[], %s::integer[], %s::integer[],
+                    %s::integer[], %s::integer[], %s::integer[], %s::bigint[])
+             AS u(minute, events, active_sessions, product_views, add_to_carts, checkouts,
+                  orders, revenue_cents)
+        ON CONFLICT (minute) DO UPDATE SET
+            events          = m.events + EXCLUDED.events,
+            active_sessions = m.active_sessions + EXCLUDED.active_sessions,
+            product_views   = m.product_views + EXCLUDED.product_views,
+            add_to_carts    = m.add_to_carts + EXCLUDED.add_to_carts,
+            checkouts       = m.checkouts + EXCLUDED.checkouts,
+            orders          = m.orders + EXCLUDED.orders,
+            revenue         = m.revenue + EXCLUDED.revenue,
+            updated_at      = now()
+        """,
+        (
+            minutes,
+            [c.events for c in counts],
+            [new_sessions.get(minute, 0) for minute in minutes],
+            [c.product_views for c in counts],
+            [c.add_to_carts for c in counts],
+            [c.checkouts for c in counts],
+            [c.orders for c in counts],
+            [c.revenue_cents for c in counts],
+        ),
+    )
+
+
+def _upsert_products(conn: psycopg.Connection, batch: BatchAggregates) -> None:
+    if not batch.products:
+        return
+    ids = sorted(batch.products)
+    counts = [batch.products[product_id] for product_id in ids]
+    _execute(
+        conn,
+        """
+        INSERT INTO realtime.product_counters AS p
+            (product_id, views, cart_adds, units_added, units_removed, units_sold, revenue,
+             last_event_at)
+        SELECT u.product_id, u.views, u.cart_adds, u.units_added, u.units_removed,
+               u.units_sold, u.revenue_cents / 100.0, u.last_event_at
+        FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
+                    %s::bigint[], %s::bigint[], %s::timestamptz[])
+             AS u(product_id, views, cart_adds, units_added, units_removed, units_sold,
+                  revenue_cents, last_event_at)
+        ON CONFLICT (product_id) DO UPDATE SET
+            views         = p.views + EXCLUDED.views,
+            cart_adds     = p.cart_adds + EXCLUDED.cart_adds,
+            units_added   = p.units_added + EXCLUDED.units_added,
+            units_removed = p.units_removed + EXCLUDED.units_removed,
+            units_sold    = p.units_sold + EXCLUDED.units_sold,
+            revenue       = p.revenue + EXCLUDED.revenue,
+            last_event_at = GREATEST(p.last_event_at, EXCLUDED.last_event_at),
+            updated_at    = now()
+        """,
+        (
+            ids,
+            [c.views for c in counts],
+            [c.cart_adds for c in counts],
+            [c.units_added for c in counts],
+            [c.units_removed for c in counts],
+            [c.units_sold for c in counts],
+            [c.revenue_cents for c in counts],
+            [c.last_event_at for c in counts],
+        ),
+    )
+
+
+def _upsert_carts(conn: psycopg.Connection, batch: BatchAggregates) -> None:
+    if not batch.carts:
+        return
+    ids = sorted(batch.carts)
+    carts = [batch.carts[cart_id] for cart_id in ids]
+    _execute(
+        conn,
+        """
+        INSERT INTO realtime.carts AS c
+            (cart_id, user_id, session_id, opened_at, last_activity_at, checkout_started_at,
+             ordered_at, order_id)
+        SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::uuid[], %s::timestamptz[],
+                             %s::timestamptz[], %s::timestamptz[], %s::timestamptz[],
+                             %s::bigint[])
+        ON CONFLICT (cart_id) DO UPDATE SET
+            user_id             = COALESCE(EXCLUDED.user_id, c.user_id),
+            session_id          = CASE WHEN EXCLUDED.opened_at < c.opened_at
+                                       THEN EXCLUDED.session_id ELSE c.session_id END,
+            opened_at           = LEAST(c.opened_at, EXCLUDED.opened_at),
+            last_activity_at    = GREATEST(c.last_activity_at, EXCLUDED.last_activity_at),
+            checkout_started_at = LEAST(c.checkout_started_at, EXCLUDED.checkout_started_at),
+            ordered_at          = LEAST(c.ordered_at, EXCLUDED.ordered_at),
+            order_id            = COALESCE(c.order_id, EXCLUDED.order_id),
+            -- activity after the cart was declared abandoned revives it
+            abandoned_at        = CASE WHEN EXCLUDED.last_activity_at >= c.abandoned_at
+                                       THEN NULL ELSE c.abandoned_at END,
+            updated_at          = now()
+        """,
+        (
+            ids,
+            [c.user_id for c in carts],
+            [c.session_id for c in carts],
+            [c.opened_at for c in carts],
+            [c.last_activity_at for c in carts],
+            [c.checkout_started_at for c in carts],
+            [c.ordered_at for c in carts],
+            [c.order_id for c in carts],
+        ),
+    )
+
+
+def _upsert_cart_lines(conn: psycopg.Connection, batch: BatchAggregates) -> None:
+    if not batch.cart_lines:
+        return
+    keys = sorted(batch.cart_lines)
+    lines = [batch.cart_lines[key] for key in keys]
+    _execute(
+        conn,
+        """
+        INSERT INTO realtime.cart_lines AS l (cart_id, product_id, quantity, unit_price)
+        SELECT u.cart_id, u.product_id, u.quantity, u.unit_price_cents / 100.0
+        FROM unnest(%s::uuid[], %s::bigint[], %s::integer[], %s::bigint[])
+             AS u(cart_id, product_id, quantity, unit_price_cents)
+        ON CONFLICT (cart_id, product_id) DO UPDATE SET
+            quantity   = l.quantity + EXCLUDED.quantity,
+            unit_price = COALESCE(EXCLUDED.unit_price, l.unit_price),
+            updated_at = now()
+        """,
+        (
+            [cart_id for cart_id, _ in keys],
+            [product_id for _, product_id in keys],
+            [line.quantity for line in lines],
+            [line.unit_price_cents for line in lines],
+        ),
+    )
+
+
+def advance_watermarks(
+    conn: psycopg.Connection, latest: Mapping[tuple[str, int], datetime]
+) -> datetime | None:
+    """Move each partition's watermark forward; returns the stream's event-time now (the
+    maximum over all partitions), or None when nothing was ever read."""
+    keys = sorted(latest)
+    row = _execute(
+        conn,
+        """
+        WITH advanced AS (
+            INSERT INTO realtime.partition_watermarks AS w
+                (source_topic, source_partition, max_occurred_at)
+            SELECT * FROM unnest(%s::text[], %s::integer[], %s::timestamptz[])
+            ON CONFLICT (source_topic, source_partition) DO UPDATE SET
+                max_occurred_at = GREATEST(w.max_occurred_at, EXCLUDED.max_occurred_at),
+                updated_at = now()
+            RETURNING max_occurred_at
+        )
+        SELECT GREATEST((SELECT max(max_occurred_at) FROM advanced),
+                        (SELECT max(max_occurred_at) FROM realtime.partition_watermarks))
+        """,
+        (
+            [topic for topic, _ in keys],
+            [partition for _, partition in keys],
+            [latest[key] for key in keys],
+        ),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def flag_abandoned_carts(conn: psycopg.Connection, now: datetime, idle_minutes: int) -> int:
+    """Mark carts idle for idle_minutes (event time `now`) without a checkout; alert on each.
+
+    abandoned_at is last activity + idle_minutes, so it does not depend on batch boundaries.
+    Returns the number of new alerts.
+    """
+    alerts = _execute(
+        conn,
+        """
+        WITH abandoned AS (
+            UPDATE realtime.carts
+            SET abandoned_at = last_activity_at + make_interval(mins => %(idle)s),
+                updated_at = now()
+            WHERE checkout_started_at IS NULL AND ordered_at IS NULL AND abandoned_at IS NULL
+              AND last_activity_at <= %(now)s - make_interval(mins => %(idle)s)
+            RETURNING cart_id, user_id, session_id, last_activity_at, abandoned_at
+        ),
+        alerted AS (
+            INSERT INTO realtime.cart_abandonment_alerts
+                (cart_id, last_activity_at, abandoned_at, detected_at, user_id, session_id,
+                 units, cart_value)
+            SELECT a.cart_id, a.last_activity_at, a.abandoned_at, %(now)s, a.user_id,
+                   a.session_id,
+                   COALESCE(sum(GREATEST(l.quantity, 0)), 0),
+                   COALESCE(sum(GREATEST(l.quantity, 0) * l.unit_price), 0)
+            FROM abandoned a
+            LEFT JOIN realtime.cart_lines l ON l.cart_id = a.cart_id
+            GROUP BY a.cart_id, a.last_activity_at, a.abandoned_at, a.user_id, a.session_id
+            ON CONFLICT (cart_id, last_activity_at) DO NOTHING
+            RETURNING 1
+        )
+        SELECT count(*) FROM alerted
+        """,
+        {"now": now, "idle": idle_minutes},
+    ).fetchone()
+    return alerts[0] if alerts else 0
+
+
+def insert_dead_letters(conn: psycopg.Connection, letters: Sequence[DeadLetter]) -> None:
+    """Store poison records; one row per source record, so a redelivery adds nothing."""
+    if not letters:
+        return
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            """
+            INSERT INTO realtime.dead_letters
+                (source_topic, source_partition, source_offset, event_id, event_type, reasons,
+                 payload)
+            VALUES (%s, %s, %s, %s, %s, %s, %s)
+            ON CONFLICT DO NOTHING
+            """,
+            [
+                (
+                    letter.record.topic,
+                    letter.record.partition,
+                    letter.record.offset,
+                    letter.event_id,
+                    letter.event_type,
+                    list(letter.reasons),
+                    letter.record.value,
+                )
+                for letter in letters
+            ],
+        )

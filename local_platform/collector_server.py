@@ -1,0 +1,158 @@
+"""The collector Lambda as a local HTTP server: each request becomes the API Gateway HTTP API
+(payload v2.0) event the Lambda receives, and the handler's answer becomes the HTTP response.
+
+Requests pass through the handler one at a time, as they would through one Lambda execution
+environment (the Powertools resolver keeps the current request in class state). Bodies above
+API Gateway's own 10 MB limit are refused before they are read, as API Gateway does.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+ApiHandler = Callable[[dict[str, Any], Any], Mapping[str, Any]]
+
+API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+def api_gateway_event(
+    method: str,
+    target: str,
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+    source_ip: str,
+    request_id: str,
+    time_epoch_ms: int,
+) -> dict[str, Any]:
+    """The payload v2.0 event API Gateway builds for this request: lower-case header names,
+    repeated headers joined by commas, cookies apart, a text body as is, other bytes base64."""
+    path, _, query = target.partition("?")
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        joined[key] = f"{joined[key]},{value}" if key in joined else value
+    cookies = joined.pop("cookie", None)
+    try:
+        text_body: str | None = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text_body = None
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": joined,
+        "requestContext": {
+            "accountId": "local",
+            "apiId": "local",
+            "domainName": joined.get("host", "localhost"),
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": joined.get("user-agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(time_epoch_ms / 1000)),
+            "timeEpoch": time_epoch_ms,
+        },
+        "isBase64Encoded": text_body is None,
+    }
+    if cookies:
+        event["cookies"] = [cookie.strip() for cookie in cookies.split(";")]
+    if body:
+        event["body"] = text_body if text_body is not None else base64.b64encode(body).decode()
+    return event
+
+
+class CollectorServer(ThreadingHTTPServer):
+    """An HTTP server that hands every request to an API Gateway v2.0 handler."""
+
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, handler: ApiHandler) -> None:
+        super().__init__((host, port), _RequestHandler)
+        self.api_handler = handler
+        self.handler_lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: CollectorServer
+    server_version = "ecom-collector"
+
+    def _forward(self) -> None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self._reply_error(411, "length_required", "send a Content-Length")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > API_GATEWAY_MAX_BODY_BYTES:
+            self._reply_error(413, "payload_too_large", "the body is over API Gateway's 10 MB")
+            return
+        body = self.rfile.read(length) if length > 0 else b""
+        event = api_gateway_event(
+            self.command,
+            self.path,
+            self.headers.items(),
+            body,
+            self.client_address[0],
+            str(uuid.uuid4()),
+            int(time.time() * 1000),
+        )
+        try:
+            with self.server.handler_lock:
+                result = self.server.api_handler(event, None)
+        except Exception:  # a failed invocation: API Gateway answers 500, the log has the cause
+            logger.exception("the collector handler failed")
+            self._reply_error(500, "internal_error", "Internal Server Error")
+            return
+        payload = result.get("body") or ""
+        data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+        self.send_response(int(result["statusCode"]))
+        for name, value in (result.get("headers") or {}).items():
+            self.send_header(name, value)
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            for value in values:
+                self.send_header(name, value)
+        for cookie in result.get("cookies") or []:
+            self.send_header("Set-Cookie", cookie)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _reply_error(self, status: int, error: str, message: str) -> None:
+        data = f'{{"error":"{error}","message":"{message}"}}'.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the command prints its own summary."""
+
+    def __getattr__(self, name: str) -> Any:
+        """http.server calls do_<METHOD>: every method, standard or not, goes to the handler,
+        which answers 404/405 for what it does not serve."""
+        if name.startswith("do_"):
+            return self._forward
+        raise AttributeError(name)

@@ -1,0 +1,135 @@
+"""The local stand-in for the MSK event source mapping: poll Kafka, call the Lambda handler body.
+
+Records polled from the broker are wrapped in the MSK trigger payload and handed to the same
+`process_msk_event` the Lambda runs. Offsets are committed only after that call returns,
+i.e. after the database transaction committed; a crash in between redelivers the batch,
+which the event_id dedupe turns into a no-op.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from lambdas.shared.kafka_producer import KafkaSettings, create_producer
+from lambdas.stream_processor.dead_letters import DeadLetterPublisher
+from lambdas.stream_processor.processor import BatchResult, ProcessorSettings, process_msk_event
+from lambdas.stream_processor.records import SourceRecord, encode_msk_event
+
+EVENTS_TOPIC = "ecommerce.events.v1"
+DEAD_LETTER_TOPIC = "ecommerce.events.dlq"
+CONSUMER_GROUP = "ecommerce-stream-processor"
+# As large as MSK hands Lambda by default (batch size 100..10,000): fewer, bigger transactions.
+MAX_BATCH_RECORDS = 5_000
+_COMMIT_TIMEOUT_MS = 10_000
+# kafka-python backs off up to 30 s between reconnects; a restarted broker is back in seconds.
+_RECONNECT_BACKOFF_MAX_MS = 1_000
+
+
+@dataclass
+class StreamTotals:
+    batches: int = 0
+    received: int = 0
+    counted: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    abandoned_carts: int = 0
+    uncommitted_batches: int = 0
+    first_batch_at: float | None = None
+    last_batch_at: float | None = None
+
+    def add(self, result: BatchResult, polled_at: float) -> None:
+        self.first_batch_at = self.first_batch_at or polled_at
+        self.last_batch_at = time.monotonic()
+        self.batches += 1
+        self.received += result.received
+        self.counted += result.counted
+        self.duplicates += result.duplicates
+        self.dead_lettered += result.dead_lettered
+        self.abandoned_carts += result.abandoned_carts
+
+    @property
+    def records_per_s(self) -> float:
+        """Throughput from the first poll that returned records to the last batch done."""
+        if self.first_batch_at is None or self.last_batch_at is None:
+            return 0.0
+        return self.received / max(self.last_batch_at - self.first_batch_at, 1e-9)
+
+
+def events_consumer(
+    bootstrap_servers: str, topic: str = EVENTS_TOPIC, group_id: str = CONSUMER_GROUP
+) -> KafkaConsumer:
+    """A consumer that never commits on its own: the loop commits after the database does."""
+    return KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        group_id=group_id,
+        client_id="ecom-stream",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=MAX_BATCH_RECORDS,
+        fetch_max_wait_ms=200,
+        reconnect_backoff_max_ms=_RECONNECT_BACKOFF_MAX_MS,
+    )
+
+
+def dead_letter_producer(bootstrap_servers: str) -> KafkaProducer:
+    return create_producer(KafkaSettings(bootstrap_servers), client_id="ecom-stream-dlq")
+
+
+def run_stream_loop(
+    consumer: KafkaConsumer,
+    conn: psycopg.Connection,
+    settings: ProcessorSettings,
+    *,
+    publisher: DeadLetterPublisher | None = None,
+    max_events: int | None = None,
+    idle_timeout_s: float | None = None,
+    on_batch: Callable[[StreamTotals], None] | None = None,
+    poll_timeout_ms: int = 500,
+) -> StreamTotals:
+    """Consume until max_events records were handled or nothing arrived for idle_timeout_s."""
+    totals = StreamTotals()
+    servers = consumer.config["bootstrap_servers"]
+    servers = servers if isinstance(servers, str) else ",".join(servers)
+    last_record_at = time.monotonic()
+    while max_events is None or totals.received < max_events:
+        room = MAX_BATCH_RECORDS if max_events is None else max_events - totals.received
+        polled = consumer.poll(timeout_ms=poll_timeout_ms, max_records=min(room, MAX_BATCH_RECORDS))
+        if not polled:
+            if idle_timeout_s is not None and time.monotonic() - last_record_at >= idle_timeout_s:
+                break
+            continue
+        polled_at = last_record_at = time.monotonic()
+        records = [
+            SourceRecord(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value)
+            for batch in polled.values()
+            for r in batch
+        ]
+        payload = encode_msk_event(records, "local:kafka", servers)
+        totals.add(process_msk_event(payload, conn, settings, publisher), polled_at)
+        if not _commit(consumer, polled):
+            totals.uncommitted_batches += 1
+        if on_batch:
+            on_batch(totals)
+    return totals
+
+
+def _commit(consumer: KafkaConsumer, polled: dict[TopicPartition, list]) -> bool:
+    """Commit the offsets after the batch. A failure (broker restarting, group rebalancing)
+    is not fatal: the batch is delivered again later and the dedupe skips it."""
+    offsets = {
+        partition: OffsetAndMetadata(records[-1].offset + 1, "", -1)
+        for partition, records in polled.items()
+    }
+    try:
+        consumer.commit(offsets, timeout_ms=_COMMIT_TIMEOUT_MS)
+    except KafkaError:
+        return False
+    return True

@@ -1,0 +1,94 @@
+"""The stream processor Lambda's configuration from its environment."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+from psycopg.conninfo import conninfo_to_dict
+
+from lambdas.shared.kafka_producer import KafkaSettings, KafkaSettingsError
+from lambdas.stream_processor.handler import (
+    database_url_from_environment,
+    dead_letter_topic_from_environment,
+    settings_from_environment,
+)
+
+
+def test_abandonment_minutes_come_from_the_environment() -> None:
+    assert (
+        settings_from_environment({"CART_ABANDONMENT_MINUTES": "45"}).cart_abandonment_minutes == 45
+    )
+
+
+@pytest.mark.parametrize("value", [None, "", "0", "-5", "thirty", "1.5"])
+def test_abandonment_minutes_must_be_a_positive_integer(value: str | None) -> None:
+    environ = {} if value is None else {"CART_ABANDONMENT_MINUTES": value}
+    with pytest.raises(RuntimeError, match="CART_ABANDONMENT_MINUTES"):
+        settings_from_environment(environ)
+
+
+def test_database_url_is_used_as_given() -> None:
+    url = "postgresql://app@db:5432/ecommerce"
+    assert database_url_from_environment({"DATABASE_URL": url, "DATABASE_SECRET_ARN": "x"}) == url
+
+
+def test_database_url_is_built_from_the_rds_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws():
+        secret = boto3.client("secretsmanager").create_secret(
+            Name="oltp",
+            SecretString=json.dumps(
+                {
+                    "host": "db.internal",
+                    "port": 5433,
+                    "username": "app",
+                    "password": "p@ss word'",
+                    "dbname": "ecommerce",
+                    "engine": "postgres",
+                }
+            ),
+        )
+        conninfo = database_url_from_environment({"DATABASE_SECRET_ARN": secret["ARN"]})
+
+    assert conninfo_to_dict(conninfo) == {
+        "host": "db.internal",
+        "port": "5433",
+        "user": "app",
+        "password": "p@ss word'",
+        "dbname": "ecommerce",
+        "sslmode": "require",
+    }
+
+
+def test_database_url_or_secret_is_required() -> None:
+    with pytest.raises(RuntimeError, match="DATABASE_URL or DATABASE_SECRET_ARN"):
+        database_url_from_environment({})
+
+
+def test_dead_letter_topic_is_optional() -> None:
+    assert dead_letter_topic_from_environment({"KAFKA_BOOTSTRAP_SERVERS": "b:9098"}) is None
+
+
+def test_dead_letter_topic_uses_the_kafka_settings_of_the_environment() -> None:
+    topic = dead_letter_topic_from_environment(
+        {
+            "DEAD_LETTER_TOPIC": "ecommerce.events.dlq",
+            "KAFKA_BOOTSTRAP_SERVERS": "b-1:9098,b-2:9098",
+            "KAFKA_AUTH": "iam",
+            "AWS_REGION": "eu-west-1",
+        }
+    )
+
+    assert topic is not None
+    assert (topic.topic, topic.settings) == (
+        "ecommerce.events.dlq",
+        KafkaSettings("b-1:9098,b-2:9098", "iam", "eu-west-1"),
+    )
+
+
+def test_dead_letter_topic_without_a_broker_is_refused_before_any_batch() -> None:
+    with pytest.raises(KafkaSettingsError, match="KAFKA_BOOTSTRAP_SERVERS"):
+        dead_letter_topic_from_environment({"DEAD_LETTER_TOPIC": "ecommerce.events.dlq"})
