@@ -194,7 +194,7 @@ class KafkaBroker:
         ]
 
     def _format_storage(self, java: str) -> None:
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         command = self._java_command(
             java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.config_file)
         )
@@ -358,6 +358,15 @@ def describe_topics(bootstrap_servers: str) -> dict[str, int]:
         }
     finally:
         admin.close()
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id: a random UUID in URL-safe base64. Like Kafka's own generator, it
+    never starts with "-", which the storage tool's argument parser would take for an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def resolve_bootstrap_servers(explicit: str | None = None, *, progress: bool = True) -> str:
