@@ -6,8 +6,9 @@ is swapped; the CloudFormation sender is injected to record the responses.
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -83,18 +84,36 @@ def _retention_ms(admin: KafkaAdminClient, name: str) -> int:
     return int(entries["retention.ms"])
 
 
+def _settled(read: Callable[[], Any], expected: Any, timeout_s: float = 10.0) -> Any:
+    """The value `read` returns once it equals `expected`, or its last value after timeout_s.
+
+    Brokers apply topic changes from the KRaft metadata log asynchronously, so a describe
+    right after a successful create/alter may still show the old value for a moment.
+    """
+    deadline = time.monotonic() + timeout_s
+    value = read()
+    while value != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+        value = read()
+    return value
+
+
+def _shape(admin: KafkaAdminClient, name: str) -> tuple[int, int]:
+    return _partitions(admin, name), _retention_ms(admin, name)
+
+
 def test_create_then_update_grows_partitions_and_sets_retention(kafka_bootstrap, admin, names):
     events, dlq = names
     created = _run(_event("Create", kafka_bootstrap, [(events, 2, 72), (dlq, 1, 168)]))
     assert created["Status"] == "SUCCESS", created.get("Reason")
     assert created["Data"]["Created"] == f"{events},{dlq}"
-    assert (_partitions(admin, events), _retention_ms(admin, events)) == (2, 72 * HOUR_MS)
-    assert (_partitions(admin, dlq), _retention_ms(admin, dlq)) == (1, 168 * HOUR_MS)
+    assert _settled(lambda: _shape(admin, events), (2, 72 * HOUR_MS)) == (2, 72 * HOUR_MS)
+    assert _settled(lambda: _shape(admin, dlq), (1, 168 * HOUR_MS)) == (1, 168 * HOUR_MS)
 
     updated = _run(_event("Update", kafka_bootstrap, [(events, 4, 24), (dlq, 1, 168)]))
     assert updated["Status"] == "SUCCESS", updated.get("Reason")
     assert updated["Data"]["Created"] == ""
-    assert (_partitions(admin, events), _retention_ms(admin, events)) == (4, 24 * HOUR_MS)
+    assert _settled(lambda: _shape(admin, events), (4, 24 * HOUR_MS)) == (4, 24 * HOUR_MS)
 
 
 def test_fewer_partitions_fails_the_deploy_with_the_topic_named(kafka_bootstrap, admin, names):
@@ -103,7 +122,7 @@ def test_fewer_partitions_fails_the_deploy_with_the_topic_named(kafka_bootstrap,
     failed = _run(_event("Update", kafka_bootstrap, [(events, 2, 72), (dlq, 1, 72)]))
     assert failed["Status"] == "FAILED"
     assert f"{events} has 3, config asks 2" in failed["Reason"]
-    assert _partitions(admin, events) == 3
+    assert _settled(lambda: _partitions(admin, events), 3) == 3
 
 
 def test_delete_removes_topics_only_under_destroy_data(kafka_bootstrap, admin, names):
@@ -113,9 +132,9 @@ def test_delete_removes_topics_only_under_destroy_data(kafka_bootstrap, admin, n
 
     kept = _run(_event("Delete", kafka_bootstrap, topics, delete="false"))
     assert kept["Status"] == "SUCCESS"
-    assert {events, dlq} <= set(admin.list_topics())
+    assert _settled(lambda: {events, dlq} <= set(admin.list_topics()), True)
 
     removed = _run(_event("Delete", kafka_bootstrap, topics, delete="true"))
     assert removed["Status"] == "SUCCESS"
     assert removed["PhysicalResourceId"] == "kafka-topics:ecommerce-test"
-    assert not {events, dlq} & set(admin.list_topics())
+    assert _settled(lambda: {events, dlq} & set(admin.list_topics()), set()) == set()
