@@ -1,7 +1,10 @@
 """`ecom demo`: the whole local pipeline, stage by stage, on embedded defaults.
 
 Stage 1 builds the shop: migrations, then the synthetic store and its clickstream, then a
-summary. With no database given, the demo owns a database of its own (`ecommerce_demo` on the
+summary. Stage 2 streams that clickstream through the stream processor (in process, or through
+the broker named by KAFKA_BOOTSTRAP_SERVERS) and shows the live metrics of the last hour.
+
+With no database given, the demo owns a database of its own (`ecommerce_demo` on the
 embedded server) and rebuilds it on every run; a database the user names is never replaced
 unless they pass --reset.
 """
@@ -19,6 +22,8 @@ from local_platform.commands.db import DatabaseUrlOption
 from local_platform.commands.generate import build_and_report
 from local_platform.console import fail, stderr
 from local_platform.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
+from local_platform.kafka_publishing import KafkaUnavailableError
+from local_platform.realtime_stage import render, run_realtime_stage
 
 DEMO_DATABASE = "ecommerce_demo"
 DEMO_HOME = Path(__file__).resolve().parents[2] / ".local" / "demo"
@@ -47,6 +52,18 @@ def demo(
     build_and_report(
         GenerationSettings(users=users, days=days, seed=seed), url, events_path, owned or reset
     )
+
+    bootstrap_servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
+    route = f"through Kafka at {bootstrap_servers}" if bootstrap_servers else "in process"
+    stderr.rule(f"[bold]Stage 2: real time[/bold] (stream processor, {route})")
+    try:
+        report = run_realtime_stage(
+            url, events_path, bootstrap_servers=bootstrap_servers, reset=owned or reset
+        )
+    except KafkaUnavailableError as error:
+        fail(f"{error}. Unset KAFKA_BOOTSTRAP_SERVERS to run this stage in process.")
+    for renderable in render(report):
+        stderr.print(renderable)
 
 
 def _demo_database(explicit: str | None) -> tuple[str, bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import psycopg
@@ -32,17 +33,28 @@ def _demo(url: str, workdir: Path, *extra: str):
     )
 
 
-def test_demo_builds_the_shop_and_prints_its_summary(migrated_database: str, tmp_path: Path):
+@pytest.fixture(autouse=True)
+def _in_process_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Kafka route of the real-time stage is tested in test_realtime_stage.py."""
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+
+
+def test_demo_builds_the_shop_and_streams_it(migrated_database: str, tmp_path: Path):
     result = _demo(migrated_database, tmp_path)
 
     assert result.exit_code == 0, result.output
     assert "Stage 1" in result.output
+    assert "Stage 2: real time (stream processor, in process)" in result.output
     with psycopg.connect(migrated_database) as conn:
         users, sessions = conn.execute(
             "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sessions)"
         ).fetchone()
+        processed = conn.execute("SELECT count(*) FROM realtime.processed_events").fetchone()[0]
+    with gzip.open(tmp_path / "events.jsonl.gz", "rt") as lines:
+        events = sum(1 for _ in lines)
     assert users == 40
     assert f"{sessions:,}" in result.output
+    assert processed == events
     assert (tmp_path / "events.jsonl.gz").stat().st_size > 0
 
 
