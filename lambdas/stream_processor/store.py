@@ -18,6 +18,9 @@ from lambdas.stream_processor.aggregation import BatchAggregates, Event
 from lambdas.stream_processor.dead_letters import DeadLetter
 from lambdas.stream_processor.records import SourceRecord
 
+# A partition with no new records for this long no longer holds the stream's event time back.
+IDLE_PARTITION_SECONDS = 60
+
 
 def _execute(conn: psycopg.Connection, query: str, params: Sequence | dict) -> psycopg.Cursor:
     """Binary parameters: arrays of thousands of values are packed without per-value quoting."""
@@ -238,8 +241,15 @@ def _upsert_cart_lines(conn: psycopg.Connection, batch: BatchAggregates) -> None
 def advance_watermarks(
     conn: psycopg.Connection, latest: Mapping[tuple[str, int], datetime]
 ) -> datetime | None:
-    """Move each partition's watermark forward; returns the stream's event-time now (the
-    maximum over all partitions), or None when nothing was ever read."""
+    """Move each partition's watermark forward; returns the stream's event-time now, or None
+    when nothing was ever read.
+
+    Now is the low watermark: the minimum over partitions that moved in the last
+    IDLE_PARTITION_SECONDS of wall time. The maximum would let a consumer that reads one
+    partition ahead of another abandon carts whose next events are still unread (a cart's
+    events can span partitions when a visitor signs in mid-session); a partition that has
+    gone quiet stops holding the stream back once it has been idle that long.
+    """
     keys = sorted(latest)
     row = _execute(
         conn,
@@ -251,15 +261,25 @@ def advance_watermarks(
             ON CONFLICT (source_topic, source_partition) DO UPDATE SET
                 max_occurred_at = GREATEST(w.max_occurred_at, EXCLUDED.max_occurred_at),
                 updated_at = now()
-            RETURNING max_occurred_at
+            RETURNING source_topic, source_partition, max_occurred_at
         )
-        SELECT GREATEST((SELECT max(max_occurred_at) FROM advanced),
-                        (SELECT max(max_occurred_at) FROM realtime.partition_watermarks))
+        SELECT min(max_occurred_at) FROM (
+            SELECT max_occurred_at FROM advanced
+            UNION ALL
+            SELECT w.max_occurred_at
+            FROM realtime.partition_watermarks AS w
+            WHERE w.updated_at > now() - make_interval(secs => %s)
+              AND NOT EXISTS (
+                  SELECT 1 FROM advanced AS a
+                  WHERE a.source_topic = w.source_topic
+                    AND a.source_partition = w.source_partition)
+        ) AS live_partitions
         """,
         (
             [topic for topic, _ in keys],
             [partition for _, partition in keys],
             [latest[key] for key in keys],
+            IDLE_PARTITION_SECONDS,
         ),
     ).fetchone()
     return row[0] if row else None

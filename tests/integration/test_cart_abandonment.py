@@ -14,6 +14,7 @@ from stream_events import Visitor, encode, make_event
 
 from lambdas.stream_processor.processor import ProcessorSettings, process_records
 from lambdas.stream_processor.records import SourceRecord
+from lambdas.stream_processor.store import IDLE_PARTITION_SECONDS
 
 pytestmark = pytest.mark.integration
 
@@ -118,10 +119,16 @@ def test_an_old_batch_delivered_again_raises_no_new_alert(realtime_conn) -> None
     shop = Shop()
     early = batch(shop.add("A", at("12:00"), 1, 10.0), shop.browse(at("13:00")), partition=0)
     assert process_records(realtime_conn, early, SETTINGS).abandoned_carts == 1  # A
-    # Another partition is behind: its own latest time is 12:20, but the stream has seen 13:00,
-    # so C (idle 40 minutes by then) is abandoned with this batch, not by some later redelivery.
-    assert deliver(realtime_conn, shop.add("C", at("12:20"), 1, 4.5), partition=1) == 1
+    # Partition 1 is behind (12:20): event time is the low watermark, 12:20, because C's next
+    # events could still be unread there, so C is not abandoned yet ...
+    assert deliver(realtime_conn, shop.add("C", at("12:20"), 1, 4.5), partition=1) == 0
+    # ... until partition 1 reaches 13:00 too: C, idle since 12:20, is abandoned at 12:50.
+    assert deliver(realtime_conn, shop.browse(at("13:00")), partition=1) == 1
     before = alerts(realtime_conn, shop)
+    assert before == {
+        ("A", at("12:00"), at("12:30"), 1, Decimal("10.00")),
+        ("C", at("12:20"), at("12:50"), 1, Decimal("4.50")),
+    }
 
     redelivered = process_records(realtime_conn, early, SETTINGS)
 
@@ -138,3 +145,18 @@ def test_a_client_clock_far_ahead_does_not_abandon_carts(realtime_conn) -> None:
     # A year ahead counts as at most five minutes ahead: A has then been idle 15 minutes.
     assert deliver(realtime_conn, shop.browse(now + timedelta(days=365))) == 0
     assert statuses(realtime_conn, shop) == {"A": "open"}
+
+
+def test_an_idle_partition_stops_holding_event_time_back(realtime_conn) -> None:
+    shop = Shop()
+    deliver(realtime_conn, shop.add("C", at("12:20"), 1, 4.5), partition=1)
+    assert deliver(realtime_conn, shop.add("A", at("12:00"), 1, 10.0), partition=0) == 0
+    # Partition 1 has been quiet longer than the idle limit (in wall time) ...
+    realtime_conn.execute(
+        "UPDATE realtime.partition_watermarks SET updated_at = now() - make_interval(secs => %s)"
+        " WHERE source_partition = 1",
+        (IDLE_PARTITION_SECONDS + 1,),
+    )
+    # ... so partition 0 alone sets event time: at 13:00 A (12:00) and C (12:20) are both idle.
+    assert deliver(realtime_conn, shop.browse(at("13:00")), partition=0) == 2
+    assert statuses(realtime_conn, shop) == {"A": "abandoned", "C": "abandoned"}
