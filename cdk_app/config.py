@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -144,8 +145,61 @@ class MonitoringConfig(_Section):
         return value
 
 
+class IngestConfig(_Section):
+    """The collector API: API Gateway throttling (the stage's steady rate and burst) and the
+    collector Lambda's size."""
+
+    throttle_rate_per_second: Annotated[float, Field(gt=0, le=10_000)] = 100
+    throttle_burst: Annotated[int, Field(ge=1, le=5_000)] = 200
+    collector_memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 512
+    access_log_retention_days: int = 30
+
+    @field_validator("access_log_retention_days")
+    @classmethod
+    def _retention_cloudwatch_accepts(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return value
+
+    @field_validator("throttle_burst")
+    @classmethod
+    def _burst_covers_a_second(cls, value: int, info: ValidationInfo) -> int:
+        rate = info.data.get("throttle_rate_per_second")
+        if rate is not None and value < rate:
+            raise ValueError("must be at least throttle_rate_per_second")
+        return value
+
+
 class RealtimeConfig(_Section):
+    """The real-time consumers of the events topic: the stream processor's event source
+    mapping, the raw-zone streaming job, and the thresholds of their alarms."""
+
     cart_abandonment_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
+    # The MSK event source mapping: records per invocation and how long to gather them.
+    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+    batching_window_seconds: Annotated[int, Field(ge=0, le=300)] = 1
+    processor_memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 1024
+    processor_timeout_seconds: Annotated[int, Field(ge=10, le=900)] = 120
+    # A failing batch is retried this often, then parked on a queue (its offsets, for replay).
+    processor_retry_attempts: Annotated[int, Field(ge=0, le=10_000)] = 10
+    failed_batch_retention_days: Annotated[int, Field(ge=1, le=14)] = 14
+    # Alarm when the processor's consumer group is this far behind (records, or seconds).
+    max_offset_lag: Annotated[int, Field(ge=1)] = 10_000
+    max_time_lag_seconds: Annotated[int, Field(ge=1)] = 300
+    # The Glue streaming job that lands the topic in the raw zone.
+    raw_stream_worker_type: Literal["G.025X", "G.1X", "G.2X"] = "G.1X"
+    raw_stream_workers: Annotated[int, Field(ge=2, le=100)] = 2
+    raw_stream_trigger_seconds: Annotated[int, Field(ge=10, le=3600)] = 60
+    # Redshift streaming ingestion: how long one DDL statement may run on deploy.
+    redshift_statement_timeout_seconds: Annotated[int, Field(ge=10, le=840)] = 300
+
+    @field_validator("processor_timeout_seconds")
+    @classmethod
+    def _longer_than_the_batching_window(cls, value: int, info: ValidationInfo) -> int:
+        window = info.data.get("batching_window_seconds")
+        if window is not None and value <= window:
+            raise ValueError("must be longer than batching_window_seconds")
+        return value
 
 
 class PlatformConfig(_Section):
@@ -159,6 +213,7 @@ class PlatformConfig(_Section):
     lake: LakeConfig = LakeConfig()
     warehouse: WarehouseConfig = WarehouseConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    ingest: IngestConfig = IngestConfig()
     realtime: RealtimeConfig = RealtimeConfig()
 
     @model_validator(mode="after")

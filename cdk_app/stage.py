@@ -6,11 +6,13 @@ from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
 from cdk_app.config import PlatformConfig
+from stacks.ingest import IngestStack
 from stacks.lake import LakeStack
 from stacks.monitoring import MonitoringStack
 from stacks.nag_acknowledgements import acknowledge_findings
 from stacks.network import NetworkStack
 from stacks.oltp import OltpStack
+from stacks.realtime import RealtimeStack
 from stacks.streaming import StreamingStack
 from stacks.warehouse import WarehouseStack
 
@@ -64,6 +66,28 @@ class PlatformStage(Stage):
             streaming=self.streaming,
             warehouse=self.warehouse,
             description=f"Monitoring: alarms and dashboard - {label}",
+        )
+        # Their alarms join the dashboard through monitoring.section(...).
+        self.ingest = IngestStack(
+            self,
+            "Ingest",
+            config=config,
+            network=self.network,
+            streaming=self.streaming,
+            monitoring=self.monitoring,
+            description=f"Ingest: collector API - {label}",
+        )
+        self.realtime = RealtimeStack(
+            self,
+            "Realtime",
+            config=config,
+            network=self.network,
+            streaming=self.streaming,
+            oltp=self.oltp,
+            lake=self.lake,
+            warehouse=self.warehouse,
+            monitoring=self.monitoring,
+            description=f"Realtime: stream processor, raw stream, Redshift ingestion - {label}",
         )
         Tags.of(self).add("project", "ecommerce-analytics")
         Tags.of(self).add("environment", config.env_name)

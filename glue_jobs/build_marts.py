@@ -1,9 +1,13 @@
 """Glue job build_marts: curated events and sessions plus the raw OLTP extracts -> the marts.
 Thin: arguments and I/O here, the rules in glue_jobs.transforms (see docs/marts.md).
 
+Every mart is staged first and all of them are published together only when
+contracts/quality/build_marts.yaml passes; otherwise the previous marts stay as they were.
+
 Arguments (Glue style): --raw_uri, --curated_uri, --marts_uri (zone roots), --as_of
-(YYYY-MM-DD: RFM recency and inventory are computed as of the start of that day) and
-optional --features_cutoff (ISO 8601 with zone; default the start of --as_of in UTC).
+(YYYY-MM-DD: RFM recency and inventory are computed as of the start of that day),
+optional --features_cutoff (ISO 8601 with zone; default the start of --as_of in UTC) and the
+quality gate's arguments (glue_jobs.quality.GATE_ARGUMENTS).
 """
 
 from __future__ import annotations
@@ -16,7 +20,17 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 
 from glue_jobs.job_runtime import job_arguments, job_spark_session, report
-from glue_jobs.lake import CURATED_EVENTS, CURATED_SESSIONS, MART_PARTITIONS, Lake, write_table
+from glue_jobs.lake import (
+    CURATED_EVENTS,
+    CURATED_SESSIONS,
+    MART_PARTITIONS,
+    Lake,
+    read_oltp_table,
+    table_path,
+)
+from glue_jobs.parallel import map_concurrently
+from glue_jobs.quality import GATE_ARGUMENTS, QualityGate, gate_from_arguments
+from glue_jobs.staging import StagedTable, remove, staging_root
 from glue_jobs.transforms.customers import cohort_retention, customer_features, rfm_segments
 from glue_jobs.transforms.funnel import funnel_daily
 from glue_jobs.transforms.inventory import inventory_health
@@ -58,24 +72,35 @@ def build_marts(
 
 
 def run_build(
-    spark: SparkSession, lake: Lake, as_of: date, features_cutoff: datetime
+    spark: SparkSession, lake: Lake, as_of: date, features_cutoff: datetime, gate: QualityGate
 ) -> dict[str, int]:
-    """Read the inputs, write every mart; returns the row count of each written table."""
-    oltp = {name: spark.read.parquet(lake.raw_table(name)) for name in OLTP_TABLES}
+    """Read the inputs, stage every mart (side by side, glue_jobs.parallel), check, publish;
+    returns each mart's row count."""
+    oltp = {name: read_oltp_table(spark, lake, name) for name in OLTP_TABLES}
     events = spark.read.parquet(lake.curated_table(CURATED_EVENTS))
     sessions = spark.read.parquet(lake.curated_table(CURATED_SESSIONS))
-    rows = {}
-    for name, frame in build_marts(oltp, events, sessions, as_of, features_cutoff).items():
-        write_table(frame, lake.mart(name), MART_PARTITIONS[name])
-        rows[name] = spark.read.parquet(lake.mart(name)).count()
-    return rows
+    staging = staging_root(lake.marts, gate.run_id)
+    staged = {
+        name: StagedTable(table_path(staging, name), lake.mart(name), MART_PARTITIONS[name])
+        for name in MART_PARTITIONS
+    }
+    try:
+        frames = build_marts(oltp, events, sessions, as_of, features_cutoff)
+        written = map_concurrently(lambda name: staged[name].write(frames[name]), frames)
+        marts = dict(zip(frames, written, strict=True))
+        checked = gate.check(marts, references=oltp)
+        for table in staged.values():
+            table.promote(spark)
+        return checked.rows
+    finally:
+        remove(spark, staging)
 
 
 def main(argv: Sequence[str] = sys.argv) -> None:
     args = job_arguments(
         argv,
         required=["raw_uri", "curated_uri", "marts_uri", "as_of"],
-        optional={"features_cutoff": None},
+        optional={"features_cutoff": None, **GATE_ARGUMENTS},
     )
     as_of = date.fromisoformat(args["as_of"])
     cutoff = (
@@ -85,7 +110,8 @@ def main(argv: Sequence[str] = sys.argv) -> None:
     )
     lake = Lake(raw=args["raw_uri"], curated=args["curated_uri"], marts=args["marts_uri"])
     spark = job_spark_session("build_marts")
-    report("build_marts", run_build(spark, lake, as_of, cutoff))
+    gate = gate_from_arguments("build_marts", args)
+    report("build_marts", run_build(spark, lake, as_of, cutoff, gate))
 
 
 if __name__ == "__main__":

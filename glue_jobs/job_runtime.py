@@ -10,7 +10,11 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
-from glue_jobs.local_spark import PARQUET_TIMESTAMP_TYPE, local_spark_session
+from glue_jobs.local_spark import (
+    PARQUET_TIMESTAMP_TYPE,
+    ensure_spark_jars,
+    local_spark_session,
+)
 
 try:  # present on Glue (and wherever AWSGlueDataplanePython is installed)
     from awsglue.utils import getResolvedOptions
@@ -36,11 +40,12 @@ def job_arguments(
     return vars(known)
 
 
-def job_spark_session(app_name: str) -> SparkSession:
+def job_spark_session(app_name: str, *, needs_extra_jars: bool = False) -> SparkSession:
     """Glue's session when running on Glue, else a local one; UTC either way, so day
-    boundaries in the outputs never depend on where the job ran."""
+    boundaries in the outputs never depend on where the job ran. `needs_extra_jars`: the job
+    uses a connector that Glue ships and pyspark lacks (glue_jobs/jars/pom.xml)."""
     if getResolvedOptions is None:
-        return local_spark_session(app_name)
+        return local_spark_session(app_name, jars=ensure_spark_jars() if needs_extra_jars else ())
     spark = SparkSession.builder.appName(app_name).getOrCreate()
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")

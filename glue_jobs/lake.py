@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
+
+from glue_jobs.transforms.oltp import SOURCE_TABLE_BY_NAME, latest_versions
 
 # Raw zone: events as landed (JSON Lines), OLTP extracts as Parquet, one folder per table.
 RAW_EVENTS = "events"
 RAW_OLTP = "oltp"
+# Raw zone, from the events topic: Parquet by event date and hour, and rejected records.
+RAW_STREAM_EVENTS = "events_stream"
+RAW_STREAM_QUARANTINE = "quarantine/events_stream"
 # Curated zone.
 CURATED_EVENTS = "events"
 CURATED_SESSIONS = "sessions"
@@ -24,6 +29,10 @@ MART_PARTITIONS: dict[str, str | None] = {
     "mart_inventory_health": "as_of",
     "customer_features": "cutoff_date",
 }
+# Data-quality results of every job run, a table in the marts zone.
+QUALITY_RESULTS = "dq_results"
+# Job state (extract watermarks) beside the zones: <lake>/state locally, a prefix on S3.
+STATE_FOLDER = "state"
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,15 @@ class Lake:
     def mart(self, table: str) -> str:
         return table_path(self.marts, table)
 
+    @property
+    def quality_results(self) -> str:
+        return self.mart(QUALITY_RESULTS)
+
+
+def local_state_folder(root: str) -> str:
+    """The state folder of a lake laid out by `Lake.in_folder(root)`."""
+    return table_path(root, STATE_FOLDER)
+
 
 def table_path(zone_root: str, table: str) -> str:
     return f"{zone_root.rstrip('/')}/{table}"
@@ -61,3 +79,10 @@ def write_table(frame: DataFrame, path: str, partition_column: str | None) -> No
     if partition_column is not None:
         writer = writer.partitionBy(partition_column)
     writer.parquet(path)
+
+
+def read_oltp_table(spark: SparkSession, lake: Lake, table: str) -> DataFrame:
+    """The current state of a raw OLTP table (latest version per key over its extract
+    batches), as the marts read it."""
+    batches = spark.read.parquet(lake.raw_table(table))
+    return latest_versions(batches, SOURCE_TABLE_BY_NAME[table].keys)

@@ -3,17 +3,76 @@
 Settings mirror what matters on Glue for results: UTC session time zone, so day boundaries
 do not depend on the machine, and a small shuffle partition count, because the default
 of 200 makes tiny local jobs spend most of their time scheduling empty tasks.
+
+JVM jars that Glue ships but pyspark does not (e.g. the Kafka source) are listed in
+glue_jobs/jars/pom.xml and copied by `mvn` into a git-ignored folder on first use.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
+import shutil
+import subprocess
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 # Standard Parquet timestamps (not Spark's legacy INT96), read as such by DuckDB and Redshift.
 PARQUET_TIMESTAMP_TYPE = "TIMESTAMP_MICROS"
+SPARK_JARS_POM = Path(__file__).resolve().parent / "jars" / "pom.xml"
+SPARK_JARS_DIR = Path(__file__).resolve().parent.parent / ".local" / "spark" / "jars"
+
+
+class SparkJarsError(RuntimeError):
+    """The extra jars could not be fetched; the message carries mvn's own output."""
+
+
+def ensure_spark_jars(jars_dir: Path = SPARK_JARS_DIR, pom: Path = SPARK_JARS_POM) -> list[Path]:
+    """The jars of `pom`, copied by mvn into `jars_dir` unless the pom is unchanged since the
+    last copy. One process copies at a time (parallel test workers share the folder), into a
+    fresh folder that replaces the old one only when complete."""
+    jars_dir.parent.mkdir(parents=True, exist_ok=True)
+    stamp = jars_dir / ".pom.sha256"
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()
+    with (jars_dir.parent / ".jars.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (stamp.exists() and stamp.read_text() == digest):
+            _copy_with_mvn(pom, jars_dir, digest)
+    return sorted(jars_dir.glob("*.jar"))
+
+
+def _copy_with_mvn(pom: Path, jars_dir: Path, digest: str) -> None:
+    mvn = shutil.which("mvn")
+    if not mvn:
+        raise SparkJarsError("mvn not found: install Maven (e.g. apt-get install maven)")
+    staging = jars_dir.with_name(jars_dir.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    print(f"Fetching the Spark jars of {pom.name} with mvn ...", file=sys.stderr)
+    result = subprocess.run(
+        [
+            mvn,
+            "--batch-mode",
+            "--quiet",
+            "--file",
+            str(pom),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={staging}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip()[-3000:]
+        raise SparkJarsError(f"mvn could not fetch the jars of {pom}:\n{output}")
+    (staging / ".pom.sha256").write_text(digest)
+    shutil.rmtree(jars_dir, ignore_errors=True)
+    staging.rename(jars_dir)
 
 
 def local_spark_session(
@@ -22,15 +81,23 @@ def local_spark_session(
     cores: int = 2,
     shuffle_partitions: int = 4,
     driver_memory: str = "2g",
+    jars: Sequence[Path] = (),
 ) -> SparkSession:
-    """Start (or reuse) a local SparkSession bound to 127.0.0.1, with the web UI off."""
+    """Start (or reuse) a local SparkSession bound to 127.0.0.1, with the web UI off.
+
+    `jars` go on the driver's classpath; they only take effect when this call starts the JVM,
+    so a process that needs them passes them to its first session.
+    """
     # Python workers must run the interpreter that runs the driver (the project venv).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     # Bind to loopback without first resolving the host name (and warning about it).
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = SparkSession.builder
+    if jars:
+        builder = builder.config("spark.jars", ",".join(str(jar) for jar in jars))
     return (
-        SparkSession.builder.master(f"local[{cores}]")
+        builder.master(f"local[{cores}]")
         .appName(app_name)
         .config("spark.driver.memory", driver_memory)
         .config("spark.driver.bindAddress", "127.0.0.1")

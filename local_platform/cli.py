@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from local_platform.commands import collector, db, demo, generate, kafka, simulate, stream
+from local_platform.commands import batch, collector, db, demo, generate, kafka, simulate, stream
 
 app = typer.Typer(
     help="Run the e-commerce analytics platform on one machine.",
@@ -19,6 +19,7 @@ app.command("generate")(generate.generate)
 app.command("demo")(demo.demo)
 app.command("simulate")(simulate.simulate)
 app.add_typer(collector.app, name="collector")
+app.add_typer(batch.app, name="batch")
 
 
 def main() -> None:

@@ -12,8 +12,15 @@ from aws_cdk import Stage, Validations
 from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
-from cdk_app.config import EVENTS_TOPIC, PlatformConfig
+from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig
 from stacks.lake import BUCKET_NAME, ZONES
+from stacks.realtime import (
+    CHECKPOINT_PREFIX,
+    GLUE_TEMP_PREFIX,
+    RAW_STREAM_GROUP_PREFIX,
+    RAW_STREAM_PREFIXES,
+)
+from stacks.realtime import PROCESSOR_CONSUMER_GROUP as PROCESSOR_GROUP
 
 _MANAGED_POLICY = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/{}"
 _LAMBDA_BASIC = f"AwsSolutions-IAM4[{_MANAGED_POLICY.format('AWSLambdaBasicExecutionRole')}]"
@@ -38,6 +45,8 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
     for function, purpose in (
         ("Oltp/DbMigratorFunction", "applies OLTP migrations"),
         ("Streaming/KafkaTopicsFunction", "manages Kafka topics"),
+        ("Ingest/CollectorFunction", "publishes collected events to MSK"),
+        ("Realtime/StreamProcessorFunction", "keeps the real-time tables from the topic"),
     ):
         acks += [
             Acknowledgement(
@@ -72,6 +81,7 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
                 " the call itself is scoped by a separate inline policy.",
             )
         )
+    acks += _realtime_acknowledgements(env)
     acks += [
         Acknowledgement(
             "Oltp/Database",
@@ -140,6 +150,103 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
             )
         )
     return acks
+
+
+def _realtime_acknowledgements(env: str) -> list[Acknowledgement]:
+    """The collector API and the consumers of the events topic (stacks Ingest and Realtime)."""
+    raw_stream = "Realtime/RawStreamJobRole"
+    acks = [
+        Acknowledgement(
+            "Realtime/RedshiftSqlFunction",
+            "AwsSolutions-L1",
+            "Lambda that applies the Redshift streaming-ingestion DDL runs Python 3.11 on purpose:"
+            " the project targets 3.11 (Glue 5.0 parity) throughout.",
+        ),
+        Acknowledgement(
+            "Realtime/RedshiftSqlFunction",
+            _LAMBDA_BASIC,
+            "AWSLambdaBasicExecutionRole only grants writing this function's own logs.",
+        ),
+        Acknowledgement(
+            "Realtime/RedshiftSqlFunction",
+            "AwsSolutions-IAM5[Resource::*]",
+            "redshift-data:DescribeStatement and CancelStatement take no resource ARN; the Data"
+            " API limits them to statements this role submitted itself.",
+        ),
+        Acknowledgement(
+            "Realtime/StreamProcessorFunction",
+            f"AwsSolutions-IAM4[{_MANAGED_POLICY.format('AWSLambdaMSKExecutionRole')}]",
+            "AWSLambdaMSKExecutionRole is what the MSK event source mapping needs to describe the"
+            " cluster and place its pollers' network interfaces; no topic or data access.",
+        ),
+        Acknowledgement(
+            "Ingest/CollectorApi",
+            "AwsSolutions-APIG4",
+            "The collector is the public ingestion endpoint of browsers and apps, which hold no"
+            " secret to sign with; each event is validated, requests are size-limited and the"
+            " stage is throttled from config.",
+        ),
+        Acknowledgement(
+            "Realtime/FailedBatches",
+            "AwsSolutions-SQS3",
+            "This queue is itself the dead-letter destination of the MSK event source mapping;"
+            " its messages are offsets to replay, alarmed on as soon as one arrives.",
+        ),
+        Acknowledgement(
+            raw_stream,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Glue creates and describes the network interfaces of its VPC connection (EC2 calls"
+            " without resource ARNs) and puts metrics only in the Glue namespace (a condition).",
+        ),
+        Acknowledgement(
+            raw_stream,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
+            ":log-group:/aws-glue/*]",
+            "Glue names the job's log groups under /aws-glue/ at run time (by security"
+            " configuration and role); logs only.",
+        ),
+        *(
+            Acknowledgement(
+                raw_stream,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{prefix}*]",
+                f"The streaming job writes objects under {prefix} only (Spark names its files);"
+                " no other prefix of the bucket.",
+            )
+            for bucket, prefix in (
+                *((_bucket(env, "raw"), prefix) for prefix in RAW_STREAM_PREFIXES),
+                (_bucket(env, "artifacts"), CHECKPOINT_PREFIX),
+                (_bucket(env, "artifacts"), GLUE_TEMP_PREFIX),
+            )
+        ),
+    ]
+    kafka_scopes = (
+        ("Ingest/CollectorFunction", "topic", EVENTS_TOPIC, "Writes accepted events to"),
+        ("Ingest/CollectorFunction", "topic", DEAD_LETTER_TOPIC, "Writes rejected events to"),
+        ("Realtime/StreamProcessorFunction", "topic", EVENTS_TOPIC, "Reads events from"),
+        (
+            "Realtime/StreamProcessorFunction",
+            "topic",
+            DEAD_LETTER_TOPIC,
+            "Writes poison records to",
+        ),
+        ("Realtime/StreamProcessorFunction", "group", PROCESSOR_GROUP, "Commits offsets as group"),
+        (raw_stream, "topic", EVENTS_TOPIC, "Reads events from"),
+        (raw_stream, "group", f"{RAW_STREAM_GROUP_PREFIX}*", "Uses only consumer groups named"),
+    )
+    acks += [
+        Acknowledgement(
+            path,
+            _kafka_finding(env, resource, name),
+            f"{verb} {name} alone; the only wildcard is the cluster uuid, and the cluster name is"
+            " unique per account and region.",
+        )
+        for path, resource, name, verb in kafka_scopes
+    ]
+    return acks
+
+
+def _bucket(env: str, role: str) -> str:
+    return BUCKET_NAME.format(env=env, role=role, account=_NAG_ACCOUNT, region=_NAG_REGION)
 
 
 def _kafka_finding(env: str, resource: str, name: str) -> str:

@@ -31,6 +31,10 @@ _INTERFACE_ENDPOINTS = {
     "SageMakerRuntime": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
     "RedshiftData": ec2.InterfaceVpcEndpointAwsService.REDSHIFT_DATA,
     "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
+    # MSK event source mappings: pollers in these subnets call Lambda and park failed
+    # batches on SQS (STS above serves them too).
+    "Lambda": ec2.InterfaceVpcEndpointAwsService.LAMBDA_,
+    "Sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 from aws_cdk import Aws, CfnOutput, CustomResource, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -14,10 +15,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_msk as msk
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from cdk_app.config import PlatformConfig
+from stacks.constructs.api_lookup import api_lookup
 from stacks.constructs.python_lambda import LAMBDA_RUNTIME, LambdaSource, python_lambda_code
 from stacks.network import MSK_IAM_PORT, NetworkStack
 from stacks.retention import data_removal_policy
@@ -159,28 +160,17 @@ class StreamingStack(Stack):
 
     def _bootstrap_brokers(self) -> str:
         """The IAM (port 9098) bootstrap string; CloudFormation does not expose it for MSK."""
-        call = cr.AwsSdkCall(
+        return api_lookup(
+            self,
+            "BootstrapBrokersLookup",
             service="Kafka",
             action="getBootstrapBrokers",
             parameters={"ClusterArn": self.cluster_arn},
-            physical_resource_id=cr.PhysicalResourceId.of(self.cluster_arn),
-            output_paths=["BootstrapBrokerStringSaslIam"],
+            physical_id=self.cluster_arn,
+            output_path="BootstrapBrokerStringSaslIam",
+            iam_action="kafka:GetBootstrapBrokers",
+            resource_arn=self.cluster_arn,
         )
-        lookup = cr.AwsCustomResource(
-            self,
-            "BootstrapBrokersLookup",
-            on_create=call,
-            on_update=call,
-            policy=cr.AwsCustomResourcePolicy.from_statements(
-                [
-                    iam.PolicyStatement(
-                        actions=["kafka:GetBootstrapBrokers"], resources=[self.cluster_arn]
-                    )
-                ]
-            ),
-            install_latest_aws_sdk=False,
-        )
-        return lookup.get_response_field("BootstrapBrokerStringSaslIam")
 
     def admit_clients(self, client: ec2.ISecurityGroup) -> None:
         """Let a client group reach the brokers on the IAM port; the rule lives in its stack."""
@@ -229,6 +219,38 @@ class StreamingStack(Stack):
             )
         )
         return function
+
+    def grant_produce(self, grantee: iam.IGrantable, topic_names: Sequence[str]) -> None:
+        """Idempotent writes (the platform's producers use acks=all with idempotence) to
+        exactly these topics over IAM auth."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"],
+            resource_arns=[self.cluster_arn],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
+            resource_arns=[self.topic_arn(name) for name in topic_names],
+        )
+
+    def grant_consume(self, grantee: iam.IGrantable, topic_name: str, group_pattern: str) -> None:
+        """Reading one topic as the consumer groups matching `group_pattern` over IAM auth."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
+            resource_arns=[self.cluster_arn],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
+            resource_arns=[self.topic_arn(topic_name)],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
+            resource_arns=[self.consumer_group_arn(group_pattern)],
+        )
 
     def topic_arn(self, topic_name: str) -> str:
         """IAM resource ARN of one topic of this cluster."""

@@ -4,16 +4,16 @@ lake and one for streaming ingestion from MSK, each scoped to exactly those reso
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aws, CfnOutput, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_redshift as redshift
 from aws_cdk import aws_redshiftserverless as redshiftserverless
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from cdk_app.config import EVENTS_TOPIC, PlatformConfig
+from stacks.constructs.api_lookup import api_lookup
 from stacks.lake import ZONES, LakeStack
 from stacks.network import REDSHIFT_PORT, NetworkStack
 from stacks.retention import data_removal_policy
@@ -157,6 +157,8 @@ class WarehouseStack(Stack):
                 ),
             ],
         )
+        # What the Redshift Data API authorizes ExecuteStatement against.
+        self.data_api_resource_arn: str = workgroup.attr_workgroup_workgroup_arn
         self._outputs(
             endpoint=workgroup.attr_workgroup_endpoint_address,
             secret_arn=self._admin_secret_arn(namespace),
@@ -165,29 +167,17 @@ class WarehouseStack(Stack):
 
     def _admin_secret_arn(self, namespace: redshiftserverless.CfnNamespace) -> str:
         """CloudFormation does not return the namespace's managed secret; ask the API once."""
-        call = cr.AwsSdkCall(
+        return api_lookup(
+            self,
+            "AdminSecretLookup",
             service="RedshiftServerless",
             action="getNamespace",
             parameters={"namespaceName": namespace.ref},
-            physical_resource_id=cr.PhysicalResourceId.of(self.name),
-            output_paths=["namespace.adminPasswordSecretArn"],
+            physical_id=self.name,
+            output_path="namespace.adminPasswordSecretArn",
+            iam_action="redshift-serverless:GetNamespace",
+            resource_arn=namespace.attr_namespace_namespace_arn,
         )
-        lookup = cr.AwsCustomResource(
-            self,
-            "AdminSecretLookup",
-            on_create=call,
-            on_update=call,
-            policy=cr.AwsCustomResourcePolicy.from_statements(
-                [
-                    iam.PolicyStatement(
-                        actions=["redshift-serverless:GetNamespace"],
-                        resources=[namespace.attr_namespace_namespace_arn],
-                    )
-                ]
-            ),
-            install_latest_aws_sdk=False,
-        )
-        return lookup.get_response_field("namespace.adminPasswordSecretArn")
 
     def _provisioned(self) -> None:
         warehouse = self.config.warehouse
@@ -238,6 +228,9 @@ class WarehouseStack(Stack):
             ),
         )
         cluster.apply_removal_policy(data_removal_policy(self.config))
+        self.data_api_resource_arn = (
+            f"arn:{Aws.PARTITION}:redshift:{Aws.REGION}:{Aws.ACCOUNT_ID}:cluster:{self.name}"
+        )
         self._outputs(
             endpoint=cluster.attr_endpoint_address,
             secret_arn=cluster.attr_master_password_secret_arn,
@@ -245,6 +238,7 @@ class WarehouseStack(Stack):
         )
 
     def _outputs(self, *, endpoint: str, secret_arn: str, kind: str) -> None:
+        self.admin_secret_arn = secret_arn
         CfnOutput(self, "WarehouseEndpoint", value=endpoint, description=f"{kind} host name")
         CfnOutput(
             self,

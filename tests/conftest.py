@@ -2,12 +2,17 @@
 
 Integration tests get a throw-away database on the real server named by DATABASE_URL (the
 embedded PostgreSQL when unset), so tests never touch each other's data or the user's.
+Spark tests of every tier share one local SparkSession per process (JVM start-up is the slow
+part); it carries the extra jars (e.g. the Kafka source), since a JVM's classpath is fixed.
 """
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
@@ -15,6 +20,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from contracts.oltp.migrator import apply_migrations
 from local_platform.embedded_postgres import resolve_database_url
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +53,19 @@ def migrated_database(empty_database: str) -> str:
     """A new database with every OLTP migration applied."""
     apply_migrations(empty_database)
     return empty_database
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    from glue_jobs.local_spark import ensure_spark_jars, local_spark_session
+
+    # PySpark converts naive datetimes with the process time zone; pin it to UTC so the
+    # literals in the tests mean UTC, as the session time zone does inside Spark.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    session = local_spark_session(
+        "tests", cores=2, shuffle_partitions=2, driver_memory="1g", jars=ensure_spark_jars()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

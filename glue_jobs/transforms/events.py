@@ -31,7 +31,7 @@ PROBLEM_TYPE = StructType(
 )
 
 
-def contract_problem(raw: str) -> tuple[str, str] | None:
+def contract_problem(raw: bytes | str) -> tuple[str, str] | None:
     """The contract validator's verdict on one raw line (the same one every runtime uses):
     lines that do not decode to a JSON object (or are oversized) are bad JSON, decoded
     objects that break the contract are schema violations."""

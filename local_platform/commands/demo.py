@@ -3,6 +3,8 @@
 Stage 1 builds the shop: migrations, then the synthetic store and its clickstream, then a
 summary. Stage 2 streams that clickstream through the stream processor (in process, or through
 the broker named by KAFKA_BOOTSTRAP_SERVERS) and shows the live metrics of the last hour.
+Stage 3 runs the batch analytics jobs on local Spark (extract, curate, marts, quality gates)
+into a lake and a DuckDB warehouse under the workdir, and prints the headline figures.
 
 With no database given, the demo owns a database of its own (`ecommerce_demo` on the
 embedded server) and rebuilds it on every run; a database the user names is never replaced
@@ -18,6 +20,7 @@ from typing import Annotated
 import typer
 
 from data_generators import GenerationSettings
+from local_platform.commands import batch
 from local_platform.commands.db import DatabaseUrlOption
 from local_platform.commands.generate import build_and_report
 from local_platform.console import fail, stderr
@@ -64,6 +67,9 @@ def demo(
         fail(f"{error}. Unset KAFKA_BOOTSTRAP_SERVERS to run this stage in process.")
     for renderable in render(report):
         stderr.print(renderable)
+
+    stderr.rule("[bold]Stage 3: batch analytics[/bold] (Spark jobs, quality gates, warehouse)")
+    batch.demo_stage(url, events_path, workdir)
 
 
 def _demo_database(explicit: str | None) -> tuple[str, bool]:

@@ -52,6 +52,13 @@ class LambdaSource:
             )
         return sorted(found)
 
+    def copy_to(self, output_dir: str) -> None:
+        """Copy the shipped files, keeping their paths relative to the repository root."""
+        for path in self.files():
+            target = Path(output_dir) / path.relative_to(REPO_ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
     def fingerprint(self) -> str:
         """sha256 over the shipped files, the pinned requirements and the target platform."""
         digest = hashlib.sha256()
@@ -89,10 +96,7 @@ class _PipBundler:
             ],
             check=True,
         )
-        for path in self._source.files():
-            target = Path(output_dir) / path.relative_to(REPO_ROOT)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
+        self._source.copy_to(output_dir)
         return True
 
 

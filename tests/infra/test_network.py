@@ -20,6 +20,8 @@ INTERFACE_ENDPOINTS = {
     "sagemaker.runtime",
     "redshift-data",
     "kms",
+    "lambda",
+    "sqs",
 }
 
 
@@ -125,29 +127,46 @@ def ingress_rules(assembly: Assembly, env: str) -> list[tuple[str, str, int, dic
 @pytest.mark.parametrize("env", [*REAL_ENVS, TEST_ENV])
 def test_ingress_only_from_named_groups(assembly: Assembly, env: str):
     rules = ingress_rules(assembly, env)
+    glue_workers = f"{env}/Realtime/RawStreamJobSg"
     for target, source, _, raw in rules:
         assert source, f"{target} admits an address range: {raw}"
         assert not {"CidrIp", "CidrIpv6", "SourcePrefixListId"} & set(raw), raw
+        if (target, source) == (glue_workers, glue_workers):
+            # Glue requires its workers' group to admit itself on every TCP port.
+            assert (raw["FromPort"], raw["ToPort"]) == (0, 65535)
+            continue
         assert raw["FromPort"] == raw["ToPort"], f"{target} opens a port range: {raw}"
 
     def grouped(port: int, target: str) -> set[str]:
         return {s.removeprefix(f"{env}/") for t, s, p, _ in rules if (t, p) == (target, port)}
 
-    assert grouped(5432, f"{env}/Oltp/DatabaseSg") == {"Oltp/DbMigratorSg", "Oltp/DbRotationSg"}
+    assert grouped(5432, f"{env}/Oltp/DatabaseSg") == {
+        "Oltp/DbMigratorSg",
+        "Oltp/DbRotationSg",
+        "Realtime/StreamProcessorSg",
+    }
     assert grouped(9098, f"{env}/Streaming/MskSg") == {
         "Streaming/KafkaAdminSg",
+        "Streaming/MskSg",  # the event source mapping's pollers use the cluster's group
         "Warehouse/WarehouseSg",
+        "Ingest/CollectorSg",
+        "Realtime/StreamProcessorSg",
+        "Realtime/RawStreamJobSg",
     }
     assert grouped(443, f"{env}/Network/EndpointsSg") == {
         "Oltp/DbMigratorSg",
         "Oltp/DbRotationSg",
         "Streaming/KafkaAdminSg",
+        "Streaming/MskSg",
         "Warehouse/WarehouseSg",
+        "Realtime/StreamProcessorSg",
+        "Realtime/RawStreamJobSg",
     }
     assert {(t, p) for t, _, p, _ in rules} == {
         (f"{env}/Oltp/DatabaseSg", 5432),
         (f"{env}/Streaming/MskSg", 9098),
         (f"{env}/Network/EndpointsSg", 443),
+        (glue_workers, 0),
     }
 
 
@@ -157,9 +176,32 @@ def test_data_store_groups_open_no_connections(assembly: Assembly, env: str):
     for stack, group_id in (
         ("Network", "EndpointsSg"),
         ("Oltp", "DatabaseSg"),
-        ("Streaming", "MskSg"),
     ):
         groups = resources(assembly.template(env, stack), "AWS::EC2::SecurityGroup").values()
         group = next(g for g in groups if construct_path(g).endswith(f"/{group_id}"))
         egress = group["Properties"]["SecurityGroupEgress"]
         assert [rule["CidrIp"] for rule in egress] == ["255.255.255.255/32"]
+
+
+@pytest.mark.parametrize("env", REAL_ENVS)
+def test_msk_group_dials_only_its_brokers_and_the_endpoints(assembly: Assembly, env: str):
+    """The MSK event source mapping polls with the cluster's own group, which therefore
+    reaches the brokers (itself) and the Lambda/STS/SQS endpoints, and nothing else."""
+    template = assembly.template(env, "Streaming")
+    (group_id,) = [
+        logical_id
+        for logical_id, group in resources(template, "AWS::EC2::SecurityGroup").items()
+        if construct_path(group).endswith("/MskSg")
+    ]
+    assert "SecurityGroupEgress" not in template["Resources"][group_id]["Properties"]
+    paths = _group_paths(assembly.templates(env))
+    egress = {
+        (_resolve("Streaming", env, rule["Properties"]["DestinationSecurityGroupId"], paths),
+         rule["Properties"]["FromPort"], rule["Properties"]["ToPort"])
+        for rule in resources(template, "AWS::EC2::SecurityGroupEgress").values()
+        if rule["Properties"]["GroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
+    }  # fmt: skip
+    assert egress == {
+        (f"{env}/Streaming/MskSg", 9098, 9098),
+        (f"{env}/Network/EndpointsSg", 443, 443),
+    }

@@ -41,6 +41,15 @@ EXPECTED = {
         "StreamingIngestionRoleArn",
     },
     "Monitoring": {"DashboardUrl", "AlarmTopicArn"},
+    "Ingest": {"CollectorApiUrl", "CollectorFunctionName"},
+    "Realtime": {
+        "StreamProcessorFunctionName",
+        "FailedBatchesQueueUrl",
+        "RawStreamJobName",
+        "RawStreamEventsUri",
+        "RawStreamQuarantineUri",
+        "StreamingViewName",
+    },
 }
 
 

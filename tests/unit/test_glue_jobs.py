@@ -4,11 +4,12 @@ re-run on the same input leaves identical tables."""
 from __future__ import annotations
 
 import gzip
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from spark_fixtures import SESSION_ID, raw_event
 
 from glue_jobs.curate_events import run_curation
+from glue_jobs.quality import QualityGate
 
 E1 = "00000000-0000-4000-8000-0000000000a1"
 E2 = "00000000-0000-4000-8000-0000000000a2"
@@ -28,7 +29,8 @@ def test_curation_job_writes_tables_and_reruns_identically(spark, tmp_path) -> N
     curated = str(tmp_path / "curated")
 
     def run_and_read() -> tuple[dict[str, int], list, list, list]:
-        counts = run_curation(spark, str(landing), curated, None, timedelta(hours=48))
+        gate = QualityGate("curate_events", "test-run", datetime(2026, 10, 2, tzinfo=UTC))
+        counts = run_curation(spark, str(landing), curated, None, timedelta(hours=48), gate)
         tables = [
             sorted(spark.read.parquet(f"{curated}/{name}").collect())
             for name in ("events", "sessions", "quarantine/events")

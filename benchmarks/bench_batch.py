@@ -1,0 +1,146 @@
+"""rows/s and peak memory of each batch job on a generated store (10,000 users x 90 days).
+
+The store is generated once into its own database (`bench_batch_<users>x<days>` on the server
+DATABASE_URL names, else the embedded one) with its clickstream under .local/bench; later
+runs reuse both. Each run then takes a fresh lake and runs the pipeline of `ecom batch run`
+(full extract -> curate -> marts -> quality -> load into DuckDB), timing every stage. Prints
+figures; asserts nothing.
+
+    python benchmarks/bench_batch.py [--users 10000] [--days 90] [--driver-memory 4g]
+
+Rates are rows in per second of wall time (the stage's input rows, as the pipeline counts
+them). Peak memory is the resident size of the whole process tree during the stage: this
+Python process (DuckDB loads in it), Spark's JVM and its Python workers. The JVM keeps the
+heap it has grown, so a stage's peak includes what earlier stages left allocated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from contracts.oltp.migrator import apply_migrations
+from data_generators import GenerationSettings, generate_store
+from glue_jobs.local_spark import ensure_spark_jars, local_spark_session
+from local_platform.batch_pipeline import BatchSettings, StageReport, run_batch
+from local_platform.embedded_postgres import resolve_database_url
+
+BENCH_HOME = Path(__file__).resolve().parent.parent / ".local" / "bench"
+
+
+class StagePeaks:
+    """Samples the process tree's resident memory; `lap()` returns the peak since the last
+    lap."""
+
+    def __init__(self) -> None:
+        self._peak = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    continue
+            with self._lock:
+                self._peak = max(self._peak, total)
+            time.sleep(0.05)
+
+    def lap(self) -> int:
+        with self._lock:
+            peak, self._peak = self._peak, 0
+        return peak
+
+    def __enter__(self) -> StagePeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def prepared_store(settings: GenerationSettings) -> tuple[str, Path]:
+    """The benchmark database and clickstream, generated on the first run only."""
+    server = resolve_database_url(progress=False)
+    name = f"bench_batch_{settings.users}x{settings.days}"
+    events = BENCH_HOME / f"{name}.jsonl.gz"
+    with psycopg.connect(server, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_conninfo(server, dbname=name)
+    apply_migrations(url)
+    with psycopg.connect(url) as conn:
+        generated = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM synthetic.generation_runs"
+            " WHERE users = %s AND days = %s AND seed = %s)",
+            (settings.users, settings.days, settings.seed),
+        ).fetchone()[0]
+    if not (generated and events.exists()):
+        print(f"Generating {settings.users:,} users x {settings.days} days (once) ...", flush=True)
+        started = time.perf_counter()
+        BENCH_HOME.mkdir(parents=True, exist_ok=True)
+        generate_store(settings, url, events_out=events, reset=True, progress=False)
+        print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
+    return url, events
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--driver-memory", default="4g")
+    args = parser.parse_args()
+    url, events = prepared_store(GenerationSettings(users=args.users, days=args.days))
+
+    lake = BENCH_HOME / "lake"
+    warehouse = BENCH_HOME / "warehouse.duckdb"
+    shutil.rmtree(lake, ignore_errors=True)
+    warehouse.unlink(missing_ok=True)
+    started = time.perf_counter()
+    spark = local_spark_session(
+        "bench-batch", driver_memory=args.driver_memory, jars=ensure_spark_jars()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    print(f"Spark session (local[2], driver {args.driver_memory}): "
+          f"{time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
+
+    rows: list[tuple[StageReport, int]] = []
+    with StagePeaks() as peaks:
+        peaks.lap()
+        run_batch(
+            BatchSettings(database_url=url, events=events, lake=lake, warehouse=warehouse),
+            on_stage=lambda report: rows.append((report, peaks.lap())),
+        )
+
+    print(f"\nBatch jobs on {args.users:,} users x {args.days} days")
+    print(f"{'stage':<8} {'rows in':>12} {'rows out':>12} {'seconds':>8} {'rows/s':>10} "
+          f"{'peak RSS':>9}")  # fmt: skip
+    for report, peak in rows:
+        rate = report.rows_in / report.seconds if report.seconds else 0
+        print(
+            f"{report.stage:<8} {report.rows_in:>12,} {report.rows_out:>12,} "
+            f"{report.seconds:>8.1f} {rate:>10,.0f} {peak / 2**20:>7,.0f} MB"
+        )
+    total = sum(report.seconds for report, _ in rows)
+    print(f"{'total':<8} {'':>12} {'':>12} {total:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()

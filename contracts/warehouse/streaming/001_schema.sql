@@ -1,0 +1,2 @@
+-- The local schema that holds the streaming materialized views.
+CREATE SCHEMA IF NOT EXISTS streaming;

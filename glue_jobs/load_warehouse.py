@@ -1,0 +1,242 @@
+"""Glue job load_warehouse: the marts' Parquet in S3 -> Redshift, through the Redshift Data API.
+Thin: arguments and the AWS calls here; the SQL is built by `load_batches` from the tables'
+DDL in contracts/warehouse/marts.
+
+Idempotent: each table is loaded through a temporary staging table and replaced partition by
+partition (delete the partition, insert it from staging) inside a transaction, so a re-run
+gives the same rows and a failed run leaves the previous ones. A table without a partition
+column is replaced as a whole the same way. COPY maps Parquet columns by position and the
+partition value lives in the S3 path, not in the files, so each partition is copied on its
+own and its value added on insert. Only Spark's `part-` files are copied (never `_SUCCESS`).
+
+The Data API runs a batch of statements as one transaction, at most 40 statements a batch;
+a table with many partitions is loaded in several transactions of whole partitions.
+
+Arguments (Glue style): --marts_uri (marts zone root, s3://...), --database, one of
+--workgroup_name / --cluster_identifier, --secret_arn (or --db_user on a cluster), optional
+--copy_role (an IAM role ARN; default: the warehouse's default role) and --tables (comma
+separated; default every mart).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlparse
+
+from contracts.warehouse.tables import WarehouseTable, mart_tables
+from glue_jobs.job_runtime import job_arguments, report
+from glue_jobs.lake import MART_PARTITIONS, table_path
+
+MAX_STATEMENTS_PER_BATCH = 40
+# Each batch: the table's DDL, the staging table, one DELETE; then per partition a COPY,
+# an INSERT and emptying the staging table.
+_BATCH_OVERHEAD = 3
+_PER_PARTITION = 3
+PARTITIONS_PER_BATCH = (MAX_STATEMENTS_PER_BATCH - _BATCH_OVERHEAD) // _PER_PARTITION
+SPARK_DATA_FILES = "part-"
+_DONE = "FINISHED"
+_FAILED = ("FAILED", "ABORTED")
+
+
+class WarehouseLoadError(RuntimeError):
+    """Redshift refused a load batch, or it did not finish in time."""
+
+
+@dataclass(frozen=True)
+class RedshiftTarget:
+    """Where the marts go: a serverless workgroup or a provisioned cluster, with the
+    credentials of a secret (or a database user on a cluster), and the role COPY assumes."""
+
+    database: str
+    workgroup_name: str | None = None
+    cluster_identifier: str | None = None
+    secret_arn: str | None = None
+    db_user: str | None = None
+    copy_role: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.workgroup_name is None) == (self.cluster_identifier is None):
+            raise ValueError("give exactly one of workgroup_name and cluster_identifier")
+
+    def connection(self) -> dict[str, str]:
+        """The Data API arguments that pick the warehouse and the credentials."""
+        target = (
+            {"WorkgroupName": self.workgroup_name}
+            if self.workgroup_name
+            else {"ClusterIdentifier": str(self.cluster_identifier)}
+        )
+        credentials = {"SecretArn": self.secret_arn} if self.secret_arn else {}
+        if self.db_user:
+            credentials["DbUser"] = self.db_user
+        return {**target, "Database": self.database, **credentials}
+
+    @property
+    def iam_role(self) -> str:
+        return f"'{self.copy_role}'" if self.copy_role else "default"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ddl(table: WarehouseTable) -> str:
+    code = "\n".join(line.split("--", 1)[0].rstrip() for line in table.ddl.splitlines())
+    return "\n".join(line for line in code.splitlines() if line).rstrip().rstrip(";")
+
+
+def _copy(staging: str, files: str, iam_role: str) -> str:
+    return f"COPY {staging} FROM {_literal(files)} IAM_ROLE {iam_role} FORMAT AS PARQUET"
+
+
+def load_batches(
+    table: WarehouseTable,
+    table_uri: str,
+    partition_column: str | None,
+    partition_values: Sequence[str],
+    iam_role: str = "default",
+) -> list[list[str]]:
+    """The SQL of a load, as batches of statements each run as one transaction."""
+    staging = f"stage_{table.name}"
+    prefix = table_path(table_uri, "")
+    if partition_column is None:
+        return [
+            [
+                _ddl(table),
+                f"CREATE TEMP TABLE {staging} (LIKE {table.name})",
+                _copy(staging, prefix + SPARK_DATA_FILES, iam_role),
+                f"DELETE FROM {table.name}",
+                f"INSERT INTO {table.name} SELECT * FROM {staging}",
+            ]
+        ]
+    data_columns = [column for column in table.columns if column.name != partition_column]
+    if len(data_columns) != len(table.columns) - 1:
+        raise ValueError(f"{table.name} has no column {partition_column}")
+    staged_columns = ", ".join(f"{column.name} {column.type}" for column in data_columns)
+    names = ", ".join(column.name for column in data_columns)
+    # Partition values come from S3 key names: only well-formed dates reach the SQL.
+    values = [date.fromisoformat(value).isoformat() for value in partition_values]
+    batches = []
+    for start in range(0, len(values), PARTITIONS_PER_BATCH):
+        chunk = values[start : start + PARTITIONS_PER_BATCH]
+        listed = ", ".join(f"DATE {_literal(value)}" for value in chunk)
+        statements = [
+            _ddl(table),
+            f"CREATE TEMP TABLE {staging} ({staged_columns})",
+            f"DELETE FROM {table.name} WHERE {partition_column} IN ({listed})",
+        ]
+        for value in chunk:
+            files = f"{prefix}{partition_column}={value}/{SPARK_DATA_FILES}"
+            statements += [
+                _copy(staging, files, iam_role),
+                f"INSERT INTO {table.name} ({names}, {partition_column}) "
+                f"SELECT {names}, DATE {_literal(value)} FROM {staging}",
+                f"DELETE FROM {staging}",
+            ]
+        batches.append(statements)
+    return batches
+
+
+def partition_values(s3_client: Any, table_uri: str, partition_column: str) -> list[str]:
+    """The values of the partition folders under an S3 table folder, in key order."""
+    location = urlparse(table_uri)
+    prefix = location.path.lstrip("/").rstrip("/") + "/"
+    marker = f"{partition_column}="
+    values = []
+    pages = s3_client.get_paginator("list_objects_v2").paginate(
+        Bucket=location.netloc, Prefix=prefix, Delimiter="/"
+    )
+    for page in pages:
+        for common in page.get("CommonPrefixes", []):
+            folder = common["Prefix"][len(prefix) :].rstrip("/")
+            if folder.startswith(marker):
+                values.append(folder[len(marker) :])
+    return values
+
+
+@dataclass
+class DataApiRunner:
+    """Runs statement batches with BatchExecuteStatement and waits for each to end."""
+
+    client: Any  # boto3 "redshift-data"
+    target: RedshiftTarget
+    poll_interval_s: float = 2.0
+    timeout_s: float = 3600.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    def run(self, statements: Sequence[str], name: str) -> str:
+        statement_id = self.client.batch_execute_statement(
+            **self.target.connection(), Sqls=list(statements), StatementName=name
+        )["Id"]
+        deadline = self.clock() + self.timeout_s
+        while True:
+            described = self.client.describe_statement(Id=statement_id)
+            if described["Status"] == _DONE:
+                return statement_id
+            if described["Status"] in _FAILED:
+                raise WarehouseLoadError(
+                    f"{name}: {described.get('Error') or described['Status']} "
+                    f"(statement {statement_id}); nothing of this batch was applied"
+                )
+            if self.clock() >= deadline:
+                self.client.cancel_statement(Id=statement_id)
+                raise WarehouseLoadError(f"{name}: still running after {self.timeout_s:g} s")
+            self.sleep(self.poll_interval_s)
+
+
+def load_marts(
+    s3_client: Any, runner: DataApiRunner, marts_uri: str, tables: Sequence[str]
+) -> dict[str, int]:
+    """Load each table; returns the partitions loaded per table (1 for a whole table)."""
+    contracts = mart_tables()
+    loaded = {}
+    for name in tables:
+        table_uri = table_path(marts_uri, name)
+        partition_column = MART_PARTITIONS[name]
+        values = (
+            partition_values(s3_client, table_uri, partition_column) if partition_column else []
+        )
+        batches = load_batches(
+            contracts[name], table_uri, partition_column, values, runner.target.iam_role
+        )
+        for number, statements in enumerate(batches, start=1):
+            runner.run(statements, f"load_{name}_{number}_of_{len(batches)}")
+        loaded[name] = len(values) if partition_column else 1
+    return loaded
+
+
+def main(argv: Sequence[str] = sys.argv) -> None:
+    import boto3  # the job runs on AWS; the module's SQL is usable without the SDK
+
+    args = job_arguments(
+        argv,
+        required=["marts_uri", "database"],
+        optional={
+            "workgroup_name": None,
+            "cluster_identifier": None,
+            "secret_arn": None,
+            "db_user": None,
+            "copy_role": None,
+            "tables": None,
+        },
+    )
+    target = RedshiftTarget(
+        database=args["database"],
+        workgroup_name=args["workgroup_name"],
+        cluster_identifier=args["cluster_identifier"],
+        secret_arn=args["secret_arn"],
+        db_user=args["db_user"],
+        copy_role=args["copy_role"],
+    )
+    tables = args["tables"].split(",") if args["tables"] else list(mart_tables())
+    runner = DataApiRunner(boto3.client("redshift-data"), target)
+    report("load_warehouse", load_marts(boto3.client("s3"), runner, args["marts_uri"], tables))
+
+
+if __name__ == "__main__":
+    main()

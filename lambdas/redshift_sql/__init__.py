@@ -1,0 +1,1 @@
+"""redshift_sql: applies contracts/warehouse scripts to Redshift on deploy (custom resource)."""

@@ -1,0 +1,175 @@
+"""The batch analytics pipeline on one machine: extract -> curate -> marts -> quality -> load,
+running the Glue jobs' own functions on a local SparkSession, then loading the marts into
+the local DuckDB warehouse.
+
+The lake is a folder with the S3 layout (raw, curated, marts, state); quality results go to
+its dq_results table and its metrics to state/quality_metrics.jsonl. Freshness and the marts'
+as-of date are measured against the shop's own clock, the day after its latest session or
+order, so a generated store from any date gives the figures a live run would have given.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as sf
+
+from glue_jobs.build_marts import OLTP_TABLES, run_build
+from glue_jobs.curate_events import DEFAULT_ALLOWED_LATENESS_HOURS, run_curation
+from glue_jobs.extract_oltp import ReadSettings, run_extract
+from glue_jobs.jdbc import JdbcSource
+from glue_jobs.lake import Lake, local_state_folder
+from glue_jobs.local_spark import ensure_spark_jars, local_spark_session
+from glue_jobs.quality import QualityGate
+from glue_jobs.quality_metrics import JsonLinesMetrics
+from local_platform.local_warehouse import DEFAULT_WAREHOUSE, load_local_warehouse
+
+DEFAULT_LAKE = Path(__file__).resolve().parents[1] / ".local" / "lake"
+METRICS_FILE = "quality_metrics.jsonl"
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    database_url: str
+    events: Path
+    lake: Path = DEFAULT_LAKE
+    warehouse: Path = DEFAULT_WAREHOUSE
+    as_of: date | None = None
+    full_extract: bool = False
+    read_settings: ReadSettings = field(default_factory=ReadSettings)
+
+
+@dataclass(frozen=True)
+class StageReport:
+    """One stage's counts in and out, with the figures behind them."""
+
+    stage: str
+    rows_in: int
+    rows_out: int
+    seconds: float
+    details: Mapping[str, int]
+
+
+def jdbc_source(database_url: str) -> JdbcSource:
+    """The JDBC form of a libpq URL or key=value string (Spark's reader needs TCP)."""
+    parts = conninfo_to_dict(database_url)
+    host = parts.get("host") or "localhost"
+    if host.startswith("/"):
+        raise ValueError("the batch jobs read PostgreSQL over TCP; give a host, not a socket")
+    user = parts.get("user") or "postgres"
+    database = parts.get("dbname") or user  # libpq's default, too
+    query = f"?sslmode={parts['sslmode']}" if parts.get("sslmode") else ""
+    url = f"jdbc:postgresql://{host}:{parts.get('port') or 5432}/{database}{query}"
+    return JdbcSource(url, user, parts.get("password"))
+
+
+def shop_as_of(database_url: str) -> date:
+    """The day after the shop's latest session start or order (UTC)."""
+    with psycopg.connect(database_url) as conn:
+        latest = conn.execute(
+            "SELECT greatest((SELECT max(started_at) FROM sessions),"
+            "                (SELECT max(placed_at) FROM orders))"
+        ).fetchone()[0]
+    if latest is None:
+        raise ValueError("the shop has no sessions or orders yet: generate a store first")
+    return latest.astimezone(UTC).date() + timedelta(days=1)
+
+
+def quality_outcomes(spark: SparkSession, results_path: str, run_id: str) -> dict[str, tuple]:
+    """(rules evaluated, rules passed) per job of one run, from the results table."""
+    passed = sf.count(sf.when(sf.col("passed"), 1))
+    rows = (
+        spark.read.parquet(results_path)
+        .filter(sf.col("run_id") == run_id)
+        .groupBy("job")
+        .agg(sf.count(sf.lit(1)).alias("rules"), passed.alias("passed"))
+        .collect()
+    )
+    return {row["job"]: (row["rules"], row["passed"]) for row in rows}
+
+
+def batch_spark_session() -> SparkSession:
+    session = local_spark_session("ecom-batch", jars=ensure_spark_jars())
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def run_batch(
+    settings: BatchSettings,
+    on_stage: Callable[[StageReport], None] = lambda report: None,
+    run_id: str | None = None,
+) -> list[StageReport]:
+    """Run every stage; a failed quality gate raises QualityGateError and stops the run
+    with the previous outputs of that stage untouched."""
+    spark = batch_spark_session()
+    run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    as_of = settings.as_of or shop_as_of(settings.database_url)
+    reference_time = datetime.combine(as_of, datetime.min.time(), UTC)
+    lake = Lake.in_folder(str(settings.lake))
+    state = local_state_folder(str(settings.lake))
+    metrics = JsonLinesMetrics(Path(state) / METRICS_FILE)
+
+    def gate(job: str) -> QualityGate:
+        return QualityGate(job, run_id, reference_time, lake.quality_results, metrics)
+
+    reports: list[StageReport] = []
+
+    def finished(
+        stage: str, started: float, rows_in: int, rows_out: int, details: Mapping[str, int]
+    ) -> None:
+        report = StageReport(stage, rows_in, rows_out, time.perf_counter() - started, details)
+        reports.append(report)
+        on_stage(report)
+
+    started = time.perf_counter()
+    extracts = run_extract(
+        spark,
+        jdbc_source(settings.database_url),
+        lake.raw,
+        state,
+        gate("extract_oltp"),
+        full=settings.full_extract,
+        settings=settings.read_settings,
+    )
+    finished(
+        "extract",
+        started,
+        sum(item.rows_changed for item in extracts),
+        sum(item.rows_written for item in extracts),
+        {item.table: item.rows_written for item in extracts},
+    )
+
+    started = time.perf_counter()
+    lateness = timedelta(hours=float(DEFAULT_ALLOWED_LATENESS_HOURS))
+    counts = run_curation(
+        spark, str(settings.events), lake.curated, None, lateness, gate("curate_events")
+    )
+    finished("curate", started, counts["received"], counts["accepted"], counts)
+
+    started = time.perf_counter()
+    marts = run_build(spark, lake, as_of, reference_time, gate("build_marts"))
+    oltp_rows = sum(item.rows_at_source for item in extracts if item.table in OLTP_TABLES)
+    finished("marts", started, oltp_rows + counts["accepted"], sum(marts.values()), marts)
+
+    started = time.perf_counter()
+    outcomes = quality_outcomes(spark, lake.quality_results, run_id)
+    finished(
+        "quality",
+        started,
+        sum(rules for rules, _ in outcomes.values()),
+        sum(passed for _, passed in outcomes.values()),
+        {f"{job} warnings": rules - passed for job, (rules, passed) in outcomes.items()},
+    )
+
+    started = time.perf_counter()
+    loaded = load_local_warehouse(settings.warehouse, lake)
+    mart_rows = {name: rows for name, rows in loaded.items() if name in marts}
+    finished("load", started, sum(marts.values()), sum(mart_rows.values()), loaded)
+    return reports

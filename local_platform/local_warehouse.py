@@ -1,0 +1,67 @@
+"""The local warehouse: a DuckDB file with the Redshift tables' names, columns and types,
+loaded from the marts' Parquet in the lake, so docs/queries.md runs on one machine.
+
+Loading is idempotent: each table is recreated from the lake inside one transaction (the lake
+already holds every partition the jobs published), so a re-load gives the same tables and a
+failed load leaves the previous ones. The data-quality results table comes along too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from contracts.warehouse.tables import WarehouseTable, mart_tables
+from glue_jobs.lake import QUALITY_RESULTS, Lake
+
+DEFAULT_WAREHOUSE = Path(__file__).resolve().parents[1] / ".local" / "warehouse.duckdb"
+
+
+def _parquet_files(folder: str) -> str | None:
+    """A glob over a table folder's Parquet files (partition folders included), or None when
+    the folder holds none (DuckDB refuses an empty glob)."""
+    if not any(Path(folder).rglob("*.parquet")):
+        return None
+    return str(Path(folder) / "**" / "*.parquet").replace("'", "''")
+
+
+def _replace_table(
+    connection: duckdb.DuckDBPyConnection, table: WarehouseTable, folder: str
+) -> int:
+    columns = ", ".join(
+        f"{column.name} {column.type}{' NOT NULL' if column.not_null else ''}"
+        for column in table.columns
+    )
+    connection.execute(f"CREATE OR REPLACE TABLE {table.name} ({columns})")
+    files = _parquet_files(folder)
+    if files is not None:
+        casts = ", ".join(f"CAST({column.name} AS {column.type})" for column in table.columns)
+        connection.execute(
+            f"INSERT INTO {table.name} SELECT {casts} "
+            f"FROM read_parquet('{files}', hive_partitioning = true)"
+        )
+    return connection.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
+
+
+def load_local_warehouse(warehouse: Path, lake: Lake) -> dict[str, int]:
+    """Recreate every mart table (and dq_results) from the lake; rows per table."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    loaded = {}
+    with duckdb.connect(str(warehouse)) as connection:
+        # Timestamps are UTC instants; casting them to TIMESTAMP must not shift them.
+        connection.execute("SET TimeZone = 'UTC'")
+        for table in mart_tables().values():
+            connection.execute("BEGIN TRANSACTION")
+            loaded[table.name] = _replace_table(connection, table, lake.mart(table.name))
+            connection.execute("COMMIT")
+        results = _parquet_files(lake.quality_results)
+        if results is not None:
+            connection.execute(
+                f"CREATE OR REPLACE TABLE {QUALITY_RESULTS} AS "
+                f"SELECT * FROM read_parquet('{results}', hive_partitioning = true)"
+            )
+            loaded[QUALITY_RESULTS] = connection.execute(
+                f"SELECT count(*) FROM {QUALITY_RESULTS}"
+            ).fetchone()[0]
+    return loaded

@@ -1,0 +1,127 @@
+"""The S3 assets of a Python Glue job, bundled locally (no Docker), hashed from their sources.
+
+A job gets three objects: its entry script; the project packages it imports, zipped for
+`--extra-py-files`; and its pinned third-party wheels as a "zip of wheels" for
+`--additional-python-modules`, which Glue 5.0 installs without a package index, as a job in
+a VPC without internet access needs. Hashes come from the sources and pins, as for the Lambda
+assets, so templates are the same whether bundling ran or was skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, Aws, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+from stacks.constructs.python_lambda import (
+    _PIP_PLATFORM,
+    _PIP_PYTHON_VERSION,
+    LAMBDA_RUNTIME,
+    REPO_ROOT,
+    LambdaSource,
+)
+
+WHEELHOUSE = "wheelhouse"
+
+
+@jsii.implements(ILocalBundling)
+class _SourcesBundler:
+    """Copies the project packages; their third-party wheels travel separately."""
+
+    def __init__(self, source: LambdaSource) -> None:
+        self._source = source
+
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
+        self._source.copy_to(output_dir)
+        return True
+
+
+@jsii.implements(ILocalBundling)
+class _WheelsBundler:
+    """Downloads the pinned wheels for Glue 5.0's platform (CPython 3.11, x86_64 Linux)."""
+
+    def __init__(self, requirements: Path) -> None:
+        self._requirements = requirements
+
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--only-binary=:all:",
+                *_PIP_PLATFORM,
+                *_PIP_PYTHON_VERSION,
+                "--dest",
+                str(Path(output_dir) / WHEELHOUSE),
+                "--requirement",
+                str(self._requirements),
+            ],
+            check=True,
+        )
+        shutil.copy2(self._requirements, Path(output_dir) / "requirements.txt")
+        return True
+
+
+@dataclass(frozen=True)
+class GlueJobAssets:
+    script: s3_assets.Asset
+    packages: s3_assets.Asset
+    wheels: s3_assets.Asset
+
+    def grant_read(self, grantee: iam.IGrantable) -> None:
+        """s3:GetObject on exactly these three objects."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:GetObject"],
+            resource_arns=[
+                f"arn:{Aws.PARTITION}:s3:::{asset.s3_bucket_name}/{asset.s3_object_key}"
+                for asset in (self.script, self.packages, self.wheels)
+            ],
+        )
+
+
+def glue_job_assets(
+    scope: Construct, construct_id: str, script: str, source: LambdaSource
+) -> GlueJobAssets:
+    """Assets of the job whose entry script is `script` (relative to the repository root)
+    and which imports the packages of `source` and the wheels pinned in its requirements."""
+    bundling_image = LAMBDA_RUNTIME.bundling_image  # never pulled: bundling runs locally
+    requirements = REPO_ROOT / source.requirements
+    wheels_hash = hashlib.sha256(
+        " ".join((*_PIP_PLATFORM, *_PIP_PYTHON_VERSION)).encode() + requirements.read_bytes()
+    ).hexdigest()
+    return GlueJobAssets(
+        script=s3_assets.Asset(scope, f"{construct_id}Script", path=str(REPO_ROOT / script)),
+        packages=s3_assets.Asset(
+            scope,
+            f"{construct_id}Packages",
+            path=str(REPO_ROOT / source.paths[0]),
+            asset_hash_type=AssetHashType.CUSTOM,
+            asset_hash=source.fingerprint(),
+            exclude=["__pycache__", "*.pyc"],
+            bundling=BundlingOptions(image=bundling_image, local=_SourcesBundler(source)),
+        ),
+        wheels=s3_assets.Asset(
+            scope,
+            f"{construct_id}Wheels",
+            path=str(requirements.parent),
+            asset_hash_type=AssetHashType.CUSTOM,
+            asset_hash=wheels_hash,
+            exclude=["__pycache__", "*.pyc"],
+            bundling=BundlingOptions(image=bundling_image, local=_WheelsBundler(requirements)),
+        ),
+    )

@@ -1,0 +1,204 @@
+"""load_warehouse: the SQL it sends (written out by hand here), one transaction per batch of
+whole partitions, and the Data API conversation, checked with botocore's Stubber."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from contracts.warehouse.tables import mart_tables
+from glue_jobs.load_warehouse import (
+    MAX_STATEMENTS_PER_BATCH,
+    DataApiRunner,
+    RedshiftTarget,
+    WarehouseLoadError,
+    load_batches,
+    load_marts,
+    partition_values,
+)
+
+MARTS = "s3://marts-bucket/zone"
+ROLE = "arn:aws:iam::123456789012:role/warehouse-copy"
+TARGET = RedshiftTarget(
+    database="analytics",
+    workgroup_name="ecommerce-dev",
+    secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin",
+    copy_role=ROLE,
+)
+FUNNEL_COLUMNS = (
+    "channel, sessions, product_view_sessions, add_to_cart_sessions, checkout_sessions, "
+    "purchase_sessions, orders, dropoff_to_product_view, dropoff_to_add_to_cart, "
+    "dropoff_to_checkout, dropoff_to_purchase"
+)
+
+
+def _funnel_partition(day: str) -> list[str]:
+    return [
+        "COPY stage_mart_funnel_daily FROM "
+        f"'{MARTS}/mart_funnel_daily/session_date={day}/part-' "
+        f"IAM_ROLE '{ROLE}' FORMAT AS PARQUET",
+        f"INSERT INTO mart_funnel_daily ({FUNNEL_COLUMNS}, session_date) "
+        f"SELECT {FUNNEL_COLUMNS}, DATE '{day}' FROM stage_mart_funnel_daily",
+        "DELETE FROM stage_mart_funnel_daily",
+    ]
+
+
+FUNNEL_BATCH = [
+    "CREATE TEMP TABLE stage_mart_funnel_daily (channel VARCHAR(16), sessions BIGINT, "
+    "product_view_sessions BIGINT, add_to_cart_sessions BIGINT, checkout_sessions BIGINT, "
+    "purchase_sessions BIGINT, orders BIGINT, dropoff_to_product_view DOUBLE PRECISION, "
+    "dropoff_to_add_to_cart DOUBLE PRECISION, dropoff_to_checkout DOUBLE PRECISION, "
+    "dropoff_to_purchase DOUBLE PRECISION)",
+    "DELETE FROM mart_funnel_daily WHERE session_date IN (DATE '2026-09-29', DATE '2026-09-30')",
+    *_funnel_partition("2026-09-29"),
+    *_funnel_partition("2026-09-30"),
+]
+
+
+def _without_ddl(batch: list[str], table: str) -> list[str]:
+    ddl, *rest = batch
+    assert ddl.startswith(f"CREATE TABLE IF NOT EXISTS {table} (")
+    assert "--" not in ddl  # comments stay in the contract file
+    return rest
+
+
+def test_a_whole_table_is_replaced_from_a_staging_copy_in_one_transaction():
+    (batch,) = load_batches(
+        mart_tables()["mart_cohort_retention"], f"{MARTS}/mart_cohort_retention", None, []
+    )
+    assert "DISTSTYLE ALL" in batch[0]
+    assert _without_ddl(batch, "mart_cohort_retention") == [
+        "CREATE TEMP TABLE stage_mart_cohort_retention (LIKE mart_cohort_retention)",
+        "COPY stage_mart_cohort_retention FROM 's3://marts-bucket/zone/mart_cohort_retention/"
+        "part-' IAM_ROLE default FORMAT AS PARQUET",
+        "DELETE FROM mart_cohort_retention",
+        "INSERT INTO mart_cohort_retention SELECT * FROM stage_mart_cohort_retention",
+    ]
+
+
+def test_partitions_are_copied_one_by_one_and_replaced_together():
+    (batch,) = load_batches(
+        mart_tables()["mart_funnel_daily"],
+        f"{MARTS}/mart_funnel_daily",
+        "session_date",
+        ["2026-09-29", "2026-09-30"],
+        TARGET.iam_role,
+    )
+    assert _without_ddl(batch, "mart_funnel_daily") == FUNNEL_BATCH
+
+
+def test_many_partitions_split_into_transactions_of_whole_partitions():
+    days = [f"2026-09-{day:02d}" for day in range(1, 14)]  # 13 partitions
+    batches = load_batches(
+        mart_tables()["mart_funnel_daily"], f"{MARTS}/mart_funnel_daily", "session_date", days
+    )
+    assert [len(batch) for batch in batches] == [3 + 3 * 12, 3 + 3 * 1]
+    assert all(len(batch) <= MAX_STATEMENTS_PER_BATCH for batch in batches)
+    assert batches[1][2] == (
+        "DELETE FROM mart_funnel_daily WHERE session_date IN (DATE '2026-09-13')"
+    )
+    copied = [s for batch in batches for s in batch if s.startswith("COPY")]
+    assert [s.split("session_date=")[1][:10] for s in copied] == days
+
+
+@pytest.mark.parametrize("value", ["2026-13-01", "2026-09-30'; DROP TABLE users; --"])
+def test_partition_values_must_be_dates(value):
+    with pytest.raises(ValueError, match=r"Invalid isoformat|month must be in"):
+        load_batches(mart_tables()["mart_funnel_daily"], MARTS, "session_date", [value])
+
+
+def test_partition_values_are_read_from_the_folder_names():
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    with Stubber(s3) as stub:
+        stub.add_response(
+            "list_objects_v2",
+            {
+                "CommonPrefixes": [
+                    {"Prefix": "zone/mart_funnel_daily/_temporary/"},
+                    {"Prefix": "zone/mart_funnel_daily/session_date=2026-09-29/"},
+                    {"Prefix": "zone/mart_funnel_daily/session_date=2026-09-30/"},
+                ],
+                "IsTruncated": False,
+            },
+            {"Bucket": "marts-bucket", "Prefix": "zone/mart_funnel_daily/", "Delimiter": "/"},
+        )
+        values = partition_values(s3, f"{MARTS}/mart_funnel_daily", "session_date")
+    assert values == ["2026-09-29", "2026-09-30"]
+
+
+def test_load_runs_each_batch_and_waits_for_it():
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    data = boto3.client("redshift-data", region_name="eu-west-1")
+    naps: list[float] = []
+    with Stubber(s3) as s3_stub, Stubber(data) as data_stub:
+        s3_stub.add_response(
+            "list_objects_v2",
+            {
+                "CommonPrefixes": [
+                    {"Prefix": "zone/mart_funnel_daily/session_date=2026-09-29/"},
+                    {"Prefix": "zone/mart_funnel_daily/session_date=2026-09-30/"},
+                ],
+                "IsTruncated": False,
+            },
+            {"Bucket": "marts-bucket", "Prefix": "zone/mart_funnel_daily/", "Delimiter": "/"},
+        )
+        data_stub.add_response(
+            "batch_execute_statement",
+            {"Id": "stmt-1"},
+            {
+                "WorkgroupName": "ecommerce-dev",
+                "Database": "analytics",
+                "SecretArn": TARGET.secret_arn,
+                "Sqls": ANY,
+                "StatementName": "load_mart_funnel_daily_1_of_1",
+            },
+        )
+        data_stub.add_response("describe_statement", {"Id": "stmt-1", "Status": "STARTED"})
+        data_stub.add_response("describe_statement", {"Id": "stmt-1", "Status": "FINISHED"})
+        runner = DataApiRunner(data, TARGET, poll_interval_s=0.5, sleep=naps.append)
+
+        loaded = load_marts(s3, runner, MARTS, ["mart_funnel_daily"])
+
+        data_stub.assert_no_pending_responses()
+    assert loaded == {"mart_funnel_daily": 2}
+    assert naps == [0.5]
+
+
+def test_a_failed_batch_is_reported_with_redshifts_error():
+    data = boto3.client("redshift-data", region_name="eu-west-1")
+    with Stubber(data) as stub:
+        stub.add_response("batch_execute_statement", {"Id": "stmt-2"}, None)
+        stub.add_response(
+            "describe_statement",
+            {"Id": "stmt-2", "Status": "FAILED", "Error": "permission denied for relation x"},
+        )
+        runner = DataApiRunner(data, TARGET, sleep=lambda _: None)
+        with pytest.raises(WarehouseLoadError, match="permission denied for relation x"):
+            runner.run(["SELECT 1"], "load_x_1_of_1")
+
+
+def test_a_batch_still_running_at_the_deadline_is_cancelled():
+    data = boto3.client("redshift-data", region_name="eu-west-1")
+    ticks = iter([0.0, 5.0, 11.0])
+    with Stubber(data) as stub:
+        stub.add_response("batch_execute_statement", {"Id": "stmt-3"}, None)
+        stub.add_response("describe_statement", {"Id": "stmt-3", "Status": "STARTED"})
+        stub.add_response("describe_statement", {"Id": "stmt-3", "Status": "STARTED"})
+        stub.add_response("cancel_statement", {"Status": True}, {"Id": "stmt-3"})
+        runner = DataApiRunner(
+            data, TARGET, timeout_s=10, sleep=lambda _: None, clock=lambda: next(ticks)
+        )
+        with pytest.raises(WarehouseLoadError, match="still running after 10 s"):
+            runner.run(["SELECT 1"], "load_x_1_of_1")
+        stub.assert_no_pending_responses()
+
+
+def test_a_target_names_exactly_one_warehouse():
+    with pytest.raises(ValueError, match="exactly one"):
+        RedshiftTarget(database="analytics")
+    cluster = RedshiftTarget(database="analytics", cluster_identifier="c1", db_user="loader")
+    assert cluster.connection() == {
+        "ClusterIdentifier": "c1", "Database": "analytics", "DbUser": "loader",
+    }  # fmt: skip
+    assert cluster.iam_role == "default"

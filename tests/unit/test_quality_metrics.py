@@ -1,0 +1,87 @@
+"""Quality results as metrics: three counts per job and table, sent with PutMetricData (checked
+with botocore's Stubber, no AWS) or written as JSON lines locally."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+from botocore.stub import Stubber
+
+from glue_jobs.quality import RuleResult
+from glue_jobs.quality_metrics import (
+    NAMESPACE,
+    CloudWatchMetrics,
+    JsonLinesMetrics,
+    NoMetrics,
+    metric_data,
+    metrics_publisher,
+)
+
+AT = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
+RESULTS = [
+    RuleResult("build_marts", "mart_sales_daily", "RowCount > 0", "row_count", "critical",
+               True, ""),
+    RuleResult("build_marts", "mart_sales_daily", 'IsComplete "units"', "not_null", "critical",
+               False, "2 nulls"),
+    RuleResult("build_marts", "mart_sales_daily", 'IsComplete "aov"', "not_null", "warning",
+               False, "1 nulls"),
+    RuleResult("build_marts", "customer_features", 'IsPrimaryKey "user_id"', "primary_key",
+               "critical", True, ""),
+]  # fmt: skip
+
+
+def _datum(name: str, table: str, value: float) -> dict:
+    return {
+        "MetricName": name,
+        "Dimensions": [{"Name": "Job", "Value": "build_marts"}, {"Name": "Table", "Value": table}],
+        "Timestamp": AT,
+        "Value": value,
+        "Unit": "Count",
+    }
+
+
+EXPECTED = [
+    _datum("RulesEvaluated", "mart_sales_daily", 3.0),
+    _datum("RulesFailed", "mart_sales_daily", 2.0),
+    _datum("CriticalRulesFailed", "mart_sales_daily", 1.0),
+    _datum("RulesEvaluated", "customer_features", 1.0),
+    _datum("RulesFailed", "customer_features", 0.0),
+    _datum("CriticalRulesFailed", "customer_features", 0.0),
+]
+
+
+def test_metric_data_counts_rules_per_job_and_table():
+    assert metric_data(RESULTS, AT) == EXPECTED
+
+
+def test_cloudwatch_publisher_sends_the_data_points_in_allowed_chunks():
+    client = boto3.client("cloudwatch", region_name="eu-west-1")
+    with Stubber(client) as stub:
+        for chunk in (EXPECTED[:4], EXPECTED[4:]):
+            stub.add_response("put_metric_data", {}, {"Namespace": NAMESPACE, "MetricData": chunk})
+        CloudWatchMetrics(client, max_per_call=4).publish(RESULTS, AT)
+        stub.assert_no_pending_responses()
+
+
+def test_local_publisher_appends_json_lines(tmp_path):
+    path = tmp_path / "state" / "metrics.jsonl"
+    publisher = JsonLinesMetrics(path)
+
+    publisher.publish(RESULTS, AT)
+    publisher.publish(RESULTS[:1], AT)
+
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(lines) == 6 + 3
+    assert lines[1] == {
+        "Namespace": NAMESPACE,
+        **_datum("RulesFailed", "mart_sales_daily", 2.0),
+        "Timestamp": "2026-10-01T06:00:00+00:00",
+    }
+
+
+def test_configuration_picks_the_publisher(tmp_path):
+    assert isinstance(metrics_publisher(None, None), NoMetrics)
+    local = metrics_publisher(None, str(tmp_path / "m.jsonl"))
+    assert local == JsonLinesMetrics(tmp_path / "m.jsonl")
