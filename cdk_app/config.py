@@ -202,6 +202,27 @@ class RealtimeConfig(_Section):
         return value
 
 
+class EtlConfig(_Section):
+    """The batch Glue jobs (extract -> curate -> marts -> load) and their workflow."""
+
+    # EventBridge-style cron (six fields) of the workflow's scheduled trigger, in UTC.
+    schedule: Annotated[str, Field(pattern=r"^cron\((\S+ ){5}\S+\)$")] = "cron(0 2 * * ? *)"
+    worker_type: Literal["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"] = "G.1X"
+    workers: Annotated[int, Field(ge=2, le=299)] = 2
+    timeout_minutes: Annotated[int, Field(ge=5, le=2880)] = 120
+    # Alarm when one run of a job takes longer than this.
+    max_duration_minutes: Annotated[int, Field(ge=1, le=2880)] = 60
+    allowed_lateness_hours: Annotated[int, Field(ge=0, le=720)] = 48
+
+    @field_validator("max_duration_minutes")
+    @classmethod
+    def _alarm_before_the_timeout(cls, value: int, info: ValidationInfo) -> int:
+        timeout = info.data.get("timeout_minutes")
+        if timeout is not None and value >= timeout:
+            raise ValueError("must be shorter than timeout_minutes")
+        return value
+
+
 class PlatformConfig(_Section):
     env_name: str
     account: Annotated[str | None, Field(pattern=r"^\d{12}$")] = None
@@ -215,6 +236,7 @@ class PlatformConfig(_Section):
     monitoring: MonitoringConfig = MonitoringConfig()
     ingest: IngestConfig = IngestConfig()
     realtime: RealtimeConfig = RealtimeConfig()
+    etl: EtlConfig = EtlConfig()
 
     @model_validator(mode="after")
     def _sections_agree(self) -> PlatformConfig:

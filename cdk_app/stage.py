@@ -6,6 +6,7 @@ from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
 from cdk_app.config import PlatformConfig
+from stacks.etl import EtlStack
 from stacks.ingest import IngestStack
 from stacks.lake import LakeStack
 from stacks.monitoring import MonitoringStack
@@ -88,6 +89,17 @@ class PlatformStage(Stage):
             warehouse=self.warehouse,
             monitoring=self.monitoring,
             description=f"Realtime: stream processor, raw stream, Redshift ingestion - {label}",
+        )
+        self.etl = EtlStack(
+            self,
+            "Etl",
+            config=config,
+            network=self.network,
+            oltp=self.oltp,
+            lake=self.lake,
+            warehouse=self.warehouse,
+            monitoring=self.monitoring,
+            description=f"ETL: batch Glue jobs, workflow and quality rulesets - {label}",
         )
         Tags.of(self).add("project", "ecommerce-analytics")
         Tags.of(self).add("environment", config.env_name)

@@ -4,10 +4,11 @@ Thin: arguments and I/O here, the rules in glue_jobs.transforms (see docs/marts.
 Every mart is staged first and all of them are published together only when
 contracts/quality/build_marts.yaml passes; otherwise the previous marts stay as they were.
 
-Arguments (Glue style): --raw_uri, --curated_uri, --marts_uri (zone roots), --as_of
-(YYYY-MM-DD: RFM recency and inventory are computed as of the start of that day),
-optional --features_cutoff (ISO 8601 with zone; default the start of --as_of in UTC) and the
-quality gate's arguments (glue_jobs.quality.GATE_ARGUMENTS).
+Arguments (Glue style): --raw_uri, --curated_uri, --marts_uri (zone roots), optional --as_of
+(YYYY-MM-DD: RFM recency and inventory are computed as of the start of that day; default
+today in UTC, which is what the scheduled workflow wants), optional --features_cutoff
+(ISO 8601 with zone; default the start of --as_of in UTC) and the quality gate's arguments
+(glue_jobs.quality.GATE_ARGUMENTS).
 """
 
 from __future__ import annotations
@@ -99,10 +100,10 @@ def run_build(
 def main(argv: Sequence[str] = sys.argv) -> None:
     args = job_arguments(
         argv,
-        required=["raw_uri", "curated_uri", "marts_uri", "as_of"],
-        optional={"features_cutoff": None, **GATE_ARGUMENTS},
+        required=["raw_uri", "curated_uri", "marts_uri"],
+        optional={"as_of": None, "features_cutoff": None, **GATE_ARGUMENTS},
     )
-    as_of = date.fromisoformat(args["as_of"])
+    as_of = date.fromisoformat(args["as_of"]) if args["as_of"] else datetime.now(UTC).date()
     cutoff = (
         datetime.fromisoformat(args["features_cutoff"])
         if args["features_cutoff"]

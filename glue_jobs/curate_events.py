@@ -50,10 +50,11 @@ def run_curation(
     raw = spark.read.text(events_path).select(
         "value", sf.col("_metadata.file_modification_time").alias("received_at")
     )
-    # A gzip file cannot be split: one big landing file would be checked on one core.
+    # A gzip file cannot be split: one big landing file would otherwise be checked and parsed
+    # by one task on one core.
     cores = spark.sparkContext.defaultParallelism
     if raw.rdd.getNumPartitions() < cores:
-        raw = raw.repartition(cores)
+        raw = raw.repartition(2 * cores)
     classified = classify_raw_events(
         raw,
         event_schema=spark_event_schema(),

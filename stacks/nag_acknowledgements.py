@@ -13,6 +13,7 @@ from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
 from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig
+from stacks.etl import LAKE_BUCKETS
 from stacks.lake import BUCKET_NAME, ZONES
 from stacks.realtime import (
     CHECKPOINT_PREFIX,
@@ -82,6 +83,7 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
             )
         )
     acks += _realtime_acknowledgements(env)
+    acks += _etl_acknowledgements(env)
     acks += [
         Acknowledgement(
             "Oltp/Database",
@@ -243,6 +245,37 @@ def _realtime_acknowledgements(env: str) -> list[Acknowledgement]:
         for path, resource, name, verb in kafka_scopes
     ]
     return acks
+
+
+def _etl_acknowledgements(env: str) -> list[Acknowledgement]:
+    """The batch Glue jobs' role (stack Etl)."""
+    role = "Etl/EtlJobRole"
+    return [
+        Acknowledgement(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Glue creates and describes the network interfaces of its VPC connection (EC2 calls"
+            " without resource ARNs), puts metrics only in the Glue and data-quality namespaces"
+            " (a condition), and the Data API's statement calls take no resource ARN (they are"
+            " limited to the role's own statements).",
+        ),
+        Acknowledgement(
+            role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
+            ":log-group:/aws-glue/*]",
+            "Glue names the jobs' log groups under /aws-glue/ at run time (by security"
+            " configuration and role); logs only.",
+        ),
+        *(
+            Acknowledgement(
+                role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{_bucket(env, bucket)}/*]",
+                f"The batch jobs read and write the whole {bucket} bucket: they own its tables,"
+                " state and temporary files (object actions only, no bucket administration).",
+            )
+            for bucket in LAKE_BUCKETS
+        ),
+    ]
 
 
 def _bucket(env: str, role: str) -> str:

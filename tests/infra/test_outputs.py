@@ -50,6 +50,13 @@ EXPECTED = {
         "RawStreamQuarantineUri",
         "StreamingViewName",
     },
+    "Etl": {
+        "BatchWorkflowName",
+        "ExtractOltpJobName",
+        "CurateEventsJobName",
+        "BuildMartsJobName",
+        "LoadWarehouseJobName",
+    },
 }
 
 

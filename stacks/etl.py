@@ -1,0 +1,480 @@
+"""ETL: the batch Glue jobs and the workflow that runs them.
+
+- four Glue 5.0 jobs (extract_oltp -> curate_events -> build_marts -> load_warehouse), each an
+  entry script asset plus the project packages (--extra-py-files) and pinned wheels;
+- a JDBC connection that places extract_oltp in the VPC, next to the OLTP database;
+- a workflow: a scheduled trigger (cron from config) starts extract, and each later job starts
+  when the previous one succeeded. The quality gate runs inside every job;
+- one Glue Data Quality ruleset per checked table, rendered from contracts/quality;
+- alarms on failed tasks and on run duration, per job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import pairwise
+
+from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from cdk_app.config import PlatformConfig
+from contracts.quality.dqdl import job_rulesets
+from stacks.constructs.alarms import AlarmSpec
+from stacks.constructs.glue_assets import GlueJobAssets, glue_job_assets
+from stacks.constructs.python_lambda import LambdaSource
+from stacks.lake import LakeStack
+from stacks.monitoring import MonitoringStack
+from stacks.network import POSTGRES_PORT, NetworkStack
+from stacks.oltp import OltpStack
+from stacks.realtime import _ENCRYPT_DECRYPT, _GLUE_LOG_GROUPS, _decrypt_through_secrets_manager
+from stacks.retention import data_removal_policy
+from stacks.warehouse import WarehouseStack
+
+ETL_SOURCE = LambdaSource(
+    paths=(
+        "glue_jobs",
+        "contracts/__init__.py",
+        "contracts/events",
+        "contracts/quality",
+        "contracts/warehouse",
+    ),
+    requirements="glue_jobs/requirements.txt",
+)
+# Run order of the workflow; each name is also the entry script glue_jobs/<name>.py.
+BATCH_JOBS = ("extract_oltp", "curate_events", "build_marts", "load_warehouse")
+# The lake zone (and catalog database) of each job's checked output tables.
+QUALITY_ZONES = {"extract_oltp": "raw", "curate_events": "curated", "build_marts": "marts"}
+# Lake layout the jobs use (glue_jobs/lake.py); the stack does not import Spark code.
+RAW_EVENTS_PREFIX = "events"
+STATE_PREFIX = "state"
+QUALITY_RESULTS_PREFIX = "dq_results"
+GLUE_TEMP_PREFIX = "glue-temp/etl"
+QUALITY_METRICS_NAMESPACE = "EcommerceAnalytics/DataQuality"
+LAKE_BUCKETS = ("raw", "curated", "marts", "artifacts")
+_FIVE_MINUTES = Duration.minutes(5)
+_GT = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
+
+
+class EtlStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        network: NetworkStack,
+        oltp: OltpStack,
+        lake: LakeStack,
+        warehouse: WarehouseStack,
+        monitoring: MonitoringStack,
+        **kwargs,
+    ):
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        self.prefix = f"ecommerce-{config.env_name}"
+        connection = self._jdbc_connection(network, oltp)
+        key, security_configuration = self._glue_encryption(lake)
+        assets = {
+            job: glue_job_assets(self, _pascal(job), f"glue_jobs/{job}.py", ETL_SOURCE)
+            for job in BATCH_JOBS
+        }
+        self.role = self._job_role(lake, oltp, warehouse, key, assets.values())
+        arguments = self._job_arguments(lake, oltp, warehouse)
+        self.jobs = {
+            job: self._job(job, assets[job], security_configuration, arguments[job])
+            for job in BATCH_JOBS
+        }
+        self.jobs["extract_oltp"].node.add_dependency(connection)
+        self.workflow = self._workflow()
+        self.rulesets = self._rulesets(lake)
+        self._alarms(monitoring)
+        self._outputs()
+
+    @property
+    def connection_name(self) -> str:
+        return f"{self.prefix}-oltp-jdbc"
+
+    def job_name(self, job: str) -> str:
+        return f"{self.prefix}-{job.replace('_', '-')}"
+
+    def _jdbc_connection(self, network: NetworkStack, oltp: OltpStack) -> glue.CfnConnection:
+        """JDBC to the OLTP database over TLS, credentials from its secret; the workers sit in
+        a private subnet with a group the database and the endpoints admit."""
+        security_group = ec2.SecurityGroup(
+            self, "EtlJobSg", vpc=network.vpc, description="batch Glue jobs"
+        )
+        # Glue's workers talk to each other: Glue requires a self-referencing rule, all TCP.
+        security_group.add_ingress_rule(security_group, ec2.Port.all_tcp(), "Glue workers")
+        network.admit_to_endpoints(security_group)
+        oltp.security_group.add_ingress_rule(
+            security_group, ec2.Port.tcp(POSTGRES_PORT), "from EtlJobSg", remote_rule=True
+        )
+        subnet = network.vpc.select_subnets(subnet_type=network.private_subnets.subnet_type)
+        url = (
+            f"jdbc:postgresql://{oltp.instance.db_instance_endpoint_address}:"
+            f"{oltp.instance.db_instance_endpoint_port}/{oltp.database_name}"
+        )
+        return glue.CfnConnection(
+            self,
+            "OltpConnection",
+            catalog_id=self.account,
+            connection_input=glue.CfnConnection.ConnectionInputProperty(
+                name=self.connection_name,
+                description="OLTP PostgreSQL over TLS, from the platform's private subnets",
+                connection_type="JDBC",
+                connection_properties={
+                    "JDBC_CONNECTION_URL": url,
+                    "JDBC_ENFORCE_SSL": "true",
+                    "SECRET_ID": oltp.secret.secret_arn,
+                },
+                physical_connection_requirements=(
+                    glue.CfnConnection.PhysicalConnectionRequirementsProperty(
+                        subnet_id=subnet.subnet_ids[0],
+                        availability_zone=subnet.availability_zones[0],
+                        security_group_id_list=[security_group.security_group_id],
+                    )
+                ),
+            ),
+        )
+
+    def _glue_encryption(self, lake: LakeStack) -> tuple[kms.Key, glue.CfnSecurityConfiguration]:
+        """A key for the jobs' logs, and the configuration that encrypts logs, bookmarks (none
+        are kept) and S3 writes (the lake key)."""
+        key = kms.Key(
+            self,
+            "EtlKey",
+            description=f"Batch Glue job logs ({self.config.env_name})",
+            enable_key_rotation=True,
+            removal_policy=data_removal_policy(self.config),
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+                actions=[*_ENCRYPT_DECRYPT, "kms:DescribeKey"],
+                resources=["*"],
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": _GLUE_LOG_GROUPS}},
+            )
+        )
+        configuration = glue.CfnSecurityConfiguration
+        return key, configuration(
+            self,
+            "EtlSecurity",
+            name=f"{self.prefix}-etl",
+            encryption_configuration=configuration.EncryptionConfigurationProperty(
+                cloud_watch_encryption=configuration.CloudWatchEncryptionProperty(
+                    cloud_watch_encryption_mode="SSE-KMS", kms_key_arn=key.key_arn
+                ),
+                job_bookmarks_encryption=configuration.JobBookmarksEncryptionProperty(
+                    job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=key.key_arn
+                ),
+                s3_encryptions=[
+                    configuration.S3EncryptionProperty(
+                        s3_encryption_mode="SSE-KMS", kms_key_arn=lake.key.key_arn
+                    )
+                ],
+            ),
+        )
+
+    def _job_arguments(
+        self, lake: LakeStack, oltp: OltpStack, warehouse: WarehouseStack
+    ) -> dict[str, dict[str, str]]:
+        """Each job's own arguments (glue_jobs/<job>.py documents them); the jobs with rules
+        also get the quality gate's results table and metrics namespace."""
+        raw, curated, marts = (f"s3://{lake.bucket_name(zone)}" for zone in QUALITY_ZONES.values())
+        temp = {"--TempDir": f"s3://{lake.bucket_name('artifacts')}/{GLUE_TEMP_PREFIX}/"}
+        gate = {
+            **temp,
+            "--quality_results_uri": f"{marts}/{QUALITY_RESULTS_PREFIX}",
+            "--metrics_namespace": QUALITY_METRICS_NAMESPACE,
+        }
+        target = (
+            {"--workgroup_name": warehouse.name}
+            if self.config.warehouse.mode == "serverless"
+            else {"--cluster_identifier": warehouse.name}
+        )
+        return {
+            "extract_oltp": {
+                **gate,
+                "--raw_uri": raw,
+                "--state_uri": f"s3://{lake.bucket_name('artifacts')}/{STATE_PREFIX}",
+                "--database_secret_id": oltp.secret.secret_arn,
+            },
+            "curate_events": {
+                **gate,
+                "--events_path": f"{raw}/{RAW_EVENTS_PREFIX}/",
+                "--curated_uri": curated,
+                "--allowed_lateness_hours": str(self.config.etl.allowed_lateness_hours),
+            },
+            "build_marts": {
+                **gate,
+                "--raw_uri": raw,
+                "--curated_uri": curated,
+                "--marts_uri": marts,
+            },
+            "load_warehouse": {
+                **temp,
+                "--marts_uri": marts,
+                "--database": self.config.warehouse.database_name,
+                **target,
+                "--secret_arn": warehouse.admin_secret_arn,
+                "--copy_role": warehouse.copy_role.role_arn,
+            },
+        }
+
+    def _job(
+        self,
+        job: str,
+        assets: GlueJobAssets,
+        security_configuration: glue.CfnSecurityConfiguration,
+        arguments: dict[str, str],
+    ) -> glue.CfnJob:
+        etl = self.config.etl
+        connections = (
+            glue.CfnJob.ConnectionsListProperty(connections=[self.connection_name])
+            if job == "extract_oltp"
+            else None
+        )
+        return glue.CfnJob(
+            self,
+            f"{_pascal(job)}Job",
+            name=self.job_name(job),
+            description=f"Batch job glue_jobs/{job}.py (workflow {self.prefix}-batch)",
+            role=self.role.role_arn,
+            command=glue.CfnJob.JobCommandProperty(
+                name="glueetl", python_version="3", script_location=assets.script.s3_object_url
+            ),
+            glue_version="5.0",
+            worker_type=etl.worker_type,
+            number_of_workers=etl.workers,
+            timeout=etl.timeout_minutes,
+            max_retries=0,
+            connections=connections,
+            security_configuration=security_configuration.ref,
+            execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
+            default_arguments={
+                "--job-language": "python",
+                "--extra-py-files": assets.packages.s3_object_url,
+                "--additional-python-modules": assets.wheels.s3_object_url,
+                # Bookmarks off: each job keeps its own watermark (extract: the state prefix;
+                # curate: --watermark and the lateness window), so a rerun is deterministic.
+                "--job-bookmark-option": "job-bookmark-disable",
+                "--enable-metrics": "true",
+                "--enable-continuous-cloudwatch-log": "true",
+                **arguments,
+            },
+        )
+
+    def _job_role(
+        self,
+        lake: LakeStack,
+        oltp: OltpStack,
+        warehouse: WarehouseStack,
+        key: kms.Key,
+        assets: Iterable[GlueJobAssets],
+    ) -> iam.Role:
+        """One role for the four jobs: the lake and artifacts buckets, the OLTP secret (read
+        only), and the Data API on the warehouse for the load."""
+        role = iam.Role(
+            self,
+            "EtlJobRole",
+            assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
+            description="Batch Glue jobs: OLTP and raw events -> lake zones -> Redshift",
+        )
+        for job_assets in assets:
+            job_assets.grant_read(role)
+        buckets = [lake.bucket_arn(role_name) for role_name in LAKE_BUCKETS]
+        statements = [
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=buckets),
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                resources=[f"{bucket}/*" for bucket in buckets],
+            ),
+            iam.PolicyStatement(
+                actions=_ENCRYPT_DECRYPT, resources=[key.key_arn, lake.key.key_arn]
+            ),
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                resources=[oltp.secret.secret_arn],
+            ),
+            iam.PolicyStatement(
+                actions=["redshift-data:ExecuteStatement"],
+                resources=[warehouse.data_api_resource_arn],
+            ),
+            # The Data API scopes these to the caller's own statements; they take no resource.
+            iam.PolicyStatement(
+                actions=[
+                    "redshift-data:DescribeStatement",
+                    "redshift-data:GetStatementResult",
+                    "redshift-data:CancelStatement",
+                ],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[warehouse.admin_secret_arn],
+            ),
+            _decrypt_through_secrets_manager(warehouse.key.key_arn),
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:AssociateKmsKey",
+                ],
+                resources=[_GLUE_LOG_GROUPS],
+            ),
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"cloudwatch:namespace": ["Glue", QUALITY_METRICS_NAMESPACE]}
+                },
+            ),
+            iam.PolicyStatement(
+                actions=["glue:GetConnection"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}:catalog",
+                    f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}:connection/"
+                    f"{self.connection_name}",
+                ],
+            ),
+            # The network interfaces Glue creates for the connection in the VPC.
+            iam.PolicyStatement(
+                actions=[
+                    "ec2:CreateNetworkInterface",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeVpcAttribute",
+                    "ec2:DescribeVpcEndpoints",
+                    "ec2:DescribeRouteTables",
+                    "ec2:CreateTags",
+                    "ec2:DeleteTags",
+                ],
+                resources=["*"],
+            ),
+        ]
+        if oltp.secret.encryption_key is not None:
+            statements.append(_decrypt_through_secrets_manager(oltp.secret.encryption_key.key_arn))
+        for statement in statements:
+            role.add_to_policy(statement)
+        return role
+
+    def _workflow(self) -> glue.CfnWorkflow:
+        """Schedule -> extract; then each job when the previous one succeeded."""
+        workflow = glue.CfnWorkflow(
+            self,
+            "BatchWorkflow",
+            name=f"{self.prefix}-batch",
+            description="extract_oltp -> curate_events -> build_marts -> load_warehouse",
+            max_concurrent_runs=1,
+        )
+        glue.CfnTrigger(
+            self,
+            "BatchSchedule",
+            name=f"{self.prefix}-batch-schedule",
+            description="Starts the batch workflow on the configured schedule",
+            workflow_name=workflow.ref,
+            type="SCHEDULED",
+            schedule=self.config.etl.schedule,
+            start_on_creation=True,
+            actions=[glue.CfnTrigger.ActionProperty(job_name=self.jobs[BATCH_JOBS[0]].ref)],
+        )
+        for previous, following in pairwise(BATCH_JOBS):
+            glue.CfnTrigger(
+                self,
+                f"After{_pascal(previous)}",
+                name=f"{self.job_name(following)}-after-{previous.replace('_', '-')}",
+                description=f"Starts {following} when {previous} succeeded",
+                workflow_name=workflow.ref,
+                type="CONDITIONAL",
+                start_on_creation=True,
+                predicate=glue.CfnTrigger.PredicateProperty(
+                    conditions=[
+                        glue.CfnTrigger.ConditionProperty(
+                            job_name=self.jobs[previous].ref,
+                            logical_operator="EQUALS",
+                            state="SUCCEEDED",
+                        )
+                    ]
+                ),
+                actions=[glue.CfnTrigger.ActionProperty(job_name=self.jobs[following].ref)],
+            )
+        return workflow
+
+    def _rulesets(self, lake: LakeStack) -> dict[tuple[str, str], glue.CfnDataQualityRuleset]:
+        """The DQDL of each checked table, from the same definitions the jobs check."""
+        rulesets = {}
+        for job, zone in QUALITY_ZONES.items():
+            for table, dqdl in job_rulesets(job).items():
+                rulesets[(job, table)] = glue.CfnDataQualityRuleset(
+                    self,
+                    f"{_pascal(job)}{_pascal(table)}Rules",
+                    name=f"{self.job_name(job)}-{table}",
+                    description=f"Quality rules of {table} (written by {job})",
+                    ruleset=dqdl,
+                    target_table=glue.CfnDataQualityRuleset.DataQualityTargetTableProperty(
+                        database_name=lake.catalog_database_name(zone), table_name=table
+                    ),
+                )
+        return rulesets
+
+    def _alarms(self, monitoring: MonitoringStack) -> None:
+        etl = self.config.etl
+
+        def job_metric(job: str, name: str, kind: str, statistic: str) -> cw.Metric:
+            return cw.Metric(
+                namespace="Glue",
+                metric_name=f"glue.driver.aggregate.{name}",
+                dimensions_map={"JobName": self.job_name(job), "JobRunId": "ALL", "Type": kind},
+                statistic=statistic,
+                period=_FIVE_MINUTES,
+            )
+
+        section = monitoring.section("Batch ETL")
+        specs = []
+        for job in BATCH_JOBS:
+            specs += [
+                AlarmSpec(
+                    f"{_pascal(job)}Failures",
+                    job_metric(job, "numFailedTasks", "count", "Sum"),
+                    0,
+                    _GT,
+                    f"{job}: failed tasks (the run may have failed; see its log)",
+                    evaluation_periods=1,
+                ),
+                AlarmSpec(
+                    f"{_pascal(job)}Duration",
+                    job_metric(job, "elapsedTime", "gauge", "Maximum"),
+                    etl.max_duration_minutes * 60_000,
+                    _GT,
+                    f"{job}: a run over {etl.max_duration_minutes} min",
+                    evaluation_periods=1,
+                ),
+            ]
+        section.add_alarms(*specs)
+
+    def _outputs(self) -> None:
+        CfnOutput(
+            self,
+            "BatchWorkflowName",
+            value=self.workflow.ref,
+            description="Glue workflow of the batch jobs (run by hand: glue start-workflow-run)",
+        )
+        for job in BATCH_JOBS:
+            CfnOutput(
+                self,
+                f"{_pascal(job)}JobName",
+                value=self.jobs[job].ref,
+                description=f"Glue job glue_jobs/{job}.py",
+            )
+
+
+def _pascal(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_"))

@@ -1,0 +1,286 @@
+"""ETL: the batch Glue jobs (Glue 5.0, workers from config, bookmarks off), the workflow and
+its triggers, the Data Quality rulesets and the job role's scope."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Match, Template
+from synthesized import Assembly, allow_statements, as_list, resources
+
+from cdk_app.config import ConfigError, load_config, read_cdk_context
+from contracts.quality import load_job_rules, rule_jobs
+from contracts.quality.dqdl import job_rulesets
+from glue_jobs.lake import QUALITY_RESULTS, RAW_EVENTS, STATE_FOLDER
+from stacks.etl import (
+    BATCH_JOBS,
+    QUALITY_RESULTS_PREFIX,
+    QUALITY_ZONES,
+    RAW_EVENTS_PREFIX,
+    STATE_PREFIX,
+)
+
+pytestmark = pytest.mark.infra
+
+JOB_NAMES = {
+    "extract_oltp": "extract-oltp",
+    "curate_events": "curate-events",
+    "build_marts": "build-marts",
+    "load_warehouse": "load-warehouse",
+}
+
+
+def _template(assembly: Assembly, env: str) -> Template:
+    return Template.from_json(assembly.template(env, "Etl"))
+
+
+def _jobs_by_name(assembly: Assembly, env: str) -> dict[str, dict]:
+    return {
+        job["Properties"]["Name"]: job["Properties"]
+        for job in resources(assembly.template(env, "Etl"), "AWS::Glue::Job").values()
+    }
+
+
+def _joined(value) -> str:
+    """A string built with Fn::Join, pseudo parameters written as ${Name}."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" not in value:
+        return str(value)
+    return "".join(_part(part) for part in value["Fn::Join"][1])
+
+
+def _part(part) -> str:
+    if isinstance(part, str):
+        return part
+    if "Ref" in part:
+        return "${" + part["Ref"] + "}"
+    return part.get("Fn::Sub", str(part))
+
+
+def test_the_stack_uses_the_lake_layout_of_the_jobs():
+    assert (RAW_EVENTS_PREFIX, STATE_PREFIX, QUALITY_RESULTS_PREFIX) == (
+        RAW_EVENTS,
+        STATE_FOLDER,
+        QUALITY_RESULTS,
+    )
+    assert set(QUALITY_ZONES) == set(rule_jobs())
+    assert tuple(JOB_NAMES) == BATCH_JOBS
+
+
+@pytest.mark.parametrize(("env", "workers", "timeout"), [("dev", 2, 120), ("prod", 10, 240)])
+def test_jobs_run_glue_5_with_workers_from_config_and_no_bookmarks(
+    assembly: Assembly, env: str, workers: int, timeout: int
+):
+    template = _template(assembly, env)
+    template.resource_count_is("AWS::Glue::Job", 4)
+    for suffix in JOB_NAMES.values():
+        template.has_resource_properties(
+            "AWS::Glue::Job",
+            {
+                "Name": f"ecommerce-{env}-{suffix}",
+                "GlueVersion": "5.0",
+                "WorkerType": "G.1X",
+                "NumberOfWorkers": workers,
+                "Timeout": timeout,
+                "Command": {
+                    "Name": "glueetl",
+                    "PythonVersion": "3",
+                    "ScriptLocation": Match.any_value(),
+                },
+                "DefaultArguments": Match.object_like(
+                    {
+                        "--job-bookmark-option": "job-bookmark-disable",
+                        "--extra-py-files": Match.any_value(),
+                        "--additional-python-modules": Match.any_value(),
+                    }
+                ),
+                "SecurityConfiguration": Match.any_value(),
+            },
+        )
+
+
+def test_scripts_are_separate_assets_and_the_packages_are_shared(assembly: Assembly):
+    jobs = _jobs_by_name(assembly, "dev").values()
+    scripts = {job["Command"]["ScriptLocation"]["Fn::Sub"] for job in jobs}
+    packages = {job["DefaultArguments"]["--extra-py-files"]["Fn::Sub"] for job in jobs}
+    assert len(scripts) == 4
+    assert all(s.startswith("s3://cdk-") and s.endswith(".py") for s in scripts)
+    assert len(packages) == 1
+    assert packages.pop().endswith(".zip")
+
+
+def test_job_arguments_point_at_the_lake_zones(assembly: Assembly):
+    jobs = _jobs_by_name(assembly, "dev")
+    suffix = "-${AWS::AccountId}-${AWS::Region}"
+    extract = jobs["ecommerce-dev-extract-oltp"]["DefaultArguments"]
+    assert _joined(extract["--raw_uri"]) == f"s3://ecommerce-dev-raw{suffix}"
+    assert _joined(extract["--state_uri"]) == f"s3://ecommerce-dev-artifacts{suffix}/state"
+    curate = jobs["ecommerce-dev-curate-events"]["DefaultArguments"]
+    assert _joined(curate["--events_path"]) == f"s3://ecommerce-dev-raw{suffix}/events/"
+    assert curate["--allowed_lateness_hours"] == "48"
+    assert (
+        _joined(curate["--quality_results_uri"]) == f"s3://ecommerce-dev-marts{suffix}/dq_results"
+    )
+    load = jobs["ecommerce-dev-load-warehouse"]["DefaultArguments"]
+    assert load["--database"] == "analytics"
+    assert load["--workgroup_name"] == "ecommerce-dev"
+    assert "--quality_results_uri" not in load
+
+
+def test_only_extract_runs_in_the_vpc_through_a_jdbc_connection(assembly: Assembly):
+    template = assembly.template("dev", "Etl")
+    jobs = _jobs_by_name(assembly, "dev")
+    with_connections = {name: job.get("Connections") for name, job in jobs.items()}
+    assert with_connections == {
+        "ecommerce-dev-extract-oltp": {"Connections": ["ecommerce-dev-oltp-jdbc"]},
+        "ecommerce-dev-curate-events": None,
+        "ecommerce-dev-build-marts": None,
+        "ecommerce-dev-load-warehouse": None,
+    }
+    (connection,) = resources(template, "AWS::Glue::Connection").values()
+    connection_input = connection["Properties"]["ConnectionInput"]
+    assert connection_input["Name"] == "ecommerce-dev-oltp-jdbc"
+    assert connection_input["ConnectionType"] == "JDBC"
+    properties = connection_input["ConnectionProperties"]
+    assert properties["JDBC_ENFORCE_SSL"] == "true"
+    assert "SecretAttachment" in properties["SECRET_ID"]["Fn::GetStackOutput"]["OutputName"]
+    assert _joined(properties["JDBC_CONNECTION_URL"]).startswith("jdbc:postgresql://")
+    assert _joined(properties["JDBC_CONNECTION_URL"]).endswith("/ecommerce")
+    Template.from_json(template).has_resource_properties(
+        "AWS::EC2::SecurityGroupIngress",
+        {"FromPort": 5432, "ToPort": 5432, "IpProtocol": "tcp", "Description": "from EtlJobSg"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "schedule"), [("dev", "cron(0 3 * * ? *)"), ("prod", "cron(30 1 * * ? *)")]
+)
+def test_workflow_schedules_extract_then_chains_each_job_on_success(
+    assembly: Assembly, env: str, schedule: str
+):
+    template = assembly.template(env, "Etl")
+    (workflow_id,) = resources(template, "AWS::Glue::Workflow")
+    name_of = {
+        logical_id: job["Properties"]["Name"]
+        for logical_id, job in resources(template, "AWS::Glue::Job").items()
+    }
+    triggers = [t["Properties"] for t in resources(template, "AWS::Glue::Trigger").values()]
+    assert all(t["WorkflowName"] == {"Ref": workflow_id} for t in triggers)
+    assert all(t["StartOnCreation"] is True for t in triggers)
+    (scheduled,) = [t for t in triggers if t["Type"] == "SCHEDULED"]
+    assert scheduled["Schedule"] == schedule
+    assert [name_of[a["JobName"]["Ref"]] for a in scheduled["Actions"]] == [
+        f"ecommerce-{env}-extract-oltp"
+    ]
+    chain = {}
+    for trigger in (t for t in triggers if t["Type"] == "CONDITIONAL"):
+        (condition,) = trigger["Predicate"]["Conditions"]
+        assert (condition["LogicalOperator"], condition["State"]) == ("EQUALS", "SUCCEEDED")
+        (action,) = trigger["Actions"]
+        chain[name_of[condition["JobName"]["Ref"]]] = name_of[action["JobName"]["Ref"]]
+    prefix = f"ecommerce-{env}"
+    assert chain == {
+        f"{prefix}-extract-oltp": f"{prefix}-curate-events",
+        f"{prefix}-curate-events": f"{prefix}-build-marts",
+        f"{prefix}-build-marts": f"{prefix}-load-warehouse",
+    }
+
+
+def test_one_ruleset_per_checked_table_with_the_rendered_dqdl(assembly: Assembly):
+    template = assembly.template("dev", "Etl")
+    found = {
+        r["Properties"]["Name"]: r["Properties"]
+        for r in resources(template, "AWS::Glue::DataQualityRuleset").values()
+    }
+    expected_count = sum(len(load_job_rules(job).tables) for job in rule_jobs())
+    assert len(found) == expected_count
+    for job, zone in QUALITY_ZONES.items():
+        for table, dqdl in job_rulesets(job).items():
+            ruleset = found[f"ecommerce-dev-{JOB_NAMES[job]}-{table}"]
+            assert ruleset["Ruleset"] == dqdl
+            assert ruleset["TargetTable"] == {
+                "DatabaseName": f"ecommerce_dev_{zone}",
+                "TableName": table,
+            }
+    # Written by hand from contracts/quality/curate_events.yaml.
+    sessions = found["ecommerce-dev-curate-events-sessions"]["Ruleset"]
+    assert sessions.startswith('Rules = [\n    RowCountMatch "events" <= 1.0,\n')
+    assert '    IsPrimaryKey "session_id",\n' in sessions
+    assert '    IsComplete "started_at",\n' in sessions
+
+
+def _role_statements(assembly: Assembly, env: str) -> list[dict]:
+    return [
+        statement
+        for path, statement in allow_statements(assembly.template(env, "Etl"))
+        if "/EtlJobRole/" in path
+    ]
+
+
+def test_job_role_reaches_only_the_lake_buckets_and_its_assets(assembly: Assembly):
+    objects, buckets = set(), set()
+    for statement in _role_statements(assembly, "dev"):
+        actions = as_list(statement["Action"])
+        assert "*" not in actions
+        assert not [a for a in actions if a.startswith("s3:") and "*" in a]
+        for resource in as_list(statement["Resource"]):
+            text = resource["Fn::Sub"] if "Fn::Sub" in resource else _joined(resource)
+            if "s3:GetObject" in actions or "s3:PutObject" in actions:
+                objects.add(text.split(":::", 1)[1])
+            if "s3:ListBucket" in actions:
+                buckets.add(text.split(":::", 1)[1])
+    suffix = "-${AWS::AccountId}-${AWS::Region}"
+    lake = {f"ecommerce-dev-{zone}{suffix}" for zone in ("raw", "curated", "marts", "artifacts")}
+    assert buckets == lake
+    assets = {o for o in objects if o.startswith("cdk-")}
+    assert objects - assets == {f"{bucket}/*" for bucket in lake}
+    # Four scripts, one shared packages zip and one shared wheels zip, each by exact key.
+    assert len(assets) == 6
+    assert not [a for a in assets if "*" in a]
+
+
+def test_job_role_reads_the_oltp_secret_only(assembly: Assembly):
+    secret_statements = [
+        s
+        for s in _role_statements(assembly, "dev")
+        if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))
+    ]
+    oltp = [s for s in secret_statements if "dev-Oltp" in str(s["Resource"])]
+    (statement,) = oltp
+    assert sorted(as_list(statement["Action"])) == [
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+    ]
+    assert "SecretAttachment" in statement["Resource"]["Fn::GetStackOutput"]["OutputName"]
+    actions = {a for s in secret_statements for a in as_list(s["Action"])}
+    assert actions == {"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}
+
+
+@pytest.mark.parametrize(("env", "minutes"), [("dev", 60), ("prod", 120)])
+def test_alarms_on_failures_and_duration_per_job(assembly: Assembly, env: str, minutes: int):
+    alarms = [
+        a["Properties"]
+        for a in resources(assembly.template(env, "Monitoring"), "AWS::CloudWatch::Alarm").values()
+        if "/BatchEtl/" in a["Metadata"]["aws:cdk:path"]
+    ]
+    assert len(alarms) == 8
+    by_metric: dict[str, dict[str, float]] = {}
+    for alarm in alarms:
+        (job,) = [d["Value"] for d in alarm["Dimensions"] if d["Name"] == "JobName"]
+        by_metric.setdefault(alarm["MetricName"], {})[job] = alarm["Threshold"]
+        assert alarm["Namespace"] == "Glue"
+        assert alarm["AlarmActions"] == alarm["OKActions"]
+        assert len(alarm["AlarmActions"]) == 1
+    names = {f"ecommerce-{env}-{suffix}" for suffix in JOB_NAMES.values()}
+    assert by_metric == {
+        "glue.driver.aggregate.numFailedTasks": dict.fromkeys(names, 0),
+        "glue.driver.aggregate.elapsedTime": dict.fromkeys(names, minutes * 60 * 1000),
+    }
+
+
+def test_duration_alarm_must_fire_before_the_timeout():
+    context = read_cdk_context()
+    dev = context["environments"]["dev"]
+    broken = {**dev, "etl": {**dev["etl"], "max_duration_minutes": dev["etl"]["timeout_minutes"]}}
+    with pytest.raises(ConfigError, match=r"etl\.max_duration_minutes"):
+        load_config("dev", {"environments": {"dev": broken}})
