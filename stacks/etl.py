@@ -25,7 +25,11 @@ from constructs import Construct
 from cdk_app.config import PlatformConfig
 from contracts.quality.dqdl import job_rulesets
 from stacks.constructs.alarms import AlarmSpec
-from stacks.constructs.glue_assets import GlueJobAssets, glue_job_assets
+from stacks.constructs.glue_assets import (
+    GlueJobAssets,
+    glue_connection_statements,
+    glue_job_assets,
+)
 from stacks.constructs.python_lambda import LambdaSource
 from stacks.lake import LakeStack
 from stacks.monitoring import MonitoringStack
@@ -335,30 +339,7 @@ class EtlStack(Stack):
                     "StringEquals": {"cloudwatch:namespace": ["Glue", QUALITY_METRICS_NAMESPACE]}
                 },
             ),
-            iam.PolicyStatement(
-                actions=["glue:GetConnection"],
-                resources=[
-                    f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}:catalog",
-                    f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}:connection/"
-                    f"{self.connection_name}",
-                ],
-            ),
-            # The network interfaces Glue creates for the connection in the VPC.
-            iam.PolicyStatement(
-                actions=[
-                    "ec2:CreateNetworkInterface",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcAttribute",
-                    "ec2:DescribeVpcEndpoints",
-                    "ec2:DescribeRouteTables",
-                    "ec2:CreateTags",
-                    "ec2:DeleteTags",
-                ],
-                resources=["*"],
-            ),
+            *glue_connection_statements(self.connection_name),
         ]
         if oltp.secret.encryption_key is not None:
             statements.append(_decrypt_through_secrets_manager(oltp.secret.encryption_key.key_arn))

@@ -26,7 +26,11 @@ from constructs import Construct
 from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig
 from contracts.warehouse import scripts_checksum
 from stacks.constructs.alarms import AlarmSpec
-from stacks.constructs.glue_assets import GlueJobAssets, glue_job_assets
+from stacks.constructs.glue_assets import (
+    GlueJobAssets,
+    glue_connection_statements,
+    glue_job_assets,
+)
 from stacks.constructs.python_lambda import LAMBDA_RUNTIME, LambdaSource, python_lambda_code
 from stacks.lake import LakeStack
 from stacks.monitoring import MonitoringStack
@@ -360,30 +364,7 @@ class RealtimeStack(Stack):
                 resources=["*"],
                 conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
             ),
-            iam.PolicyStatement(
-                actions=["glue:GetConnection"],
-                resources=[
-                    f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}:catalog",
-                    f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}:connection/"
-                    f"{self.connection_name}",
-                ],
-            ),
-            # The network interfaces Glue creates for the connection in the VPC.
-            iam.PolicyStatement(
-                actions=[
-                    "ec2:CreateNetworkInterface",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcAttribute",
-                    "ec2:DescribeVpcEndpoints",
-                    "ec2:DescribeRouteTables",
-                    "ec2:CreateTags",
-                    "ec2:DeleteTags",
-                ],
-                resources=["*"],
-            ),
+            *glue_connection_statements(self.connection_name),
         ]
         for statement in statements:
             role.add_to_policy(statement)

@@ -125,3 +125,34 @@ def glue_job_assets(
             bundling=BundlingOptions(image=bundling_image, local=_WheelsBundler(requirements)),
         ),
     )
+
+
+def glue_connection_statements(connection_name: str) -> list[iam.PolicyStatement]:
+    """What a job role needs to run inside a Glue connection's VPC: read that one connection
+    (and the catalog it lives in), and manage the network interfaces Glue creates there. The
+    EC2 network-interface actions do not support resource-level scoping."""
+    return [
+        iam.PolicyStatement(
+            actions=["glue:GetConnection"],
+            resources=[
+                f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}:catalog",
+                f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}:connection/"
+                f"{connection_name}",
+            ],
+        ),
+        iam.PolicyStatement(
+            actions=[
+                "ec2:CreateNetworkInterface",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeVpcAttribute",
+                "ec2:DescribeVpcEndpoints",
+                "ec2:DescribeRouteTables",
+                "ec2:CreateTags",
+                "ec2:DeleteTags",
+            ],
+            resources=["*"],
+        ),
+    ]
