@@ -11,15 +11,14 @@ glue_jobs/jars/pom.xml and copied by `mvn` into a git-ignored folder on first us
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from pyspark.sql import SparkSession
+
+from glue_jobs.maven_jars import copy_pom_jars
 
 # Standard Parquet timestamps (not Spark's legacy INT96), read as such by DuckDB and Redshift.
 PARQUET_TIMESTAMP_TYPE = "TIMESTAMP_MICROS"
@@ -27,52 +26,14 @@ SPARK_JARS_POM = Path(__file__).resolve().parent / "jars" / "pom.xml"
 SPARK_JARS_DIR = Path(__file__).resolve().parent.parent / ".local" / "spark" / "jars"
 
 
-class SparkJarsError(RuntimeError):
-    """The extra jars could not be fetched; the message carries mvn's own output."""
-
-
 def ensure_spark_jars(jars_dir: Path = SPARK_JARS_DIR, pom: Path = SPARK_JARS_POM) -> list[Path]:
     """The jars of `pom`, copied by mvn into `jars_dir` unless the pom is unchanged since the
-    last copy. One process copies at a time (parallel test workers share the folder), into a
-    fresh folder that replaces the old one only when complete."""
+    last copy. One process copies at a time: parallel test workers share the folder."""
     jars_dir.parent.mkdir(parents=True, exist_ok=True)
-    stamp = jars_dir / ".pom.sha256"
-    digest = hashlib.sha256(pom.read_bytes()).hexdigest()
     with (jars_dir.parent / ".jars.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (stamp.exists() and stamp.read_text() == digest):
-            _copy_with_mvn(pom, jars_dir, digest)
+        copy_pom_jars(pom, jars_dir, f"the Spark jars of {pom.name}")
     return sorted(jars_dir.glob("*.jar"))
-
-
-def _copy_with_mvn(pom: Path, jars_dir: Path, digest: str) -> None:
-    mvn = shutil.which("mvn")
-    if not mvn:
-        raise SparkJarsError("mvn not found: install Maven (e.g. apt-get install maven)")
-    staging = jars_dir.with_name(jars_dir.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    print(f"Fetching the Spark jars of {pom.name} with mvn ...", file=sys.stderr)
-    result = subprocess.run(
-        [
-            mvn,
-            "--batch-mode",
-            "--quiet",
-            "--file",
-            str(pom),
-            "dependency:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={staging}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        output = (result.stdout + result.stderr).strip()[-3000:]
-        raise SparkJarsError(f"mvn could not fetch the jars of {pom}:\n{output}")
-    (staging / ".pom.sha256").write_text(digest)
-    shutil.rmtree(jars_dir, ignore_errors=True)
-    staging.rename(jars_dir)
 
 
 def local_spark_session(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -33,6 +32,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from cdk_app.config import TopicConfig
+from glue_jobs.maven_jars import MavenJarsError, copy_pom_jars
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POM_FILE = Path(__file__).resolve().parent / "kafka" / "pom.xml"
@@ -280,43 +280,11 @@ def pom_kafka_version(pom: Path = POM_FILE) -> str:
 
 
 def ensure_jars(jars_dir: Path = JARS_DIR, pom: Path = POM_FILE) -> bool:
-    """Copy the broker jars with mvn unless the pom is unchanged since the last copy.
-
-    Returns True when it downloaded. The copy goes to a fresh folder that replaces the old one
-    only when complete, so an interrupted run or an older version never leaves mixed jars.
-    """
-    stamp = jars_dir / ".pom.sha256"
-    digest = hashlib.sha256(pom.read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest:
-        return False
-    mvn = shutil.which("mvn")
-    if not mvn:
-        raise KafkaBrokerError("mvn not found: install Maven (e.g. apt-get install maven)")
-    staging = jars_dir.with_name(jars_dir.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    print(f"Fetching Kafka {pom_kafka_version(pom)} jars with mvn ...", file=sys.stderr)
-    result = subprocess.run(
-        [
-            mvn,
-            "--batch-mode",
-            "--quiet",
-            "--file",
-            str(pom),
-            "dependency:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={staging}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        output = (result.stdout + result.stderr).strip()[-3000:]
-        raise KafkaBrokerError(f"mvn could not fetch the Kafka jars:\n{output}")
-    (staging / ".pom.sha256").write_text(digest)
-    shutil.rmtree(jars_dir, ignore_errors=True)
-    staging.rename(jars_dir)
-    return True
+    """Copy the broker jars with mvn unless the pom is unchanged; True when it downloaded."""
+    try:
+        return copy_pom_jars(pom, jars_dir, f"Kafka {pom_kafka_version(pom)} jars")
+    except MavenJarsError as error:
+        raise KafkaBrokerError(str(error)) from error
 
 
 def ensure_topics(bootstrap_servers: str, topics: Sequence[TopicConfig]) -> list[str]:
