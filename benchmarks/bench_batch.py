@@ -9,9 +9,9 @@ figures; asserts nothing.
     python benchmarks/bench_batch.py [--users 10000] [--days 90] [--driver-memory 4g]
 
 Rates are rows in per second of wall time (the stage's input rows, as the pipeline counts
-them). Peak memory is the resident size of the whole process tree during the stage: this
-Python process (DuckDB loads in it), Spark's JVM and its Python workers. The JVM keeps the
-heap it has grown, so a stage's peak includes what earlier stages left allocated.
+them). Peak memory is the resident size during the stage of this Python process (DuckDB
+loads in it), Spark's JVM and its Python workers, summed. The JVM keeps the heap it has
+grown, so a stage's peak includes what earlier stages left allocated.
 """
 
 from __future__ import annotations
@@ -38,9 +38,18 @@ from local_platform.embedded_postgres import resolve_database_url
 BENCH_HOME = Path(__file__).resolve().parent.parent / ".local" / "bench"
 
 
+def _is_engine(process: psutil.Process) -> bool:
+    """Spark's JVM or one of its Python workers. The JVM also forks short-lived helpers
+    (Hadoop's local file system runs `chmod` for every file it writes); before they exec,
+    they show the JVM's whole resident size, so counting them would double it."""
+    if process.name() == "java":
+        return True
+    return process.name().startswith("python") and "pyspark" in " ".join(process.cmdline())
+
+
 class StagePeaks:
-    """Samples the process tree's resident memory; `lap()` returns the peak since the last
-    lap."""
+    """Samples the resident memory of this process plus Spark's JVM and Python workers;
+    `lap()` returns the peak since the last lap."""
 
     def __init__(self) -> None:
         self._peak = 0
@@ -54,7 +63,8 @@ class StagePeaks:
             total = 0
             for process in [me, *me.children(recursive=True)]:
                 try:
-                    total += process.memory_info().rss
+                    if process is me or _is_engine(process):
+                        total += process.memory_info().rss
                 except psutil.Error:
                     continue
             with self._lock:
