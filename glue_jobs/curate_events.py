@@ -86,6 +86,7 @@ def run_curation(
         checked = {CURATED_EVENTS: staged_events, CURATED_SESSIONS: staged_sessions}
         events.unpersist()
         counts = curation_counts(classified).collect()[0].asDict()
+        classified.unpersist()  # the gate's aggregations need the memory more
         gate.check(checked, reference_counts={"raw_events": counts["received"]})
         for output in outputs.values():
             output.promote(spark)

@@ -93,15 +93,13 @@ def _figure(rule: Rule, frame: DataFrame, references: References, now: datetime)
         case Freshness(column=column, max_age_hours=hours):
             return sf.count(sf.when(sf.col(column) >= sf.lit(now - timedelta(hours=hours)), 1))
         case PrimaryKey(columns=columns):
-            # Rows with a complete key beyond the first of each key, and rows missing a part.
-            complete = sf.lit(True)
+            # Keys held by more than one row, or with a part missing (all such rows are one
+            # group). A grouping, not a distinct count, so it spills instead of running out
+            # of memory on large tables.
+            incomplete = sf.lit(False)
             for column in columns:
-                complete = complete & sf.col(column).isNotNull()
-            keyed = sf.count(sf.when(complete, 1))
-            return sf.struct(
-                (keyed - sf.count_distinct(*columns)).alias("repeated"),
-                (sf.count(sf.lit(1)) - keyed).alias("incomplete"),
-            )
+                incomplete = incomplete | sf.col(column).isNull()
+            return frame.groupBy(*columns).count().filter(incomplete | (sf.col("count") > 1))
         case Referential(columns=columns, reference=alias, reference_columns=targets):
             renamed = zip(targets, columns, strict=True)
             known = references.tables[alias].select(
@@ -123,8 +121,7 @@ def _outcome(rule: Rule, rows: int, figure: Any, now: datetime) -> tuple[bool, s
             ratio = rows / figure if figure else (1.0 if rows == 0 else float("inf"))
             return _COMPARISONS[op](ratio, value), f"ratio {ratio:.4f} ({rows} of {figure})"
         case PrimaryKey():
-            observed = f"{figure.repeated} rows repeat a key, {figure.incomplete} lack one"
-            return figure.repeated == 0 and figure.incomplete == 0, observed
+            return figure == 0, f"{figure} keys repeated or incomplete"
         case NotNull():
             return figure == 0, f"{figure} nulls"
         case AcceptedValues():
@@ -173,8 +170,8 @@ def evaluate(
 ) -> tuple[dict[str, int], list[RuleResult]]:
     """Each table's row count and every rule's result (tables and rules in order).
 
-    Per table, one aggregation measures counts, keys, nulls, accepted values and freshness;
-    each reference join (and each reference count not known already) is one more count.
+    Per table, one aggregation measures counts, nulls, accepted values and freshness; the key
+    and each reference join (and each reference count not known already) are one more count.
     Tables are measured side by side (glue_jobs.parallel).
     """
     measured = map_concurrently(

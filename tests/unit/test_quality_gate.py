@@ -51,8 +51,8 @@ def test_each_rule_kind_measures_what_it_says(spark):
     assert [(r.rule, r.passed, r.observed) for r in results] == [
         ("RowCount > 3", True, "4 rows"),
         ('RowCountMatch "users" = 1.0', False, "ratio 1.3333 (4 of 3)"),
-        # ids 1, 2, 2 are complete: 3 rows, 2 keys -> 1 repeat; one row has no id.
-        ('IsPrimaryKey "id"', False, "1 rows repeat a key, 1 lack one"),
+        # Keys: 1 (one row), 2 (two rows: repeated), null (incomplete).
+        ('IsPrimaryKey "id"', False, "2 keys repeated or incomplete"),
         ('IsComplete "placed_at"', False, "1 nulls"),
         ('ColumnValues "status" in ["placed", "shipped"]', False,
          "1 rows outside the accepted values"),
