@@ -10,7 +10,7 @@ with the same delivery settings (acks=all, idempotent) and batching:
 - collector: the Lambda handler on API Gateway events of 500-event batches (decode, validate,
   serialize, send, wait for acks per request), in process, without HTTP.
 Also printed, for context: the perf test with the Java client's default batching, and the
-Python producer alone sending pre-serialized events (what the paths add on top of kafka-python).
+Python producer alone sending pre-serialized events (what the paths add on top of the client).
 Target: each Python path at >= 25% of the Java perf test (same settings). Run:
 `python benchmarks/bench_producer.py [--events N] [--java-records N]`.
 """

@@ -13,13 +13,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
-from kafka.errors import KafkaError
+from confluent_kafka import KafkaError, Message
 
 from data_generators.timeline import iso_utc
-from lambdas.shared.kafka_producer import event_key
+from lambdas.shared.kafka_producer import EventProducer, ProducerError, event_key
 from local_platform.live_traffic import LiveTraffic
 
 # A visit of the model lasts ~165 s for ~12.8 events: about 13 s of visit per event. Keeping
@@ -75,20 +74,24 @@ class SimulationTotals:
     def elapsed_s(self) -> float:
         return time.monotonic() - self.started
 
-    def acknowledge(self, _: Any) -> None:
-        self.acknowledged += 1  # the producer's I/O thread is the only writer
+    def delivered(self, error: KafkaError | None, _message: Message) -> None:
+        """The producer's report on one record: no error when the broker has it."""
+        if error is None:
+            self.acknowledged += 1
+        else:
+            self.fail(error.str())
 
-    def fail(self, error: BaseException) -> None:
+    def fail(self, error: str) -> None:
         self.failed += 1
-        self.last_error = str(error)
+        self.last_error = error
 
 
 class EventSimulator:
     """Sends live events to one topic; `run` paces them, `send` is the unpaced producer path."""
 
-    def __init__(self, traffic: LiveTraffic, producer: Any, topic: str) -> None:
+    def __init__(self, traffic: LiveTraffic, producer: EventProducer, topic: str) -> None:
         self.traffic = traffic
-        self.producer = producer  # from lambdas.shared.kafka_producer.create_producer
+        self.producer = producer
         self.topic = topic
         self.totals = SimulationTotals()
 
@@ -99,14 +102,12 @@ class EventSimulator:
             event = self.traffic.next_event()
             event["occurred_at"] = iso_utc(time.time_ns() // 1_000_000)
             try:
-                future = producer.send(topic, key=event_key(event), value=orjson.dumps(event))
-            except KafkaError as error:  # the buffer stayed full for max_block_ms
-                totals.fail(error)
+                producer.send(topic, orjson.dumps(event), event_key(event), totals.delivered)
+            except ProducerError as error:  # the send queue stayed full for max_block_ms
+                totals.fail(str(error))
                 continue
             totals.sent += 1
             totals.by_type[event["event_type"]] += 1
-            future.add_callback(totals.acknowledge)
-            future.add_errback(totals.fail)
 
     def run(
         self,

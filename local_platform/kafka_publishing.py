@@ -12,21 +12,22 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from kafka import KafkaProducer
-from kafka.errors import KafkaError, KafkaTimeoutError
+from kafka.errors import KafkaError
 
 from cdk_app.config import TopicConfig
 from lambdas.shared.kafka_producer import (
     AUTH_PLAINTEXT,
+    EventProducer,
     KafkaSettings,
     KafkaSettingsError,
+    ProducerError,
     create_producer,
     kafka_settings_from_environment,
 )
 from local_platform.kafka_broker import KafkaBrokerError, ensure_topics, resolve_bootstrap_servers
 
-# How long a send may wait for metadata or buffer room, and so how long a missing topic takes
-# to be reported.
+# How long a send may wait for room in the send queue, and how long the broker has to answer
+# whether a topic exists.
 MAX_BLOCK_MS = 10_000
 
 
@@ -51,7 +52,7 @@ def open_producer(
     client_id: str,
     linger_ms: int = 5,
     batch_size: int = 65_536,
-) -> KafkaProducer:
+) -> EventProducer:
     """A producer (lambdas.shared.kafka_producer) on a broker that answers and has `topics`."""
     servers = settings.bootstrap_servers
     try:
@@ -68,10 +69,9 @@ def open_producer(
         raise KafkaUnavailableError(f"cannot reach Kafka at {servers}: {error!r}") from error
     for topic in topics:
         try:
-            producer.partitions_for(topic)
-        except KafkaTimeoutError as error:
-            producer.close(timeout=1)
-            raise KafkaUnavailableError(
-                f"topic {topic!r} does not exist on {servers} (or the broker stopped answering)"
-            ) from error
+            found = producer.has_topic(topic, MAX_BLOCK_MS / 1000)
+        except ProducerError as error:
+            raise KafkaUnavailableError(f"cannot reach Kafka at {servers}: {error}") from error
+        if not found:
+            raise KafkaUnavailableError(f"topic {topic!r} does not exist on {servers}")
     return producer

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import orjson
 import psycopg
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
 from rich.console import RenderableType
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -30,7 +30,7 @@ from rich.table import Table
 
 from cdk_app.config import EVENTS_TOPIC, PlatformConfig, load_config
 from contracts.oltp.migrator import apply_migrations
-from lambdas.shared.kafka_producer import KafkaSettings, event_key
+from lambdas.shared.kafka_producer import EventProducer, KafkaSettings, ProducerError, event_key
 from lambdas.stream_processor.dead_letters import KafkaDeadLetterPublisher
 from lambdas.stream_processor.processor import ProcessorSettings, process_msk_event
 from lambdas.stream_processor.records import SourceRecord, encode_msk_event
@@ -48,6 +48,7 @@ from local_platform.stream_consumer import (
 # The consumer loop stops once the group has read what was waiting; this only ends a run in
 # which another member of the group took some partitions over.
 IDLE_TIMEOUT_S = 30.0
+FLUSH_TIMEOUT_S = 120.0  # the whole file's events wait for their acknowledgements
 TOP_PRODUCTS = 5
 IN_PROCESS_SOURCE_ARN = "local:in-process"
 REALTIME_TABLES = (
@@ -275,23 +276,22 @@ def _feed_through_kafka(
 
 
 def _produce(
-    producer: KafkaProducer, topic: str, reader: EventsFile, on_progress: Callable[[], None]
+    producer: EventProducer, topic: str, reader: EventsFile, on_progress: Callable[[], None]
 ) -> int:
     """Send every line keyed like the simulator and the collector do; returns how many the
     broker acknowledged, after raising if any send failed."""
-    failures: list[BaseException] = []
-    sent = 0
-    for value in reader.values():
-        producer.send(topic, key=record_key(value), value=value).add_errback(failures.append)
-        sent += 1
-        if sent % 5_000 == 0:
-            on_progress()
-    producer.flush()
+
+    def records() -> Iterator[tuple[str, bytes | None, bytes]]:
+        for sent, value in enumerate(reader.values(), start=1):
+            yield topic, record_key(value), value
+            if sent % 5_000 == 0:
+                on_progress()
+
+    try:
+        sent = producer.deliver(records(), FLUSH_TIMEOUT_S)
+    except ProducerError as error:
+        raise KafkaUnavailableError(f"events were not acknowledged: {error}") from error
     on_progress()
-    if failures:
-        raise KafkaUnavailableError(
-            f"{len(failures):,} of {sent:,} events were not acknowledged: {failures[0]!r}"
-        )
     return sent
 
 

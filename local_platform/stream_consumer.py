@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from lambdas.shared.kafka_producer import KafkaSettings, create_producer
+from lambdas.shared.kafka_producer import EventProducer, KafkaSettings, create_producer
 from lambdas.stream_processor.dead_letters import DeadLetterPublisher
 from lambdas.stream_processor.processor import BatchResult, ProcessorSettings, process_msk_event
 from lambdas.stream_processor.records import SourceRecord, encode_msk_event
@@ -79,7 +79,7 @@ def events_consumer(
     )
 
 
-def dead_letter_producer(bootstrap_servers: str) -> KafkaProducer:
+def dead_letter_producer(bootstrap_servers: str) -> EventProducer:
     return create_producer(KafkaSettings(bootstrap_servers), client_id="ecom-stream-dlq")
 
 

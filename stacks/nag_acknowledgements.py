@@ -29,6 +29,12 @@ _LAMBDA_VPC = f"AwsSolutions-IAM4[{_MANAGED_POLICY.format('AWSLambdaVPCAccessExe
 # AwsCustomResource shares one provider function per stack under this id.
 _SDK_CALL_PROVIDER = "AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", "")
 # How cdk-nag prints the pseudo parameters inside a finding id.
+# Why the functions run python3.12 rather than the newest runtime.
+_RUNTIME_REASON = (
+    "runs Python 3.12 on purpose: the runtime nearest to the project's 3.11 (Glue 5.0 parity)"
+    " on Amazon Linux 2023, whose glibc the confluent-kafka wheels need; the pinned wheels are"
+    " resolved for cp312."
+)
 _NAG_ACCOUNT = "<AWS::AccountId>"
 _NAG_REGION = "<AWS::Region>"
 
@@ -53,8 +59,7 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
             Acknowledgement(
                 function,
                 "AwsSolutions-L1",
-                f"Lambda that {purpose} runs Python 3.11 on purpose: the project targets 3.11"
-                " (Glue 5.0 parity) and its pinned wheels are built for cp311.",
+                f"Lambda that {purpose} {_RUNTIME_REASON}",
             ),
             Acknowledgement(
                 function,
@@ -161,8 +166,7 @@ def _realtime_acknowledgements(env: str) -> list[Acknowledgement]:
         Acknowledgement(
             "Realtime/RedshiftSqlFunction",
             "AwsSolutions-L1",
-            "Lambda that applies the Redshift streaming-ingestion DDL runs Python 3.11 on purpose:"
-            " the project targets 3.11 (Glue 5.0 parity) throughout.",
+            f"Lambda that applies the Redshift streaming-ingestion DDL {_RUNTIME_REASON}",
         ),
         Acknowledgement(
             "Realtime/RedshiftSqlFunction",

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from kafka.errors import KafkaError
 
 from lambdas.collector.batch import (
     JSON_MEDIA_TYPE,
@@ -31,6 +30,7 @@ from lambdas.collector.batch import (
     response_body,
     triage,
 )
+from lambdas.shared.kafka_producer import EventProducer, ProducerError
 
 logger = logging.getLogger(__name__)
 
@@ -53,20 +53,16 @@ class RecordPublisher(Protocol):
 class KafkaRecordPublisher:
     """Sends a request's records in order and waits until the broker has every one."""
 
-    def __init__(self, producer: Any, timeout_s: float = PUBLISH_TIMEOUT_S) -> None:
-        self._producer = producer  # from lambdas.shared.kafka_producer.create_producer
+    def __init__(self, producer: EventProducer, timeout_s: float = PUBLISH_TIMEOUT_S) -> None:
+        self._producer = producer
         self._timeout_s = timeout_s
 
     def publish(self, records: Sequence[KafkaRecord]) -> None:
         try:
-            futures = [
-                self._producer.send(record.topic, key=record.key, value=record.value)
-                for record in records
-            ]
-            self._producer.flush(timeout=self._timeout_s)
-            for future in futures:
-                future.get(timeout=self._timeout_s)
-        except KafkaError as error:
+            self._producer.deliver(
+                ((record.topic, record.key, record.value) for record in records), self._timeout_s
+            )
+        except ProducerError as error:
             raise PublishError(str(error)) from error
 
 

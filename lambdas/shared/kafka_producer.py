@@ -1,35 +1,56 @@
-"""The Kafka producer of every runtime that publishes events: the collector and the simulator.
+"""The Kafka producer of every runtime that publishes events: the collector, the simulator, the
+stream processor's dead letters and the demo.
 
 One place fixes what a published event can rely on:
 - delivery: idempotent with acks=all, so a retried send neither loses nor duplicates a record
   and records of one partition keep their order;
 - key: the user id, else the anonymous id, so one person's events share a partition and stay
-  in order;
+  in order; keys map to partitions with murmur2, as Java clients and kafka-python do, so every
+  producer of a topic agrees on where a user's events go;
 - authentication from the environment: MSK IAM (SASL OAUTHBEARER with a token signed by
   aws-msk-iam-sasl-signer-python) when KAFKA_AUTH=iam, else plaintext (the local broker).
+
+The client is librdkafka (confluent-kafka): a send costs a few microseconds there against
+tens in kafka-python, which capped the simulator and the collector far below the broker's
+own producer (docs/realtime.md has the figures). Consumers and admin calls stay on
+kafka-python.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from kafka import KafkaProducer
-from kafka.sasl.oauth import AbstractTokenProvider
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 AUTH_PLAINTEXT = "plaintext"
 AUTH_IAM = "iam"
-# Signed tokens live 15 minutes; a new one is signed a minute before the old one expires.
-_TOKEN_REFRESH_MARGIN_MS = 60_000
 _MAX_KEY_CHARS = 200  # a hostile payload must not choose a megabyte key
+_POLL_WHILE_FULL_S = 0.05
+# Delivery reports are served every this many sends (and by flush): often enough to keep the
+# report queue short, rarely enough that polling costs little per record.
+_SENDS_PER_POLL = 100
 
 Signer = Callable[[str], tuple[str, int]]
+# librdkafka's report on one record, served by later sends and by flush: (None, message) when
+# the broker has it, else (the error, message).
+DeliveryCallback = Callable[[KafkaError | None, Message], None]
+Record = tuple[str, bytes | None, bytes | None]  # topic, key, value
 
 
 class KafkaSettingsError(ValueError):
     """The environment does not say how to reach Kafka; the message names the variable."""
+
+
+class ProducerError(RuntimeError):
+    """Kafka did not take a record, or did not acknowledge it in time."""
+
+
+class RecordRefusedError(ProducerError):
+    """The client refused this one record (too large, unknown topic); others may go on."""
 
 
 @dataclass(frozen=True)
@@ -65,39 +86,117 @@ def _sign_with_msk_signer(region: str) -> tuple[str, int]:
     return MSKAuthTokenProvider.generate_auth_token(region)
 
 
-class MskIamTokenProvider(AbstractTokenProvider):
-    """OAUTHBEARER tokens for MSK IAM, signed with the runtime's AWS credentials and reused
-    until shortly before they expire (every new connection asks for one)."""
+def msk_iam_token_callback(
+    region: str, sign: Signer = _sign_with_msk_signer
+) -> Callable[[str | None], tuple[str, float]]:
+    """librdkafka's oauth_cb for MSK IAM: a token signed with the runtime's AWS credentials and
+    its expiry in epoch seconds (librdkafka asks again well before that)."""
 
-    def __init__(
-        self,
-        region: str,
-        sign: Signer = _sign_with_msk_signer,
-        clock_ms: Callable[[], float] = lambda: time.time() * 1000,
-    ) -> None:
-        super().__init__()
-        self._region = region
-        self._sign = sign
-        self._clock_ms = clock_ms
-        self._token: str | None = None
-        self._expires_ms = 0.0
+    def token(_config: str | None) -> tuple[str, float]:
+        signed, expires_ms = sign(region)
+        return signed, expires_ms / 1000
 
-    def token(self) -> str:
-        if self._token is None or self._clock_ms() >= self._expires_ms - _TOKEN_REFRESH_MARGIN_MS:
-            self._token, self._expires_ms = self._sign(self._region)
-        return self._token
+    return token
 
 
 def connection_config(settings: KafkaSettings) -> dict[str, object]:
-    """Client settings for the broker and its authentication (shared by every client kind)."""
-    config: dict[str, object] = {"bootstrap_servers": settings.bootstrap_servers.split(",")}
+    """librdkafka settings for the broker and its authentication."""
+    config: dict[str, object] = {
+        "bootstrap.servers": settings.bootstrap_servers,
+        # librdkafka backs off up to 10 s between reconnects; a restarted broker is back sooner.
+        "reconnect.backoff.max.ms": 1_000,
+        "logger": logging.getLogger("librdkafka"),
+    }
     if settings.auth == AUTH_IAM:
         config.update(
-            security_protocol="SASL_SSL",
-            sasl_mechanism="OAUTHBEARER",
-            sasl_oauth_token_provider=MskIamTokenProvider(settings.region or ""),
+            {
+                "security.protocol": "SASL_SSL",
+                "sasl.mechanisms": "OAUTHBEARER",
+                "oauth_cb": msk_iam_token_callback(settings.region or ""),
+            }
         )
     return config
+
+
+class EventProducer:
+    """An idempotent acks=all producer of raw bytes (callers serialize keys and values).
+
+    `send` queues a record and returns at once, waiting only while the local queue is full
+    (up to max_block_s); acknowledgements arrive through callbacks served by later sends and
+    by `flush`. `deliver` is the all-or-error path for a request or a batch.
+    """
+
+    def __init__(self, producer: Producer, max_block_s: float) -> None:
+        self._producer = producer
+        self._max_block_s = max_block_s
+        self._sends_since_poll = 0
+
+    def send(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None = None,
+        on_delivery: DeliveryCallback | None = None,
+    ) -> None:
+        deadline = None
+        while True:
+            try:
+                self._producer.produce(topic, value, key, on_delivery=on_delivery)
+                break
+            except BufferError:
+                deadline = deadline or time.monotonic() + self._max_block_s
+                if time.monotonic() >= deadline:
+                    raise ProducerError(
+                        f"the send queue stayed full for {self._max_block_s:g} s "
+                        "(is the broker reachable?)"
+                    ) from None
+                self._producer.poll(_POLL_WHILE_FULL_S)
+            except KafkaException as error:
+                raise RecordRefusedError(error.args[0].str()) from error
+        self._sends_since_poll += 1
+        if self._sends_since_poll >= _SENDS_PER_POLL:
+            self._sends_since_poll = 0
+            self._producer.poll(0)
+
+    def deliver(self, records: Iterable[Record], timeout_s: float) -> int:
+        """Send every record and wait until the broker has each; returns how many. Raises
+        ProducerError naming the first failure once the others are stored."""
+        failures: list[str] = []
+
+        def note_failure(error: KafkaError | None, _message: Message) -> None:
+            if error is not None:
+                failures.append(error.str())
+
+        count = 0
+        for topic, key, value in records:
+            try:
+                self.send(topic, value, key, note_failure)
+            except RecordRefusedError as error:
+                failures.append(str(error))
+            count += 1
+        self.flush(timeout_s)
+        if failures:
+            raise ProducerError(f"{len(failures)} of {count} records failed: {failures[0]}")
+        return count
+
+    def flush(self, timeout_s: float = 60.0) -> None:
+        """Wait for every queued record's acknowledgement (or failure)."""
+        waiting = self._producer.flush(timeout_s)
+        if waiting:
+            raise ProducerError(f"{waiting} records were not acknowledged within {timeout_s:g} s")
+
+    def has_topic(self, topic: str, timeout_s: float) -> bool:
+        """Whether the broker knows the topic; raises ProducerError when it does not answer."""
+        try:
+            metadata = self._producer.list_topics(topic, timeout=timeout_s)
+        except KafkaException as error:
+            raise ProducerError(str(error.args[0])) from error
+        found = metadata.topics.get(topic)
+        return found is not None and found.error is None
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Wait up to timeout_s for queued records; what is still queued then is lost."""
+        self._producer.flush(timeout_s)
 
 
 def create_producer(
@@ -107,22 +206,20 @@ def create_producer(
     linger_ms: int = 5,
     batch_size: int = 65_536,
     max_block_ms: int = 60_000,
-) -> KafkaProducer:
-    """An idempotent acks=all producer of raw bytes (keys and values are serialized by callers).
-
-    Only batching and blocking are tunable: the delivery guarantees are not a caller's choice.
-    """
-    return KafkaProducer(
-        **connection_config(settings),
-        client_id=client_id,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=linger_ms,
-        batch_size=batch_size,
-        max_block_ms=max_block_ms,
-        # kafka-python backs off up to 30 s between reconnects; a restarted broker is back sooner.
-        reconnect_backoff_max_ms=1_000,
+) -> EventProducer:
+    """The producer with the guarantees above; only batching and blocking are tunable."""
+    producer = Producer(
+        {
+            **connection_config(settings),
+            "client.id": client_id,
+            "acks": "all",
+            "enable.idempotence": True,
+            "partitioner": "murmur2_random",
+            "linger.ms": linger_ms,
+            "batch.size": batch_size,
+        }
     )
+    return EventProducer(producer, max_block_ms / 1000)
 
 
 def event_key(event: object) -> bytes | None:

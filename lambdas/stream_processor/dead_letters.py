@@ -11,16 +11,19 @@ import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import orjson
 
+from lambdas.shared.kafka_producer import EventProducer
 from lambdas.stream_processor.records import SourceRecord
 
 STAGE = "stream_processor"
 # A record near Kafka's 1 MB limit would not fit the dead-letter topic once base64 encoded,
 # and a dead letter that cannot be published would block its partition; the table keeps it all.
 MAX_DEAD_LETTER_PAYLOAD_BYTES = 65_536
+# How long a batch waits for the broker to acknowledge its dead letters.
+PUBLISH_TIMEOUT_S = 30.0
 _MAX_ID_CHARS = 200  # a hostile payload must not put megabytes into an id column
 
 
@@ -75,20 +78,16 @@ class DeadLetterPublisher(Protocol):
 class KafkaDeadLetterPublisher:
     """Publishes dead letters to a topic and waits until the broker has every one."""
 
-    def __init__(self, producer: Any, topic: str) -> None:
-        self._producer = producer  # a kafka.KafkaProducer (acks=all, idempotent)
+    def __init__(self, producer: EventProducer, topic: str) -> None:
+        self._producer = producer
         self._topic = topic
 
     def publish(self, letters: Sequence[DeadLetter]) -> None:
-        futures = [
-            self._producer.send(
-                self._topic, key=letter.record.key, value=dead_letter_message(letter)
-            )
-            for letter in letters
-        ]
-        self._producer.flush()
-        for future in futures:
-            future.get()  # raises the send error, so the batch is not committed
+        """Raises ProducerError when a letter is not stored, so the batch is not committed."""
+        self._producer.deliver(
+            ((self._topic, letter.record.key, dead_letter_message(letter)) for letter in letters),
+            PUBLISH_TIMEOUT_S,
+        )
 
 
 def _identity(value: bytes | None) -> tuple[str | None, str | None]:

@@ -8,10 +8,10 @@ import threading
 from typing import Annotated
 
 import typer
-from kafka.errors import KafkaError
 
 from cdk_app.config import EVENTS_TOPIC, ConfigError, load_config
 from data_generators.settings import MAX_USERS
+from lambdas.shared.kafka_producer import ProducerError
 from local_platform.console import fail, stderr
 from local_platform.event_simulator import EventSimulator, SimulationTotals, concurrent_visits_for
 from local_platform.kafka_publishing import (
@@ -103,12 +103,12 @@ def simulate(
         )
         stderr.print("Flushing ...")
         try:
-            producer.flush(timeout=FLUSH_TIMEOUT_S)
-        except KafkaError as error:
+            producer.flush(FLUSH_TIMEOUT_S)
+        except ProducerError as error:
             stderr.print(f"[yellow]flush incomplete:[/yellow] {error}")
     finally:
         signal.signal(signal.SIGINT, previous)
-        producer.close(timeout=FLUSH_TIMEOUT_S)
+        producer.close(FLUSH_TIMEOUT_S)
     totals = simulator.totals
     mean = totals.sent / totals.elapsed_s if totals.elapsed_s > 0 else 0.0
     stderr.print(f"Done in {totals.elapsed_s:.1f} s ({mean:,.1f} events/s): {_totals_line(totals)}")

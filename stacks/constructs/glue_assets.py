@@ -24,14 +24,14 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from stacks.constructs.python_lambda import (
-    _PIP_PLATFORM,
-    _PIP_PYTHON_VERSION,
     LAMBDA_RUNTIME,
     REPO_ROOT,
     LambdaSource,
+    pip_target,
 )
 
 WHEELHOUSE = "wheelhouse"
+_GLUE_PIP_TARGET = pip_target("3.11")  # Glue 5.0: CPython 3.11 on Amazon Linux 2023
 
 
 @jsii.implements(ILocalBundling)
@@ -63,8 +63,7 @@ class _WheelsBundler:
                 "--quiet",
                 "--disable-pip-version-check",
                 "--only-binary=:all:",
-                *_PIP_PLATFORM,
-                *_PIP_PYTHON_VERSION,
+                *_GLUE_PIP_TARGET,
                 "--dest",
                 str(Path(output_dir) / WHEELHOUSE),
                 "--requirement",
@@ -102,7 +101,7 @@ def glue_job_assets(
     bundling_image = LAMBDA_RUNTIME.bundling_image  # never pulled: bundling runs locally
     requirements = REPO_ROOT / source.requirements
     wheels_hash = hashlib.sha256(
-        " ".join((*_PIP_PLATFORM, *_PIP_PYTHON_VERSION)).encode() + requirements.read_bytes()
+        " ".join(_GLUE_PIP_TARGET).encode() + requirements.read_bytes()
     ).hexdigest()
     return GlueJobAssets(
         script=s3_assets.Asset(scope, f"{construct_id}Script", path=str(REPO_ROOT / script)),

@@ -1,7 +1,7 @@
 """Python Lambda code assets built without Docker, with a hash taken from their sources.
 
 The asset is the project's own packages (thin handler + the shared code it calls) plus pinned
-wheels fetched by pip for the Lambda platform (manylinux x86_64, CPython 3.11). Bundling runs
+wheels fetched by pip for the Lambda platform (manylinux x86_64, CPython 3.12). Bundling runs
 locally with pip, so neither synth nor deploy needs a Docker engine. The asset hash is computed
 from the source files and the pinned requirements, never from the bundle: templates stay
 byte-identical whether bundling ran or was skipped (tests skip it with the
@@ -23,10 +23,21 @@ from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_11
-# The platform of the Lambda python3.11 runtime (Amazon Linux 2, glibc 2.26): manylinux2014.
-_PIP_PLATFORM = ("--platform", "manylinux2014_x86_64", "--implementation", "cp")
-_PIP_PYTHON_VERSION = ("--python-version", "3.11")
+# python3.12 runs on Amazon Linux 2023 (glibc 2.34), which takes manylinux_2_28 wheels such as
+# confluent-kafka's; python3.11 runs on Amazon Linux 2 (glibc 2.26), which does not.
+LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_12
+
+
+def pip_target(python_version: str) -> tuple[str, ...]:
+    """pip flags selecting wheels for Amazon Linux 2023 on x86_64 (glibc 2.34: manylinux_2_28
+    and older) and one CPython version: the Lambda runtime's, or Glue 5.0's."""
+    return (
+        "--platform", "manylinux_2_28_x86_64", "--platform", "manylinux2014_x86_64",
+        "--implementation", "cp", "--python-version", python_version,
+    )  # fmt: skip
+
+
+_LAMBDA_PIP_TARGET = pip_target("3.12")
 _SKIPPED_PARTS = {"__pycache__"}
 
 
@@ -62,7 +73,7 @@ class LambdaSource:
     def fingerprint(self) -> str:
         """sha256 over the shipped files, the pinned requirements and the target platform."""
         digest = hashlib.sha256()
-        digest.update(" ".join((*_PIP_PLATFORM, *_PIP_PYTHON_VERSION)).encode())
+        digest.update(" ".join(_LAMBDA_PIP_TARGET).encode())
         for path in [*self.files(), REPO_ROOT / self.requirements]:
             digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
@@ -87,8 +98,7 @@ class _PipBundler:
                 "--disable-pip-version-check",
                 "--no-compile",
                 "--only-binary=:all:",
-                *_PIP_PLATFORM,
-                *_PIP_PYTHON_VERSION,
+                *_LAMBDA_PIP_TARGET,
                 "--target",
                 output_dir,
                 "--requirement",

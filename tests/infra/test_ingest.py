@@ -64,7 +64,7 @@ def test_api_routes_only_the_two_collector_paths_to_the_collector(assembly: Asse
 def test_collector_runs_in_the_vpc_with_msk_iam_settings(assembly: Assembly):
     function = only(assembly.template("prod", "Ingest"), "AWS::Lambda::Function")["Properties"]
     assert function["Handler"] == "lambdas.collector.handler.handler"
-    assert function["Runtime"] == "python3.11"
+    assert function["Runtime"] == "python3.12"
     assert function["MemorySize"] == 1024
     assert len(function["VpcConfig"]["SubnetIds"]) == 3
     environment = function["Environment"]["Variables"]

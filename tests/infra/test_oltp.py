@@ -93,7 +93,7 @@ def test_migrator_is_a_thin_python_311_lambda_in_the_vpc_reading_only_its_secret
         for f in resources(template, "AWS::Lambda::Function").values()
         if f["Properties"].get("Handler") == "lambdas.db_migrator.handler.handler"
     ]
-    assert function["Properties"]["Runtime"] == "python3.11"
+    assert function["Properties"]["Runtime"] == "python3.12"
     assert len(function["Properties"]["VpcConfig"]["SubnetIds"]) == 3
     actions = {
         action

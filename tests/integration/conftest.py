@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from kafka import KafkaProducer
 from kafka_test_topics import StreamTopics, create_stream_topics, delete_stream_topics
 
+from lambdas.shared.kafka_producer import EventProducer, KafkaSettings, create_producer
 from local_platform.kafka_broker import resolve_bootstrap_servers
 
 
@@ -32,10 +32,8 @@ def stream_topics(kafka_bootstrap: str) -> Iterator[StreamTopics]:
 
 
 @pytest.fixture
-def idempotent_producer(kafka_bootstrap: str) -> Iterator[KafkaProducer]:
-    producer = KafkaProducer(
-        bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=5
-    )
+def idempotent_producer(kafka_bootstrap: str) -> Iterator[EventProducer]:
+    producer = create_producer(KafkaSettings(kafka_bootstrap), client_id="test")
     yield producer
     producer.close()
 

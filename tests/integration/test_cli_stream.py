@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from kafka import KafkaProducer
 from kafka_test_topics import StreamTopics
 from stream_events import encode, shopping_sessions
 from typer.testing import CliRunner
 
 from cdk_app.config import load_config
+from lambdas.shared.kafka_producer import EventProducer
 from local_platform.cli import app
 
 pytestmark = pytest.mark.integration
@@ -17,7 +17,7 @@ runner = CliRunner()
 
 
 def test_stream_run_counts_the_topic_and_stops_after_max_events(
-    stream_topics: StreamTopics, idempotent_producer: KafkaProducer, migrated_database: str
+    stream_topics: StreamTopics, idempotent_producer: EventProducer, migrated_database: str
 ) -> None:
     events = shopping_sessions(20, seed=17)
     for event in events:

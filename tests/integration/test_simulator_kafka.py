@@ -45,7 +45,7 @@ def test_two_seconds_at_a_small_rate_give_valid_keyed_ordered_events(
         LiveTraffic(300, 13, 60, clock_ms=fixed_clock), producer, stream_topics.events
     )
     totals = simulator.run(40.0, threading.Event(), duration_s=2.0)
-    producer.flush(timeout=30)
+    producer.flush(30)
     producer.close()
 
     stored = read_topic(stream_topics.bootstrap_servers, stream_topics.events)

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from kafka import KafkaProducer
 from kafka_test_topics import StreamTopics
 from stream_events import Visitor, encode, make_event
 
 from glue_jobs.lake import RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE
 from glue_jobs.stream_events_to_raw import StreamSettings, run_available_now
+from lambdas.shared.kafka_producer import EventProducer
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ def _events(count: int, start: datetime) -> list[dict]:
     ]
 
 
-def _produce(producer: KafkaProducer, topic: str, values: list[bytes]) -> None:
+def _produce(producer: EventProducer, topic: str, values: list[bytes]) -> None:
     for value in values:
         producer.send(topic, key=VISITOR.anonymous_id.encode(), value=value)
     producer.flush()
@@ -62,7 +62,7 @@ def _expected_partitions(events: list[dict]) -> Counter:
 
 
 def test_job_lands_events_by_date_and_hour_quarantines_the_rest_and_resumes(
-    spark, stream_topics: StreamTopics, idempotent_producer: KafkaProducer, tmp_path: Path
+    spark, stream_topics: StreamTopics, idempotent_producer: EventProducer, tmp_path: Path
 ):
     first = _events(60, FIRST_EVENT_AT)
     _produce(

@@ -19,11 +19,11 @@ from typing import Any
 import orjson
 import psycopg
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka_test_topics import StreamTopics, create_stream_topics
 from stream_events import START, Visitor, encode, make_event, shopping_sessions
 
-from lambdas.shared.kafka_producer import event_key
+from lambdas.shared.kafka_producer import EventProducer, KafkaSettings, create_producer, event_key
 from lambdas.stream_processor import handler as stream_handler
 from lambdas.stream_processor.dead_letters import KafkaDeadLetterPublisher
 from lambdas.stream_processor.processor import (
@@ -109,7 +109,7 @@ def count(conn: psycopg.Connection, table: str) -> int:
 # ---- Kafka helpers --------------------------------------------------------------------------
 
 
-def produce(producer: KafkaProducer, topic: str, payloads: Sequence[tuple[bytes, Payload]]) -> None:
+def produce(producer: EventProducer, topic: str, payloads: Sequence[tuple[bytes, Payload]]) -> None:
     for key, value in payloads:
         producer.send(topic, key=key, value=value)
     producer.flush()
@@ -151,7 +151,7 @@ def committed_equals_end(bootstrap: str, topic: str, group_id: str) -> bool:
 
 
 def test_every_produced_event_is_counted_exactly_once(
-    stream_topics: StreamTopics, idempotent_producer: KafkaProducer, realtime_conn
+    stream_topics: StreamTopics, idempotent_producer: EventProducer, realtime_conn
 ) -> None:
     events = shopping_sessions(150, seed=11)
     produce(idempotent_producer, stream_topics.events, [(event_key(e), encode(e)) for e in events])
@@ -292,7 +292,7 @@ def _poison_records() -> dict[str, tuple[Payload, str]]:
 
 
 def test_poison_records_go_to_the_dead_letter_topic_and_processing_continues(
-    stream_topics: StreamTopics, idempotent_producer: KafkaProducer, realtime_conn
+    stream_topics: StreamTopics, idempotent_producer: EventProducer, realtime_conn
 ) -> None:
     valid = shopping_sessions(12, seed=9)
     poison = _poison_records()
@@ -367,12 +367,7 @@ def test_broker_restart_mid_stream_loses_nothing_and_counts_nothing_twice(
 
     worker = threading.Thread(target=consume_until_stopped)
     worker.start()
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        reconnect_backoff_max_ms=1000,
-    )
+    producer = create_producer(KafkaSettings(bootstrap), client_id="test-restart")
     try:
         with psycopg.connect(migrated_database, autocommit=True) as watcher:
             produce(producer, topics.events, [(event_key(e), encode(e)) for e in chunks[0]])

@@ -8,11 +8,13 @@ back within a visit), independently of how the simulator interleaves visits.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import orjson
 import pytest
+from confluent_kafka import KafkaError
 
 from contracts.events import validate_event
 from local_platform.event_simulator import EventSimulator, TokenBucket, concurrent_visits_for
@@ -100,24 +102,15 @@ def test_same_seed_same_traffic() -> None:
     assert [e["event_id"] for e in first] != [e["event_id"] for e in other]
 
 
-class _AcknowledgedFuture:
-    """What kafka-python's send returns, for a record the broker took at once."""
-
-    def add_callback(self, callback: Any) -> _AcknowledgedFuture:
-        callback("metadata")
-        return self
-
-    def add_errback(self, errback: Any) -> _AcknowledgedFuture:
-        return self
-
-
 class FakeProducer:
+    """An EventProducer whose broker takes every record at once."""
+
     def __init__(self) -> None:
         self.sent: list[tuple[str, bytes | None, bytes]] = []
 
-    def send(self, topic: str, key: bytes | None, value: bytes) -> _AcknowledgedFuture:
+    def send(self, topic: str, value: bytes, key: bytes | None, on_delivery: Callable) -> None:
         self.sent.append((topic, key, value))
-        return _AcknowledgedFuture()
+        on_delivery(None, None)
 
 
 def test_send_stamps_keys_and_counts() -> None:
@@ -138,3 +131,20 @@ def test_send_stamps_keys_and_counts() -> None:
     totals = simulator.totals
     assert (totals.sent, totals.acknowledged, totals.failed) == (300, 300, 0)
     assert totals.by_type == Counter(event["event_type"] for event in decoded)
+
+
+class RefusingProducer(FakeProducer):
+    """Takes every third record; the broker refuses the others."""
+
+    def send(self, topic: str, value: bytes, key: bytes | None, on_delivery: Callable) -> None:
+        self.sent.append((topic, key, value))
+        refused = KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, "Broker: Message size too large")
+        on_delivery(None if len(self.sent) % 3 == 0 else refused, None)
+
+
+def test_refused_records_are_counted_as_failed_with_the_reason() -> None:
+    simulator = EventSimulator(LiveTraffic(100, 4, 10), RefusingProducer(), "live.events")
+    simulator.send(30)
+    totals = simulator.totals
+    assert (totals.sent, totals.acknowledged, totals.failed) == (30, 10, 20)
+    assert totals.last_error == "Broker: Message size too large"

@@ -1,16 +1,23 @@
-"""The shared producer factory's pure parts: settings from the environment, keys, MSK tokens."""
+"""The shared producer's pure parts: settings from the environment, keys, MSK tokens, and the
+send path's handling of a full queue and of refused records (on a stand-in librdkafka)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from confluent_kafka import KafkaError
 
 from lambdas.shared.kafka_producer import (
+    EventProducer,
     KafkaSettings,
     KafkaSettingsError,
-    MskIamTokenProvider,
+    ProducerError,
     connection_config,
     event_key,
     kafka_settings_from_environment,
+    msk_iam_token_callback,
 )
 
 
@@ -34,7 +41,10 @@ def test_event_key_is_user_then_anonymous_id(event: object, key: bytes | None) -
 def test_plaintext_settings_by_default() -> None:
     settings = kafka_settings_from_environment({"KAFKA_BOOTSTRAP_SERVERS": "b1:9092,b2:9092"})
     assert settings == KafkaSettings("b1:9092,b2:9092", "plaintext", None)
-    assert connection_config(settings) == {"bootstrap_servers": ["b1:9092", "b2:9092"]}
+    config = connection_config(settings)
+    assert config["bootstrap.servers"] == "b1:9092,b2:9092"
+    assert "security.protocol" not in config
+    assert "oauth_cb" not in config
 
 
 def test_explicit_servers_win_over_the_environment() -> None:
@@ -48,9 +58,9 @@ def test_iam_settings_use_sasl_oauthbearer_over_tls() -> None:
     )
     assert settings == KafkaSettings("b-1.msk:9098", "iam", "eu-west-1")
     config = connection_config(settings)
-    assert config["security_protocol"] == "SASL_SSL"
-    assert config["sasl_mechanism"] == "OAUTHBEARER"
-    assert isinstance(config["sasl_oauth_token_provider"], MskIamTokenProvider)
+    assert config["security.protocol"] == "SASL_SSL"
+    assert config["sasl.mechanisms"] == "OAUTHBEARER"
+    assert callable(config["oauth_cb"])
 
 
 @pytest.mark.parametrize(
@@ -66,18 +76,61 @@ def test_incomplete_environment_names_the_variable(environ: dict, names: str) ->
         kafka_settings_from_environment(environ)
 
 
-def test_msk_token_is_reused_until_a_minute_before_expiry() -> None:
+def test_msk_token_carries_its_expiry_in_epoch_seconds() -> None:
     signed: list[str] = []
-    now = [1_000_000.0]
 
     def sign(region: str) -> tuple[str, int]:
         signed.append(region)
-        return f"token-{len(signed)}", int(now[0]) + 900_000  # valid for 15 minutes
+        return f"token-{len(signed)}", 1_790_000_900_000  # the signer's expiry is in ms
 
-    provider = MskIamTokenProvider("us-east-1", sign=sign, clock_ms=lambda: now[0])
-    assert provider.token() == "token-1"
-    now[0] += 839_999  # 60.001 s before expiry: still good
-    assert provider.token() == "token-1"
-    now[0] += 1  # exactly 60 s before expiry: sign again
-    assert provider.token() == "token-2"
+    token = msk_iam_token_callback("us-east-1", sign)
+    assert token("principal=ignored") == ("token-1", 1_790_000_900.0)
+    assert token(None) == ("token-2", 1_790_000_900.0)  # librdkafka decides when to refresh
     assert signed == ["us-east-1", "us-east-1"]
+
+
+class StandInLibrdkafka:
+    """Refuses produce() with BufferError while `full`; reports deliveries on flush()."""
+
+    def __init__(self, full: bool = False, refuse: set[bytes] | None = None) -> None:
+        self.full = full
+        self.refuse = refuse or set()
+        self.polls = 0
+        self.queued: list[tuple[bytes | None, Callable[[Any, Any], None] | None]] = []
+
+    def produce(self, topic: str, value: bytes, key: bytes | None, on_delivery=None) -> None:
+        if self.full:
+            raise BufferError("Local: Queue full")
+        self.queued.append((value, on_delivery))
+
+    def poll(self, timeout: float) -> int:
+        self.polls += 1
+        return 0
+
+    def flush(self, timeout: float) -> int:
+        for value, report in self.queued:
+            if report is not None:
+                report(_REFUSAL if value in self.refuse else None, None)
+        self.queued.clear()
+        return 0
+
+
+_REFUSAL = KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, "Broker: Message size too large")
+
+
+def test_a_queue_full_for_longer_than_max_block_is_an_error() -> None:
+    librdkafka = StandInLibrdkafka(full=True)
+    producer = EventProducer(librdkafka, max_block_s=0.2)  # type: ignore[arg-type]
+    with pytest.raises(ProducerError, match=r"queue stayed full for 0\.2 s"):
+        producer.send("t", b"v")
+    assert librdkafka.polls >= 2  # it served callbacks while waiting for room
+
+
+def test_deliver_counts_records_and_names_the_first_refusal() -> None:
+    producer = EventProducer(StandInLibrdkafka(), max_block_s=1)  # type: ignore[arg-type]
+    assert producer.deliver([("t", None, b"a"), ("t", b"k", b"b")], timeout_s=1) == 2
+
+    refusing = EventProducer(StandInLibrdkafka(refuse={b"b", b"c"}), max_block_s=1)  # type: ignore[arg-type]
+    records = [("t", None, b"a"), ("t", None, b"b"), ("t", None, b"c")]
+    with pytest.raises(ProducerError, match="2 of 3 records failed: Broker: Message size"):
+        refusing.deliver(records, timeout_s=1)
