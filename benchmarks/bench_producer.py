@@ -49,6 +49,7 @@ from local_platform.kafka_broker import (
 from local_platform.live_traffic import LiveTraffic
 
 TARGET_SHARE = 0.25
+FLUSH_TIMEOUT_S = 120.0
 USERS = 10_000
 CONCURRENT_VISITS = 2_000
 _JAVA_RESULT = re.compile(r"(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\)")
@@ -114,16 +115,11 @@ def producer_only(servers: str, topic: str, events: list[dict]) -> float:
     producer = create_producer(
         KafkaSettings(servers), client_id="bench-raw", linger_ms=LINGER_MS, batch_size=BATCH_BYTES
     )
-    records = [(event_key(event), orjson.dumps(event)) for event in events]
-    for key, value in records[:1_000]:
-        producer.send(topic, key=key, value=value)
-    producer.flush()
+    records = [(topic, event_key(event), orjson.dumps(event)) for event in events]
+    producer.deliver(records[:1_000], FLUSH_TIMEOUT_S)  # connect, fetch metadata, warm up
 
     def run() -> int:
-        for key, value in records:
-            producer.send(topic, key=key, value=value)
-        producer.flush()
-        return len(records)
+        return producer.deliver(records, FLUSH_TIMEOUT_S)  # raises unless every one is stored
 
     sent, seconds = timed(run)
     producer.close()
