@@ -6,7 +6,8 @@
 - a workflow: a scheduled trigger (cron from config) starts extract, and each later job starts
   when the previous one succeeded. The quality gate runs inside every job;
 - one Glue Data Quality ruleset per checked table, rendered from contracts/quality;
-- alarms on failed tasks and on run duration, per job.
+- a notification for every failed, timed-out or errored run (Glue's job state events), and an
+  alarm on run duration per job.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from itertools import pairwise
 from aws_cdk import Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -51,6 +53,8 @@ ETL_SOURCE = LambdaSource(
 )
 # Run order of the workflow; each name is also the entry script glue_jobs/<name>.py.
 BATCH_JOBS = ("extract_oltp", "curate_events", "build_marts", "load_warehouse")
+# Run states of Glue's "Glue Job State Change" events that mean the run did not succeed.
+FAILED_RUN_STATES = ["FAILED", "TIMEOUT", "ERROR"]
 # The lake zone (and catalog database) of each job's checked output tables.
 QUALITY_ZONES = {"extract_oltp": "raw", "curate_events": "curated", "build_marts": "marts"}
 # Lake layout the jobs use (glue_jobs/lake.py); the stack does not import Spark code.
@@ -418,18 +422,23 @@ class EtlStack(Stack):
                 period=_FIVE_MINUTES,
             )
 
-        section = monitoring.section("Batch ETL")
-        specs = []
-        for job in BATCH_JOBS:
-            specs += [
-                AlarmSpec(
-                    f"{_pascal(job)}Failures",
-                    job_metric(job, "numFailedTasks", "count", "Sum"),
-                    0,
-                    _GT,
-                    f"{job}: failed tasks (the run may have failed; see its log)",
-                    evaluation_periods=1,
-                ),
+        detail = events.EventField.from_path
+        monitoring.notify_on_events(
+            "BatchJobRunFailed",
+            "A batch ETL job run failed, timed out or errored",
+            events.EventPattern(
+                source=["aws.glue"],
+                detail_type=["Glue Job State Change"],
+                detail={
+                    "jobName": [self.job_name(job) for job in BATCH_JOBS],
+                    "state": FAILED_RUN_STATES,
+                },
+            ),
+            f"Glue job {detail('$.detail.jobName')} run {detail('$.detail.jobRunId')} ended"
+            f" {detail('$.detail.state')}: {detail('$.detail.message')}",
+        )
+        monitoring.section("Batch ETL").add_alarms(
+            *(
                 AlarmSpec(
                     f"{_pascal(job)}Duration",
                     job_metric(job, "elapsedTime", "gauge", "Maximum"),
@@ -437,9 +446,10 @@ class EtlStack(Stack):
                     _GT,
                     f"{job}: a run over {etl.max_duration_minutes} min",
                     evaluation_periods=1,
-                ),
-            ]
-        section.add_alarms(*specs)
+                )
+                for job in BATCH_JOBS
+            )
+        )
 
     def _outputs(self) -> None:
         CfnOutput(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from aws_cdk import Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -44,10 +46,9 @@ class MonitoringStack(Stack):
             description=f"Alarm topic ({config.env_name})",
             enable_key_rotation=True,
         )
-        # CloudWatch publishes alarm notifications into the encrypted topic.
-        key.grant(
-            iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey"
-        )
+        # CloudWatch (alarms) and EventBridge (service events) publish into the encrypted topic.
+        for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
+            key.grant(iam.ServicePrincipal(service), "kms:Decrypt", "kms:GenerateDataKey")
         self.alarm_topic = sns.Topic(
             self,
             "AlarmTopic",
@@ -91,6 +92,17 @@ class MonitoringStack(Stack):
         return AlarmsAndWidgets(
             self, construct_id, title=title, alarm_topic=self.alarm_topic, dashboard=self.dashboard
         )
+
+    def notify_on_events(
+        self, construct_id: str, description: str, pattern: events.EventPattern, message: str
+    ) -> events.Rule:
+        """Send a text message to the alarm topic for each event matching `pattern`; the
+        message may quote event fields (events.EventField)."""
+        rule = events.Rule(self, construct_id, description=description, event_pattern=pattern)
+        rule.add_target(
+            targets.SnsTopic(self.alarm_topic, message=events.RuleTargetInput.from_text(message))
+        )
+        return rule
 
     def _oltp(self, oltp: OltpStack) -> None:
         thresholds = self.config.monitoring

@@ -257,25 +257,68 @@ def test_job_role_reads_the_oltp_secret_only(assembly: Assembly):
 
 
 @pytest.mark.parametrize(("env", "minutes"), [("dev", 60), ("prod", 120)])
-def test_alarms_on_failures_and_duration_per_job(assembly: Assembly, env: str, minutes: int):
+def test_duration_alarm_per_job(assembly: Assembly, env: str, minutes: int):
     alarms = [
         a["Properties"]
         for a in resources(assembly.template(env, "Monitoring"), "AWS::CloudWatch::Alarm").values()
         if "/BatchEtl/" in a["Metadata"]["aws:cdk:path"]
     ]
-    assert len(alarms) == 8
-    by_metric: dict[str, dict[str, float]] = {}
+    thresholds = {}
     for alarm in alarms:
         (job,) = [d["Value"] for d in alarm["Dimensions"] if d["Name"] == "JobName"]
-        by_metric.setdefault(alarm["MetricName"], {})[job] = alarm["Threshold"]
-        assert alarm["Namespace"] == "Glue"
+        thresholds[job] = alarm["Threshold"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == (
+            "Glue",
+            "glue.driver.aggregate.elapsedTime",
+        )
         assert alarm["AlarmActions"] == alarm["OKActions"]
         assert len(alarm["AlarmActions"]) == 1
     names = {f"ecommerce-{env}-{suffix}" for suffix in JOB_NAMES.values()}
-    assert by_metric == {
-        "glue.driver.aggregate.numFailedTasks": dict.fromkeys(names, 0),
-        "glue.driver.aggregate.elapsedTime": dict.fromkeys(names, minutes * 60 * 1000),
+    assert thresholds == dict.fromkeys(names, minutes * 60 * 1000)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_every_failed_run_notifies_the_alarm_topic(assembly: Assembly, env: str):
+    template = assembly.template(env, "Monitoring")
+    (rule,) = [
+        r["Properties"]
+        for r in resources(template, "AWS::Events::Rule").values()
+        if "BatchJobRunFailed" in r["Metadata"]["aws:cdk:path"]
+    ]
+    assert rule["EventPattern"] == {
+        "source": ["aws.glue"],
+        "detail-type": ["Glue Job State Change"],
+        "detail": {
+            "jobName": [f"ecommerce-{env}-{JOB_NAMES[job]}" for job in BATCH_JOBS],
+            "state": ["FAILED", "TIMEOUT", "ERROR"],
+        },
     }
+    (target,) = rule["Targets"]
+    (topic_id,) = resources(template, "AWS::SNS::Topic")
+    assert target["Arn"] == {"Ref": topic_id}
+    transformer = target["InputTransformer"]
+    assert set(transformer["InputPathsMap"].values()) == {
+        "$.detail.jobName",
+        "$.detail.jobRunId",
+        "$.detail.state",
+        "$.detail.message",
+    }
+    # EventBridge may publish: the topic policy lets it, and the topic's key lets it encrypt.
+    (policy,) = resources(template, "AWS::SNS::TopicPolicy").values()
+    publishers = [
+        st["Principal"]["Service"]
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+        if st["Effect"] == "Allow" and st["Action"] == "sns:Publish"
+    ]
+    assert publishers == ["events.amazonaws.com"]
+    (key,) = resources(template, "AWS::KMS::Key").values()
+    key_services = {
+        service
+        for st in key["Properties"]["KeyPolicy"]["Statement"]
+        if "kms:GenerateDataKey" in as_list(st["Action"])
+        for service in as_list(st["Principal"].get("Service"))
+    }
+    assert {"cloudwatch.amazonaws.com", "events.amazonaws.com"} <= key_services
 
 
 def test_duration_alarm_must_fire_before_the_timeout():

@@ -46,15 +46,17 @@ def test_alarm_topic_is_encrypted_and_tls_only(assembly: Assembly, env: str):
         "AWS::SNS::TopicPolicy",
         {
             "PolicyDocument": {
-                "Statement": [
-                    Match.object_like(
-                        {
-                            "Effect": "Deny",
-                            "Action": "sns:Publish",
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        }
-                    )
-                ]
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Action": "sns:Publish",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
             }
         },
     )
