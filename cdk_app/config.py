@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -26,6 +27,8 @@ from pydantic import (
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 _TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A web origin as browsers send it: scheme, host and an optional port; no path, no wildcard.
+WebOrigin = Annotated[str, StringConstraints(pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")]
 EVENTS_TOPIC = "ecommerce.events.v1"
 DEAD_LETTER_TOPIC = "ecommerce.events.dlq"
 # The only retention periods CloudWatch Logs accepts.
@@ -146,11 +149,13 @@ class MonitoringConfig(_Section):
 
 
 class IngestConfig(_Section):
-    """The collector API: API Gateway throttling (the stage's steady rate and burst) and the
-    collector Lambda's size."""
+    """The collector API: API Gateway throttling (the stage's steady rate and burst), the web
+    origins whose pages may post events from a browser (CORS; none means server-side clients
+    only), and the collector Lambda's size."""
 
     throttle_rate_per_second: Annotated[float, Field(gt=0, le=10_000)] = 100
     throttle_burst: Annotated[int, Field(ge=1, le=5_000)] = 200
+    cors_allowed_origins: tuple[WebOrigin, ...] = ()
     collector_memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 512
     access_log_retention_days: int = 30
 

@@ -37,6 +37,7 @@ COLLECTOR_SOURCE = LambdaSource(
 )
 EVENTS_ROUTE = "/v1/events"
 HEALTH_ROUTE = "/v1/health"
+CORS_MAX_AGE_S = 3600  # as the local collector (lambdas/collector/api.py)
 # HTTP API access-log fields (one JSON object per request).
 _ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
@@ -131,6 +132,7 @@ class IngestStack(Stack):
             api_name=f"ecommerce-{self.config.env_name}-collector",
             description="Event collector: POST /v1/events, GET /v1/health",
             create_default_stage=False,
+            cors_preflight=_cors_preflight(ingest.cors_allowed_origins),
         )
         integration = integrations.HttpLambdaIntegration("Collector", self.collector)
         api.add_routes(
@@ -191,3 +193,16 @@ class IngestStack(Stack):
                 "Collector latency (ms)": [self.api.metric_latency(period=five_minutes)],
             }
         )
+
+
+def _cors_preflight(origins: tuple[str, ...]) -> apigwv2.CorsPreflightOptions | None:
+    """API Gateway answers browsers' preflights for these origins (and adds the CORS headers to
+    the collector's answers); the local collector applies the same setting itself."""
+    if not origins:
+        return None
+    return apigwv2.CorsPreflightOptions(
+        allow_origins=list(origins),
+        allow_methods=[apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST],
+        allow_headers=["content-type"],
+        max_age=Duration.seconds(CORS_MAX_AGE_S),
+    )

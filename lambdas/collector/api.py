@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from lambdas.collector.batch import (
@@ -39,6 +39,7 @@ HEALTH_PATH = "/v1/health"
 ALLOWED_METHODS = {EVENTS_PATH: "POST", HEALTH_PATH: "GET"}
 RETRY_AFTER_S = 5
 PUBLISH_TIMEOUT_S = 10.0
+CORS_MAX_AGE_S = 3600  # browsers may reuse a preflight's answer this long
 
 
 class PublishError(RuntimeError):
@@ -85,13 +86,30 @@ def error_response(
     )
 
 
+def _cors(origins: Sequence[str]) -> CORSConfig | None:
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=list(origins[1:]),
+        allow_headers=["Content-Type"],
+        max_age=CORS_MAX_AGE_S,
+    )
+
+
 def create_app(
     publisher: RecordPublisher,
     topics: Topics,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    cors_origins: Sequence[str] = (),
 ) -> APIGatewayHttpResolver:
-    """The collector's routes, publishing through `publisher` to `topics`."""
-    app = APIGatewayHttpResolver()
+    """The collector's routes, publishing through `publisher` to `topics`.
+
+    With `cors_origins`, pages of those origins may post from a browser: preflights are
+    answered and responses carry the CORS headers. The Lambda leaves that to API Gateway
+    (configured from the same setting); the local server does it here.
+    """
+    app = APIGatewayHttpResolver(cors=_cors(cors_origins))
 
     @app.get(HEALTH_PATH)
     def health() -> Response:

@@ -30,11 +30,13 @@ def serve(
         str | None,
         typer.Option(help="HOST:PORT. Default: $KAFKA_BOOTSTRAP_SERVERS, else the local broker."),
     ] = None,
-    env: Annotated[str, typer.Option(help="Environment in cdk.json (topics).")] = "dev",
+    env: Annotated[
+        str, typer.Option(help="Environment in cdk.json (topics, CORS origins).")
+    ] = "dev",
 ) -> None:
     """Serve POST /v1/events and GET /v1/health with the Lambda's own handler code."""
     try:
-        config_topics = load_config(env).streaming.topics
+        config = load_config(env)
     except ConfigError as error:
         fail(str(error))
     topics = Topics(events=EVENTS_TOPIC, dead_letters=DEAD_LETTER_TOPIC)
@@ -42,16 +44,17 @@ def serve(
         settings = local_kafka_settings(bootstrap_servers)
         producer = open_producer(
             settings,
-            config_topics,
+            config.streaming.topics,
             [topics.events, topics.dead_letters],
             client_id="ecom-collector",
         )
     except KafkaUnavailableError as error:
         fail(str(error))
     try:
-        server = CollectorServer(
-            host, port, create_app(KafkaRecordPublisher(producer), topics).resolve
+        collector = create_app(
+            KafkaRecordPublisher(producer), topics, cors_origins=config.ingest.cors_allowed_origins
         )
+        server = CollectorServer(host, port, collector.resolve)
     except OSError as error:
         producer.close()
         fail(f"cannot listen on {host}:{port}: {error}")

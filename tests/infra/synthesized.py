@@ -14,6 +14,7 @@ from cdk_app.config import read_cdk_context
 # (destroy_data, provisioned Redshift, two AZs, an alarm e-mail) in the same single synth.
 TEST_ENV = "ephemeral"
 REAL_ENVS = ("dev", "prod")
+SHOP_ORIGIN = "https://shop.example.com"  # the web origin TEST_ENV lets post from browsers
 
 
 def synth_context() -> dict[str, Any]:
@@ -25,6 +26,7 @@ def synth_context() -> dict[str, Any]:
         "network": {"vpc_cidr": "10.60.0.0/16", "max_azs": 2},
         "warehouse": {"mode": "provisioned", "node_count": 1},
         "monitoring": {"alarm_email": "oncall@example.com"},
+        "ingest": {**environments["dev"]["ingest"], "cors_allowed_origins": [SHOP_ORIGIN]},
     }
     return {
         "environments": {**environments, TEST_ENV: ephemeral},

@@ -6,9 +6,19 @@ from __future__ import annotations
 import json
 
 import pytest
-from synthesized import Assembly, allow_statements, as_list, only, resources
+from synthesized import (
+    REAL_ENVS,
+    SHOP_ORIGIN,
+    TEST_ENV,
+    Assembly,
+    allow_statements,
+    as_list,
+    only,
+    resources,
+)
 
 from cdk_app.config import ConfigError, load_config, read_cdk_context
+from lambdas.collector.api import CORS_MAX_AGE_S
 
 pytestmark = pytest.mark.infra
 
@@ -59,6 +69,19 @@ def test_api_routes_only_the_two_collector_paths_to_the_collector(assembly: Asse
     assert integration["PayloadFormatVersion"] == "2.0"
     (function_id,) = resources(template, "AWS::Lambda::Function")
     assert integration["IntegrationUri"] == {"Fn::GetAtt": [function_id, "Arn"]}
+
+
+def test_browsers_may_post_only_from_configured_origins(assembly: Assembly):
+    for env in REAL_ENVS:  # no origins configured: server-side clients only
+        api = only(assembly.template(env, "Ingest"), "AWS::ApiGatewayV2::Api")["Properties"]
+        assert "CorsConfiguration" not in api
+    api = only(assembly.template(TEST_ENV, "Ingest"), "AWS::ApiGatewayV2::Api")["Properties"]
+    assert api["CorsConfiguration"] == {
+        "AllowOrigins": [SHOP_ORIGIN],
+        "AllowMethods": ["GET", "POST"],
+        "AllowHeaders": ["content-type"],
+        "MaxAge": CORS_MAX_AGE_S,
+    }
 
 
 def test_collector_runs_in_the_vpc_with_msk_iam_settings(assembly: Assembly):
@@ -135,6 +158,11 @@ def test_collector_alarms_notify_the_platform_topic(assembly: Assembly):
         ),
         ({"access_log_retention_days": 10}, r"ingest\.access_log_retention_days: .*one of 1, 3"),
         ({"throttle_rate_per_second": 0}, r"ingest\.throttle_rate_per_second: .*greater than 0"),
+        (
+            {"cors_allowed_origins": ["https://shop.example.com/cart"]},
+            r"ingest\.cors_allowed_origins\.0: .*should match pattern",
+        ),
+        ({"cors_allowed_origins": ["*"]}, r"ingest\.cors_allowed_origins\.0: "),
     ],
 )
 def test_bad_ingest_settings_name_the_key(ingest: dict, message: str):

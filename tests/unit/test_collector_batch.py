@@ -323,3 +323,40 @@ def test_lambda_topics_come_from_the_environment() -> None:
     assert topics_from_environment(environ) == Topics("ecommerce.events.v1", "ecommerce.events.dlq")
     with pytest.raises(RuntimeError, match="set EVENTS_TOPIC and DEAD_LETTER_TOPIC"):
         topics_from_environment({})
+
+
+SHOP = "https://shop.example.com"
+
+
+def browser_request(method: str, origin: str, raw: bytes | None = None) -> dict[str, Any]:
+    event = api_event(method, "/v1/events", raw)
+    event["headers"]["origin"] = origin
+    if method == "OPTIONS":
+        event["headers"]["access-control-request-method"] = "POST"
+    return event
+
+
+def test_browsers_of_the_configured_origins_may_post() -> None:
+    publisher = RecordingPublisher()
+    app = create_app(publisher, TOPICS, cors_origins=[SHOP, "http://localhost:3000"])
+
+    preflight = app.resolve(browser_request("OPTIONS", SHOP), None)
+    assert preflight["statusCode"] == 204
+    assert preflight["headers"]["Access-Control-Allow-Origin"] == SHOP
+    assert "POST" in preflight["headers"]["Access-Control-Allow-Methods"]
+    assert preflight["headers"]["Access-Control-Max-Age"] == "3600"
+
+    posted = app.resolve(browser_request("POST", "http://localhost:3000", body(PAGE_VIEW)), None)
+    assert posted["statusCode"] == 200
+    assert posted["headers"]["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert len(publisher.records) == 1
+
+    other = app.resolve(browser_request("POST", "https://elsewhere.example", body(PAGE_VIEW)), None)
+    assert "Access-Control-Allow-Origin" not in other["headers"]
+
+
+def test_without_origins_no_cors_headers_and_no_preflight() -> None:
+    app = create_app(RecordingPublisher(), TOPICS)
+    posted = app.resolve(browser_request("POST", SHOP, body(PAGE_VIEW)), None)
+    assert "Access-Control-Allow-Origin" not in posted["headers"]
+    assert app.resolve(browser_request("OPTIONS", SHOP), None)["statusCode"] == 405
