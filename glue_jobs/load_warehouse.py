@@ -9,8 +9,9 @@ column is replaced as a whole the same way. COPY maps Parquet columns by positio
 partition value lives in the S3 path, not in the files, so each partition is copied on its
 own and its value added on insert. Only Spark's `part-` files are copied (never `_SUCCESS`).
 
-The Data API runs a batch of statements as one transaction, at most 40 statements a batch;
-a table with many partitions is loaded in several transactions of whole partitions.
+The Data API (contracts/warehouse/data_api.py) runs a batch of statements as one transaction,
+at most 40 statements a batch; a table with many partitions is loaded in several transactions
+of whole partitions.
 
 Arguments (Glue style): --marts_uri (marts zone root, s3://...), --database, one of
 --workgroup_name / --cluster_identifier, --secret_arn (or --db_user on a cluster), optional
@@ -21,13 +22,13 @@ separated; default every mart).
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlparse
 
+from contracts.warehouse.data_api import DataApi, Warehouse
 from contracts.warehouse.tables import WarehouseTable, mart_tables
 from glue_jobs.job_runtime import job_arguments, report
 from glue_jobs.lake import MART_PARTITIONS, table_path
@@ -39,41 +40,17 @@ _BATCH_OVERHEAD = 3
 _PER_PARTITION = 3
 PARTITIONS_PER_BATCH = (MAX_STATEMENTS_PER_BATCH - _BATCH_OVERHEAD) // _PER_PARTITION
 SPARK_DATA_FILES = "part-"
-_DONE = "FINISHED"
-_FAILED = ("FAILED", "ABORTED")
-
-
-class WarehouseLoadError(RuntimeError):
-    """Redshift refused a load batch, or it did not finish in time."""
+# A load batch may copy many partitions: allow it far longer than a single DDL statement.
+BATCH_TIMEOUT_S = 3600.0
+POLL_INTERVAL_S = 2.0
 
 
 @dataclass(frozen=True)
-class RedshiftTarget:
-    """Where the marts go: a serverless workgroup or a provisioned cluster, with the
-    credentials of a secret (or a database user on a cluster), and the role COPY assumes."""
+class RedshiftTarget(Warehouse):
+    """Where the marts go (see Warehouse), and the role COPY assumes there (default: the
+    warehouse's default role)."""
 
-    database: str
-    workgroup_name: str | None = None
-    cluster_identifier: str | None = None
-    secret_arn: str | None = None
-    db_user: str | None = None
     copy_role: str | None = None
-
-    def __post_init__(self) -> None:
-        if (self.workgroup_name is None) == (self.cluster_identifier is None):
-            raise ValueError("give exactly one of workgroup_name and cluster_identifier")
-
-    def connection(self) -> dict[str, str]:
-        """The Data API arguments that pick the warehouse and the credentials."""
-        target = (
-            {"WorkgroupName": self.workgroup_name}
-            if self.workgroup_name
-            else {"ClusterIdentifier": str(self.cluster_identifier)}
-        )
-        credentials = {"SecretArn": self.secret_arn} if self.secret_arn else {}
-        if self.db_user:
-            credentials["DbUser"] = self.db_user
-        return {**target, "Database": self.database, **credentials}
 
     @property
     def iam_role(self) -> str:
@@ -158,41 +135,15 @@ def partition_values(s3_client: Any, table_uri: str, partition_column: str) -> l
     return values
 
 
-@dataclass
-class DataApiRunner:
-    """Runs statement batches with BatchExecuteStatement and waits for each to end."""
-
-    client: Any  # boto3 "redshift-data"
-    target: RedshiftTarget
-    poll_interval_s: float = 2.0
-    timeout_s: float = 3600.0
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-
-    def run(self, statements: Sequence[str], name: str) -> str:
-        statement_id = self.client.batch_execute_statement(
-            **self.target.connection(), Sqls=list(statements), StatementName=name
-        )["Id"]
-        deadline = self.clock() + self.timeout_s
-        while True:
-            described = self.client.describe_statement(Id=statement_id)
-            if described["Status"] == _DONE:
-                return statement_id
-            if described["Status"] in _FAILED:
-                raise WarehouseLoadError(
-                    f"{name}: {described.get('Error') or described['Status']} "
-                    f"(statement {statement_id}); nothing of this batch was applied"
-                )
-            if self.clock() >= deadline:
-                self.client.cancel_statement(Id=statement_id)
-                raise WarehouseLoadError(f"{name}: still running after {self.timeout_s:g} s")
-            self.sleep(self.poll_interval_s)
-
-
 def load_marts(
-    s3_client: Any, runner: DataApiRunner, marts_uri: str, tables: Sequence[str]
+    s3_client: Any,
+    data_api: DataApi,
+    marts_uri: str,
+    tables: Sequence[str],
+    iam_role: str = "default",
 ) -> dict[str, int]:
-    """Load each table; returns the partitions loaded per table (1 for a whole table)."""
+    """Load each table, COPY assuming `iam_role`; returns the partitions loaded per table (1
+    for a whole table)."""
     contracts = mart_tables()
     loaded = {}
     for name in tables:
@@ -201,11 +152,9 @@ def load_marts(
         values = (
             partition_values(s3_client, table_uri, partition_column) if partition_column else []
         )
-        batches = load_batches(
-            contracts[name], table_uri, partition_column, values, runner.target.iam_role
-        )
+        batches = load_batches(contracts[name], table_uri, partition_column, values, iam_role)
         for number, statements in enumerate(batches, start=1):
-            runner.run(statements, f"load_{name}_{number}_of_{len(batches)}")
+            data_api.run_batch(statements, f"load_{name}_{number}_of_{len(batches)}")
         loaded[name] = len(values) if partition_column else 1
     return loaded
 
@@ -234,8 +183,14 @@ def main(argv: Sequence[str] = sys.argv) -> None:
         copy_role=args["copy_role"],
     )
     tables = args["tables"].split(",") if args["tables"] else list(mart_tables())
-    runner = DataApiRunner(boto3.client("redshift-data"), target)
-    report("load_warehouse", load_marts(boto3.client("s3"), runner, args["marts_uri"], tables))
+    data_api = DataApi(
+        boto3.client("redshift-data"),
+        target,
+        timeout_s=BATCH_TIMEOUT_S,
+        poll_interval_s=POLL_INTERVAL_S,
+    )
+    loaded = load_marts(boto3.client("s3"), data_api, args["marts_uri"], tables, target.iam_role)
+    report("load_warehouse", loaded)
 
 
 if __name__ == "__main__":

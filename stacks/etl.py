@@ -15,13 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import pairwise
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from cdk_app.config import PlatformConfig
@@ -32,13 +30,13 @@ from stacks.constructs.glue_assets import (
     glue_connection_statements,
     glue_job_assets,
 )
+from stacks.constructs.glue_security import GlueEncryption, glue_encryption, glue_workers_placement
+from stacks.constructs.keys import decrypt_through_secrets_manager
 from stacks.constructs.python_lambda import LambdaSource
 from stacks.lake import LakeStack
 from stacks.monitoring import MonitoringStack
-from stacks.network import POSTGRES_PORT, NetworkStack
+from stacks.network import NetworkStack
 from stacks.oltp import OltpStack
-from stacks.realtime import _ENCRYPT_DECRYPT, _GLUE_LOG_GROUPS, _decrypt_through_secrets_manager
-from stacks.retention import data_removal_policy
 from stacks.warehouse import WarehouseStack
 
 ETL_SOURCE = LambdaSource(
@@ -86,15 +84,23 @@ class EtlStack(Stack):
         self.config = config
         self.prefix = f"ecommerce-{config.env_name}"
         connection = self._jdbc_connection(network, oltp)
-        key, security_configuration = self._glue_encryption(lake)
+        encryption = glue_encryption(
+            self,
+            config,
+            key_id="EtlKey",
+            key_purpose="Batch Glue job logs",
+            configuration_id="EtlSecurity",
+            configuration_name=f"{self.prefix}-etl",
+            lake_key=lake.key,
+        )
         assets = {
             job: glue_job_assets(self, _pascal(job), f"glue_jobs/{job}.py", ETL_SOURCE)
             for job in BATCH_JOBS
         }
-        self.role = self._job_role(lake, oltp, warehouse, key, assets.values())
+        self.role = self._job_role(lake, oltp, warehouse, encryption, assets.values())
         arguments = self._job_arguments(lake, oltp, warehouse)
         self.jobs = {
-            job: self._job(job, assets[job], security_configuration, arguments[job])
+            job: self._job(job, assets[job], encryption.security_configuration, arguments[job])
             for job in BATCH_JOBS
         }
         self.jobs["extract_oltp"].node.add_dependency(connection)
@@ -113,16 +119,10 @@ class EtlStack(Stack):
     def _jdbc_connection(self, network: NetworkStack, oltp: OltpStack) -> glue.CfnConnection:
         """JDBC to the OLTP database over TLS, credentials from its secret; the workers sit in
         a private subnet with a group the database and the endpoints admit."""
-        security_group = ec2.SecurityGroup(
-            self, "EtlJobSg", vpc=network.vpc, description="batch Glue jobs"
+        security_group, placement = glue_workers_placement(
+            self, "EtlJobSg", "batch Glue jobs", network
         )
-        # Glue's workers talk to each other: Glue requires a self-referencing rule, all TCP.
-        security_group.add_ingress_rule(security_group, ec2.Port.all_tcp(), "Glue workers")
-        network.admit_to_endpoints(security_group)
-        oltp.security_group.add_ingress_rule(
-            security_group, ec2.Port.tcp(POSTGRES_PORT), "from EtlJobSg", remote_rule=True
-        )
-        subnet = network.vpc.select_subnets(subnet_type=network.private_subnets.subnet_type)
+        oltp.admit_clients(security_group)
         url = (
             f"jdbc:postgresql://{oltp.instance.db_instance_endpoint_address}:"
             f"{oltp.instance.db_instance_endpoint_port}/{oltp.database_name}"
@@ -140,51 +140,7 @@ class EtlStack(Stack):
                     "JDBC_ENFORCE_SSL": "true",
                     "SECRET_ID": oltp.secret.secret_arn,
                 },
-                physical_connection_requirements=(
-                    glue.CfnConnection.PhysicalConnectionRequirementsProperty(
-                        subnet_id=subnet.subnet_ids[0],
-                        availability_zone=subnet.availability_zones[0],
-                        security_group_id_list=[security_group.security_group_id],
-                    )
-                ),
-            ),
-        )
-
-    def _glue_encryption(self, lake: LakeStack) -> tuple[kms.Key, glue.CfnSecurityConfiguration]:
-        """A key for the jobs' logs, and the configuration that encrypts logs, bookmarks (none
-        are kept) and S3 writes (the lake key)."""
-        key = kms.Key(
-            self,
-            "EtlKey",
-            description=f"Batch Glue job logs ({self.config.env_name})",
-            enable_key_rotation=True,
-            removal_policy=data_removal_policy(self.config),
-        )
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
-                actions=[*_ENCRYPT_DECRYPT, "kms:DescribeKey"],
-                resources=["*"],
-                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": _GLUE_LOG_GROUPS}},
-            )
-        )
-        configuration = glue.CfnSecurityConfiguration
-        return key, configuration(
-            self,
-            "EtlSecurity",
-            name=f"{self.prefix}-etl",
-            encryption_configuration=configuration.EncryptionConfigurationProperty(
-                cloud_watch_encryption=configuration.CloudWatchEncryptionProperty(
-                    cloud_watch_encryption_mode="SSE-KMS", kms_key_arn=key.key_arn
-                ),
-                job_bookmarks_encryption=configuration.JobBookmarksEncryptionProperty(
-                    job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=key.key_arn
-                ),
-                s3_encryptions=[
-                    configuration.S3EncryptionProperty(
-                        s3_encryption_mode="SSE-KMS", kms_key_arn=lake.key.key_arn
-                    )
-                ],
+                physical_connection_requirements=placement,
             ),
         )
 
@@ -253,9 +209,7 @@ class EtlStack(Stack):
             name=self.job_name(job),
             description=f"Batch job glue_jobs/{job}.py (workflow {self.prefix}-batch)",
             role=self.role.role_arn,
-            command=glue.CfnJob.JobCommandProperty(
-                name="glueetl", python_version="3", script_location=assets.script.s3_object_url
-            ),
+            command=assets.command("glueetl"),
             glue_version="5.0",
             worker_type=etl.worker_type,
             number_of_workers=etl.workers,
@@ -265,14 +219,10 @@ class EtlStack(Stack):
             security_configuration=security_configuration.ref,
             execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
             default_arguments={
-                "--job-language": "python",
-                "--extra-py-files": assets.packages.s3_object_url,
-                "--additional-python-modules": assets.wheels.s3_object_url,
+                **assets.default_arguments(),
                 # Bookmarks off: each job keeps its own watermark (extract: the state prefix;
                 # curate: --watermark and the lateness window), so a rerun is deterministic.
                 "--job-bookmark-option": "job-bookmark-disable",
-                "--enable-metrics": "true",
-                "--enable-continuous-cloudwatch-log": "true",
                 **arguments,
             },
         )
@@ -282,7 +232,7 @@ class EtlStack(Stack):
         lake: LakeStack,
         oltp: OltpStack,
         warehouse: WarehouseStack,
-        key: kms.Key,
+        encryption: GlueEncryption,
         assets: Iterable[GlueJobAssets],
     ) -> iam.Role:
         """One role for the four jobs: the lake and artifacts buckets, the OLTP secret (read
@@ -302,39 +252,10 @@ class EtlStack(Stack):
                 actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                 resources=[f"{bucket}/*" for bucket in buckets],
             ),
-            iam.PolicyStatement(
-                actions=_ENCRYPT_DECRYPT, resources=[key.key_arn, lake.key.key_arn]
-            ),
+            *encryption.role_statements(),
             iam.PolicyStatement(
                 actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
                 resources=[oltp.secret.secret_arn],
-            ),
-            iam.PolicyStatement(
-                actions=["redshift-data:ExecuteStatement"],
-                resources=[warehouse.data_api_resource_arn],
-            ),
-            # The Data API scopes these to the caller's own statements; they take no resource.
-            iam.PolicyStatement(
-                actions=[
-                    "redshift-data:DescribeStatement",
-                    "redshift-data:GetStatementResult",
-                    "redshift-data:CancelStatement",
-                ],
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue"],
-                resources=[warehouse.admin_secret_arn],
-            ),
-            _decrypt_through_secrets_manager(warehouse.key.key_arn),
-            iam.PolicyStatement(
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:AssociateKmsKey",
-                ],
-                resources=[_GLUE_LOG_GROUPS],
             ),
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
@@ -346,9 +267,11 @@ class EtlStack(Stack):
             *glue_connection_statements(self.connection_name),
         ]
         if oltp.secret.encryption_key is not None:
-            statements.append(_decrypt_through_secrets_manager(oltp.secret.encryption_key.key_arn))
+            statements.append(decrypt_through_secrets_manager(oltp.secret.encryption_key.key_arn))
         for statement in statements:
             role.add_to_policy(statement)
+        # load_warehouse sends each load as one transaction (BatchExecuteStatement).
+        warehouse.grant_data_api(role, "redshift-data:BatchExecuteStatement")
         return role
 
     def _workflow(self) -> glue.CfnWorkflow:

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig
 from stacks.constructs.alarms import AlarmSpec
-from stacks.constructs.python_lambda import LAMBDA_RUNTIME, LambdaSource, python_lambda_code
+from stacks.constructs.python_lambda import LambdaSource, python_function
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
 from stacks.retention import LOG_RETENTION
@@ -100,13 +100,12 @@ class IngestStack(Stack):
             self, "CollectorSg", vpc=network.vpc, description="collector Lambda"
         )
         streaming.admit_clients(security_group)
-        function = lambda_.Function(
+        function = python_function(
             self,
-            "CollectorFunction",
-            description="Collector API: validates events and publishes them to MSK",
-            runtime=LAMBDA_RUNTIME,
+            "Collector",
+            source=COLLECTOR_SOURCE,
             handler="lambdas.collector.handler.handler",
-            code=python_lambda_code(COLLECTOR_SOURCE),
+            description="Collector API: validates events and publishes them to MSK",
             # API Gateway gives up after 30 s; the producer fails a request after 10 s.
             timeout=Duration.seconds(20),
             memory_size=self.config.ingest.collector_memory_mb,
@@ -119,7 +118,6 @@ class IngestStack(Stack):
                 "EVENTS_TOPIC": EVENTS_TOPIC,
                 "DEAD_LETTER_TOPIC": DEAD_LETTER_TOPIC,
             },
-            log_group=logs.LogGroup(self, "CollectorLogs", retention=logs.RetentionDays.ONE_MONTH),
         )
         streaming.grant_produce(function, [EVENTS_TOPIC, DEAD_LETTER_TOPIC])
         return function

@@ -8,7 +8,6 @@ import hashlib
 
 from aws_cdk import CfnOutput, CustomResource, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
@@ -16,7 +15,8 @@ from constructs import Construct
 
 from cdk_app.config import PlatformConfig
 from contracts.oltp.migrator import discover_migrations
-from stacks.constructs.python_lambda import LAMBDA_RUNTIME, LambdaSource, python_lambda_code
+from stacks.constructs.keys import data_key
+from stacks.constructs.python_lambda import LambdaSource, python_function
 from stacks.network import POSTGRES_PORT, NetworkStack
 from stacks.retention import data_removal_policy
 
@@ -55,13 +55,7 @@ class OltpStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         oltp = config.oltp
         removal = data_removal_policy(config)
-        key = kms.Key(
-            self,
-            "DataKey",
-            description=f"OLTP storage, Performance Insights and secret ({config.env_name})",
-            enable_key_rotation=True,
-            removal_policy=removal,
-        )
+        key = data_key(self, "DataKey", config, "OLTP storage, Performance Insights and secret")
         major = oltp.engine_version.split(".")[0]
         engine = rds.DatabaseInstanceEngine.postgres(
             version=rds.PostgresEngineVersion.of(oltp.engine_version, major)
@@ -172,19 +166,23 @@ class OltpStack(Stack):
     def _migrator(
         self, network: NetworkStack, security_group: ec2.SecurityGroup
     ) -> lambda_.Function:
-        return lambda_.Function(
+        return python_function(
             self,
-            "DbMigratorFunction",
-            description="Applies contracts/oltp migrations (custom resource)",
-            runtime=LAMBDA_RUNTIME,
+            "DbMigrator",
+            source=DB_MIGRATOR_SOURCE,
             handler="lambdas.db_migrator.handler.handler",
-            code=python_lambda_code(DB_MIGRATOR_SOURCE),
+            description="Applies contracts/oltp migrations (custom resource)",
             timeout=Duration.minutes(5),
             memory_size=256,
             vpc=network.vpc,
             vpc_subnets=network.private_subnets,
             security_groups=[security_group],
-            log_group=logs.LogGroup(self, "DbMigratorLogs", retention=logs.RetentionDays.ONE_MONTH),
+        )
+
+    def admit_clients(self, client: ec2.ISecurityGroup) -> None:
+        """Let a client group reach the database port; the rule lives in the client's stack."""
+        self.security_group.add_ingress_rule(
+            client, ec2.Port.tcp(POSTGRES_PORT), f"from {client.node.id}", remote_rule=True
         )
 
     def _outputs(self) -> None:

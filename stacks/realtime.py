@@ -11,15 +11,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnOutput, CustomResource, Duration, Stack
+from aws_cdk import CfnOutput, CustomResource, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -31,12 +29,13 @@ from stacks.constructs.glue_assets import (
     glue_connection_statements,
     glue_job_assets,
 )
-from stacks.constructs.python_lambda import LAMBDA_RUNTIME, LambdaSource, python_lambda_code
+from stacks.constructs.glue_security import GlueEncryption, glue_encryption, glue_workers_placement
+from stacks.constructs.keys import decrypt_through_secrets_manager
+from stacks.constructs.python_lambda import LambdaSource, python_function
 from stacks.lake import LakeStack
 from stacks.monitoring import MonitoringStack
-from stacks.network import HTTPS_PORT, MSK_IAM_PORT, POSTGRES_PORT, NetworkStack
+from stacks.network import HTTPS_PORT, MSK_IAM_PORT, NetworkStack
 from stacks.oltp import OltpStack
-from stacks.retention import data_removal_policy
 from stacks.streaming import StreamingStack
 from stacks.warehouse import WarehouseStack
 
@@ -73,9 +72,6 @@ RAW_STREAM_PREFIXES = ("events_stream", "quarantine/events_stream")
 CHECKPOINT_PREFIX = "checkpoints/stream_events_to_raw"
 GLUE_TEMP_PREFIX = "glue-temp/stream_events_to_raw"
 STREAMING_VIEW = "streaming.events"
-_ENCRYPT_DECRYPT = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
-# Glue names a job's log groups at run time, all under /aws-glue/.
-_GLUE_LOG_GROUPS = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws-glue/*"
 _FIVE_MINUTES = Duration.minutes(5)
 _GT = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
 
@@ -140,19 +136,13 @@ class RealtimeStack(Stack):
         )
         streaming.admit_clients(security_group)
         network.admit_to_endpoints(security_group)
-        oltp.security_group.add_ingress_rule(
-            security_group,
-            ec2.Port.tcp(POSTGRES_PORT),
-            "from StreamProcessorSg",
-            remote_rule=True,
-        )
-        function = lambda_.Function(
+        oltp.admit_clients(security_group)
+        function = python_function(
             self,
-            "StreamProcessorFunction",
-            description="Real-time tables in PostgreSQL from the events topic (MSK trigger)",
-            runtime=LAMBDA_RUNTIME,
+            "StreamProcessor",
+            source=STREAM_PROCESSOR_SOURCE,
             handler="lambdas.stream_processor.handler.handler",
-            code=python_lambda_code(STREAM_PROCESSOR_SOURCE),
+            description="Real-time tables in PostgreSQL from the events topic (MSK trigger)",
             timeout=Duration.seconds(realtime.processor_timeout_seconds),
             memory_size=realtime.processor_memory_mb,
             vpc=network.vpc,
@@ -165,9 +155,6 @@ class RealtimeStack(Stack):
                 "KAFKA_BOOTSTRAP_SERVERS": streaming.bootstrap_brokers,
                 "KAFKA_AUTH": "iam",
             },
-            log_group=logs.LogGroup(
-                self, "StreamProcessorLogs", retention=logs.RetentionDays.ONE_MONTH
-            ),
         )
         # Read the database secret; its key only decrypts through Secrets Manager. Granted on
         # the role: a grant through the key policy would make the Oltp stack depend on this one.
@@ -178,7 +165,7 @@ class RealtimeStack(Stack):
         )
         if oltp.secret.encryption_key is not None:
             function.add_to_role_policy(
-                _decrypt_through_secrets_manager(oltp.secret.encryption_key.key_arn)
+                decrypt_through_secrets_manager(oltp.secret.encryption_key.key_arn)
             )
         streaming.grant_consume(function, EVENTS_TOPIC, PROCESSOR_CONSUMER_GROUP)
         streaming.grant_produce(function, [DEAD_LETTER_TOPIC])
@@ -203,9 +190,17 @@ class RealtimeStack(Stack):
     ) -> glue.CfnJob:
         realtime = self.config.realtime
         connection = self._kafka_connection(network, streaming)
-        key, security_configuration = self._glue_encryption(lake)
+        encryption = glue_encryption(
+            self,
+            self.config,
+            key_id="GlueKey",
+            key_purpose="Glue job logs and bookmarks",
+            configuration_id="RawStreamSecurity",
+            configuration_name=f"{self.prefix}-raw-stream",
+            lake_key=lake.key,
+        )
         assets = glue_job_assets(self, "RawStream", RAW_STREAM_SCRIPT, RAW_STREAM_SOURCE)
-        role = self._raw_stream_role(streaming, lake, key, assets)
+        role = self._raw_stream_role(streaming, lake, encryption, assets)
         raw_bucket, artifacts_bucket = lake.bucket_name("raw"), lake.bucket_name("artifacts")
         job = glue.CfnJob(
             self,
@@ -213,23 +208,15 @@ class RealtimeStack(Stack):
             name=f"{self.prefix}-stream-events-to-raw",
             description="Events topic -> raw zone (Parquet by event date and hour) + quarantine",
             role=role.role_arn,
-            command=glue.CfnJob.JobCommandProperty(
-                name="gluestreaming",
-                python_version="3",
-                script_location=assets.script.s3_object_url,
-            ),
+            command=assets.command("gluestreaming"),
             glue_version="5.0",
             worker_type=realtime.raw_stream_worker_type,
             number_of_workers=realtime.raw_stream_workers,
             connections=glue.CfnJob.ConnectionsListProperty(connections=[self.connection_name]),
-            security_configuration=security_configuration.ref,
+            security_configuration=encryption.security_configuration.ref,
             execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
             default_arguments={
-                "--job-language": "python",
-                "--extra-py-files": assets.packages.s3_object_url,
-                "--additional-python-modules": assets.wheels.s3_object_url,
-                "--enable-metrics": "true",
-                "--enable-continuous-cloudwatch-log": "true",
+                **assets.default_arguments(),
                 "--TempDir": f"s3://{artifacts_bucket}/{GLUE_TEMP_PREFIX}/",
                 "--bootstrap_servers": streaming.bootstrap_brokers,
                 "--topic": EVENTS_TOPIC,
@@ -264,19 +251,10 @@ class RealtimeStack(Stack):
     ) -> glue.CfnConnection:
         """The Glue connection that places the job's workers in a private subnet, with a group
         that MSK and the endpoints admit."""
-        security_group = ec2.SecurityGroup(
-            self, "RawStreamJobSg", vpc=network.vpc, description="raw-stream Glue job"
+        security_group, placement = glue_workers_placement(
+            self, "RawStreamJobSg", "raw-stream Glue job", network
         )
-        # Glue's workers talk to each other: Glue requires a self-referencing rule, all TCP.
-        security_group.add_ingress_rule(security_group, ec2.Port.all_tcp(), "Glue workers")
         streaming.admit_clients(security_group)
-        network.admit_to_endpoints(security_group)
-        subnet = network.vpc.select_subnets(subnet_type=network.private_subnets.subnet_type)
-        requirements = glue.CfnConnection.PhysicalConnectionRequirementsProperty(
-            subnet_id=subnet.subnet_ids[0],
-            availability_zone=subnet.availability_zones[0],
-            security_group_id_list=[security_group.security_group_id],
-        )
         return glue.CfnConnection(
             self,
             "KafkaConnection",
@@ -290,52 +268,16 @@ class RealtimeStack(Stack):
                     "KAFKA_SSL_ENABLED": "true",
                     "KAFKA_SASL_MECHANISM": "AWS_MSK_IAM",
                 },
-                physical_connection_requirements=requirements,
+                physical_connection_requirements=placement,
             ),
         )
-
-    def _glue_encryption(self, lake: LakeStack) -> tuple[kms.Key, glue.CfnSecurityConfiguration]:
-        """A key for the job's logs and bookmarks, and the security configuration that
-        encrypts logs, bookmarks and S3 writes (the lake key)."""
-        key = kms.Key(
-            self,
-            "GlueKey",
-            description=f"Glue job logs and bookmarks ({self.config.env_name})",
-            enable_key_rotation=True,
-            removal_policy=data_removal_policy(self.config),
-        )
-        # CloudWatch Logs encrypts the job's log groups with this key.
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
-                actions=[*_ENCRYPT_DECRYPT, "kms:DescribeKey"],
-                resources=["*"],
-                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": _GLUE_LOG_GROUPS}},
-            )
-        )
-        configuration = glue.CfnSecurityConfiguration
-        security_configuration = configuration(
-            self,
-            "RawStreamSecurity",
-            name=f"{self.prefix}-raw-stream",
-            encryption_configuration=configuration.EncryptionConfigurationProperty(
-                cloud_watch_encryption=configuration.CloudWatchEncryptionProperty(
-                    cloud_watch_encryption_mode="SSE-KMS", kms_key_arn=key.key_arn
-                ),
-                job_bookmarks_encryption=configuration.JobBookmarksEncryptionProperty(
-                    job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=key.key_arn
-                ),
-                s3_encryptions=[
-                    configuration.S3EncryptionProperty(
-                        s3_encryption_mode="SSE-KMS", kms_key_arn=lake.key.key_arn
-                    )
-                ],
-            ),
-        )
-        return key, security_configuration
 
     def _raw_stream_role(
-        self, streaming: StreamingStack, lake: LakeStack, key: kms.Key, assets: GlueJobAssets
+        self,
+        streaming: StreamingStack,
+        lake: LakeStack,
+        encryption: GlueEncryption,
+        assets: GlueJobAssets,
     ) -> iam.Role:
         role = iam.Role(
             self,
@@ -347,18 +289,7 @@ class RealtimeStack(Stack):
         streaming.grant_consume(role, EVENTS_TOPIC, f"{RAW_STREAM_GROUP_PREFIX}*")
         self._grant_raw_stream_storage(role, lake)
         statements = [
-            iam.PolicyStatement(
-                actions=_ENCRYPT_DECRYPT, resources=[key.key_arn, lake.key.key_arn]
-            ),
-            iam.PolicyStatement(
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:AssociateKmsKey",
-                ],
-                resources=[_GLUE_LOG_GROUPS],
-            ),
+            *encryption.role_statements(),
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
@@ -397,40 +328,17 @@ class RealtimeStack(Stack):
 
     def _streaming_ingestion(self, streaming: StreamingStack, warehouse: WarehouseStack) -> None:
         """The external schema over MSK and the events view in Redshift, applied on deploy."""
-        function = lambda_.Function(
+        function = python_function(
             self,
-            "RedshiftSqlFunction",
-            description="Applies contracts/warehouse/streaming to Redshift (custom resource)",
-            runtime=LAMBDA_RUNTIME,
+            "RedshiftSql",
+            source=REDSHIFT_SQL_SOURCE,
             handler="lambdas.redshift_sql.handler.handler",
-            code=python_lambda_code(REDSHIFT_SQL_SOURCE),
+            description="Applies contracts/warehouse/streaming to Redshift (custom resource)",
             # Each statement may take redshift_statement_timeout_seconds; leave a margin.
             timeout=Duration.minutes(15),
             memory_size=256,
-            log_group=logs.LogGroup(
-                self, "RedshiftSqlLogs", retention=logs.RetentionDays.ONE_MONTH
-            ),
         )
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["redshift-data:ExecuteStatement"],
-                resources=[warehouse.data_api_resource_arn],
-            )
-        )
-        # The Data API scopes these to the caller's own statements; they take no resource.
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["redshift-data:DescribeStatement", "redshift-data:CancelStatement"],
-                resources=["*"],
-            )
-        )
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue"],
-                resources=[warehouse.admin_secret_arn],
-            )
-        )
-        function.add_to_role_policy(_decrypt_through_secrets_manager(warehouse.key.key_arn))
+        warehouse.grant_data_api(function, "redshift-data:ExecuteStatement")
         target = (
             {"WorkgroupName": warehouse.name}
             if self.config.warehouse.mode == "serverless"
@@ -567,14 +475,3 @@ class RealtimeStack(Stack):
             value=STREAMING_VIEW,
             description="Redshift materialized view over the events topic (auto refresh)",
         )
-
-
-def _decrypt_through_secrets_manager(key_arn: str) -> iam.PolicyStatement:
-    """Decrypting with the key only as Secrets Manager does to return a secret."""
-    return iam.PolicyStatement(
-        actions=["kms:Decrypt"],
-        resources=[key_arn],
-        conditions={
-            "StringEquals": {"kms:ViaService": f"secretsmanager.{Aws.REGION}.amazonaws.com"}
-        },
-    )

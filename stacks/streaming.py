@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from aws_cdk import Aws, CfnOutput, CustomResource, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_msk as msk
@@ -19,7 +18,8 @@ from constructs import Construct
 
 from cdk_app.config import PlatformConfig
 from stacks.constructs.api_lookup import api_lookup
-from stacks.constructs.python_lambda import LAMBDA_RUNTIME, LambdaSource, python_lambda_code
+from stacks.constructs.keys import data_key
+from stacks.constructs.python_lambda import LambdaSource, python_function
 from stacks.network import MSK_IAM_PORT, NetworkStack
 from stacks.retention import data_removal_policy
 
@@ -107,13 +107,7 @@ class StreamingStack(Stack):
 
     def _provisioned_cluster(self, subnet_ids: list[str], security_group_id: str) -> msk.CfnCluster:
         streaming = self.config.streaming
-        key = kms.Key(
-            self,
-            "DataKey",
-            description=f"MSK broker volumes ({self.config.env_name})",
-            enable_key_rotation=True,
-            removal_policy=data_removal_policy(self.config),
-        )
+        key = data_key(self, "DataKey", self.config, "MSK broker volumes")
         broker_logs = logs.LogGroup(
             self,
             "BrokerLogs",
@@ -181,21 +175,17 @@ class StreamingStack(Stack):
     def _topics_function(
         self, network: NetworkStack, security_group: ec2.SecurityGroup
     ) -> lambda_.Function:
-        function = lambda_.Function(
+        function = python_function(
             self,
-            "KafkaTopicsFunction",
-            description="Creates and updates the platform's Kafka topics (custom resource)",
-            runtime=LAMBDA_RUNTIME,
+            "KafkaTopics",
+            source=KAFKA_TOPICS_SOURCE,
             handler="lambdas.kafka_topics.handler.handler",
-            code=python_lambda_code(KAFKA_TOPICS_SOURCE),
+            description="Creates and updates the platform's Kafka topics (custom resource)",
             timeout=Duration.minutes(5),
             memory_size=256,
             vpc=network.vpc,
             vpc_subnets=network.private_subnets,
             security_groups=[security_group],
-            log_group=logs.LogGroup(
-                self, "KafkaTopicsLogs", retention=logs.RetentionDays.ONE_MONTH
-            ),
         )
         topic_actions = [
             "kafka-cluster:CreateTopic",

@@ -7,13 +7,13 @@ from __future__ import annotations
 from aws_cdk import Aws, CfnOutput, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_redshift as redshift
 from aws_cdk import aws_redshiftserverless as redshiftserverless
 from constructs import Construct
 
 from cdk_app.config import EVENTS_TOPIC, PlatformConfig
 from stacks.constructs.api_lookup import api_lookup
+from stacks.constructs.keys import data_key, decrypt_through_secrets_manager
 from stacks.lake import ZONES, LakeStack
 from stacks.network import REDSHIFT_PORT, NetworkStack
 from stacks.retention import data_removal_policy
@@ -40,13 +40,7 @@ class WarehouseStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         self.name = f"ecommerce-{config.env_name}"
-        self.key = kms.Key(
-            self,
-            "WarehouseKey",
-            description=f"Redshift data and admin secret ({config.env_name})",
-            enable_key_rotation=True,
-            removal_policy=data_removal_policy(config),
-        )
+        self.key = data_key(self, "WarehouseKey", config, "Redshift data and admin secret")
         self.copy_role = self._copy_role(lake)
         self.streaming_role = self._streaming_role(streaming)
         self.subnet_ids = network.vpc.select_subnets(
@@ -117,6 +111,25 @@ class WarehouseStack(Stack):
             )
         )
         return role
+
+    def grant_data_api(self, grantee: iam.IGrantable, execute_action: str) -> None:
+        """Run SQL here as the admin through the Data API (contracts/warehouse/data_api.py):
+        `execute_action` (ExecuteStatement or BatchExecuteStatement) on this warehouse, following
+        and cancelling one's own statements, and reading the admin secret. Granted on the
+        grantee's own policy, so this stack never depends on the grantee's."""
+        for statement in (
+            iam.PolicyStatement(actions=[execute_action], resources=[self.data_api_resource_arn]),
+            # The Data API scopes these to the caller's own statements; they take no resource.
+            iam.PolicyStatement(
+                actions=["redshift-data:DescribeStatement", "redshift-data:CancelStatement"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"], resources=[self.admin_secret_arn]
+            ),
+            decrypt_through_secrets_manager(self.key.key_arn),
+        ):
+            grantee.grant_principal.add_to_principal_policy(statement)
 
     @property
     def _role_arns(self) -> list[str]:

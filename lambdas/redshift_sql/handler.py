@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.warehouse import existence_probe, load_scripts
+from contracts.warehouse.data_api import DataApi, Warehouse
 from lambdas.custom_resource import Outcome, Sender, put_response, respond
-from lambdas.redshift_sql.data_api import DataApi, Warehouse
 
 DEFAULT_TIMEOUT_S = 300.0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 import psycopg
 
@@ -21,10 +22,20 @@ from lambdas.stream_processor.records import SourceRecord
 # A partition with no new records for this long no longer holds the stream's event time back.
 IDLE_PARTITION_SECONDS = 60
 
+_Key = TypeVar("_Key")
+_Row = TypeVar("_Row")
+
 
 def _execute(conn: psycopg.Connection, query: str, params: Sequence | dict) -> psycopg.Cursor:
     """Binary parameters: arrays of thousands of values are packed without per-value quoting."""
     return conn.execute(query, params, binary=True)
+
+
+def _in_lock_order(rows: Mapping[_Key, _Row]) -> tuple[list[_Key], list[_Row]]:
+    """The keys sorted, and their rows in that order: every writer locks a table's rows in
+    key order, so concurrent batches cannot deadlock."""
+    keys = sorted(rows)
+    return keys, [rows[key] for key in keys]
 
 
 def claim_new_events(
@@ -94,8 +105,7 @@ def _upsert_minutes(
 ) -> None:
     if not batch.minutes:
         return
-    minutes = sorted(batch.minutes)
-    counts = [batch.minutes[minute] for minute in minutes]
+    minutes, counts = _in_lock_order(batch.minutes)
     _execute(
         conn,
         """
@@ -134,8 +144,7 @@ def _upsert_minutes(
 def _upsert_products(conn: psycopg.Connection, batch: BatchAggregates) -> None:
     if not batch.products:
         return
-    ids = sorted(batch.products)
-    counts = [batch.products[product_id] for product_id in ids]
+    ids, counts = _in_lock_order(batch.products)
     _execute(
         conn,
         """
@@ -174,8 +183,7 @@ def _upsert_products(conn: psycopg.Connection, batch: BatchAggregates) -> None:
 def _upsert_carts(conn: psycopg.Connection, batch: BatchAggregates) -> None:
     if not batch.carts:
         return
-    ids = sorted(batch.carts)
-    carts = [batch.carts[cart_id] for cart_id in ids]
+    ids, carts = _in_lock_order(batch.carts)
     _execute(
         conn,
         """
@@ -215,8 +223,7 @@ def _upsert_carts(conn: psycopg.Connection, batch: BatchAggregates) -> None:
 def _upsert_cart_lines(conn: psycopg.Connection, batch: BatchAggregates) -> None:
     if not batch.cart_lines:
         return
-    keys = sorted(batch.cart_lines)
-    lines = [batch.cart_lines[key] for key in keys]
+    keys, lines = _in_lock_order(batch.cart_lines)
     _execute(
         conn,
         """
@@ -250,7 +257,7 @@ def advance_watermarks(
     events can span partitions when a visitor signs in mid-session); a partition that has
     gone quiet stops holding the stream back once it has been idle that long.
     """
-    keys = sorted(latest)
+    keys, latest_times = _in_lock_order(latest)
     row = _execute(
         conn,
         """
@@ -278,7 +285,7 @@ def advance_watermarks(
         (
             [topic for topic, _ in keys],
             [partition for _, partition in keys],
-            [latest[key] for key in keys],
+            latest_times,
             IDLE_PARTITION_SECONDS,
         ),
     ).fetchone()

@@ -19,6 +19,7 @@ from typing import Any
 
 import jsii
 from aws_cdk import AssetHashType, Aws, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
@@ -80,6 +81,23 @@ class GlueJobAssets:
     script: s3_assets.Asset
     packages: s3_assets.Asset
     wheels: s3_assets.Asset
+
+    def command(self, kind: str) -> glue.CfnJob.JobCommandProperty:
+        """Run the script as a Python job of `kind` ("glueetl" or "gluestreaming")."""
+        return glue.CfnJob.JobCommandProperty(
+            name=kind, python_version="3", script_location=self.script.s3_object_url
+        )
+
+    def default_arguments(self) -> dict[str, str]:
+        """The job arguments every project job starts from: Python, with the packages zip and
+        the wheels, and Glue's job metrics and continuous logs on."""
+        return {
+            "--job-language": "python",
+            "--extra-py-files": self.packages.s3_object_url,
+            "--additional-python-modules": self.wheels.s3_object_url,
+            "--enable-metrics": "true",
+            "--enable-continuous-cloudwatch-log": "true",
+        }
 
     def grant_read(self, grantee: iam.IGrantable) -> None:
         """s3:GetObject on exactly these three objects."""

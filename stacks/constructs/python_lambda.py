@@ -6,6 +6,9 @@ locally with pip, so neither synth nor deploy needs a Docker engine. The asset h
 from the source files and the pinned requirements, never from the bundle: templates stay
 byte-identical whether bundling ran or was skipped (tests skip it with the
 "aws:cdk:bundling-stacks" context set to []).
+
+`python_function` is every project function: that asset on the one runtime, with its own log
+group, so runtime, bundling and log retention are decided here once.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # python3.12 runs on Amazon Linux 2023 (glibc 2.34), which takes manylinux_2_28 wheels such as
@@ -118,4 +123,33 @@ def python_lambda_code(source: LambdaSource) -> lambda_.Code:
         asset_hash=source.fingerprint(),
         exclude=["__pycache__", "*.pyc"],
         bundling=BundlingOptions(image=LAMBDA_RUNTIME.bundling_image, local=_PipBundler(source)),
+    )
+
+
+def python_function(
+    scope: Construct,
+    name: str,
+    *,
+    source: LambdaSource,
+    handler: str,
+    description: str,
+    timeout: Duration,
+    memory_size: int,
+    **options: Any,
+) -> lambda_.Function:
+    """A project function (`<name>Function`): `handler` of `source` on LAMBDA_RUNTIME, bundled
+    without Docker, its logs kept a month in a group of its own (`<name>Logs`). `options` are
+    further lambda_.Function properties: VPC placement, environment."""
+    log_group = logs.LogGroup(scope, f"{name}Logs", retention=logs.RetentionDays.ONE_MONTH)
+    return lambda_.Function(
+        scope,
+        f"{name}Function",
+        description=description,
+        runtime=LAMBDA_RUNTIME,
+        handler=handler,
+        code=python_lambda_code(source),
+        timeout=timeout,
+        memory_size=memory_size,
+        log_group=log_group,
+        **options,
     )

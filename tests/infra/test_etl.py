@@ -256,6 +256,25 @@ def test_job_role_reads_the_oltp_secret_only(assembly: Assembly):
     assert actions == {"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}
 
 
+def test_job_role_runs_load_transactions_on_its_warehouse_only(assembly: Assembly):
+    """load_warehouse sends each load as one BatchExecuteStatement, an IAM action of its own
+    (ExecuteStatement does not allow it)."""
+    data_api = {
+        action: statement["Resource"]
+        for statement in _role_statements(assembly, "dev")
+        for action in as_list(statement["Action"])
+        if action.startswith("redshift-data:")
+    }
+    assert sorted(data_api) == [
+        "redshift-data:BatchExecuteStatement",
+        "redshift-data:CancelStatement",
+        "redshift-data:DescribeStatement",
+    ]
+    execute = data_api["redshift-data:BatchExecuteStatement"]
+    assert execute["Fn::GetStackOutput"]["StackName"] == "dev-Warehouse"
+    assert "WorkgroupArn" in execute["Fn::GetStackOutput"]["OutputName"]
+
+
 @pytest.mark.parametrize(("env", "minutes"), [("dev", 60), ("prod", 120)])
 def test_duration_alarm_per_job(assembly: Assembly, env: str, minutes: int):
     alarms = [

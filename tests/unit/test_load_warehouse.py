@@ -7,12 +7,11 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from contracts.warehouse.data_api import DataApi, StatementFailedError, StatementTimeoutError
 from contracts.warehouse.tables import mart_tables
 from glue_jobs.load_warehouse import (
     MAX_STATEMENTS_PER_BATCH,
-    DataApiRunner,
     RedshiftTarget,
-    WarehouseLoadError,
     load_batches,
     load_marts,
     partition_values,
@@ -156,9 +155,9 @@ def test_load_runs_each_batch_and_waits_for_it():
         )
         data_stub.add_response("describe_statement", {"Id": "stmt-1", "Status": "STARTED"})
         data_stub.add_response("describe_statement", {"Id": "stmt-1", "Status": "FINISHED"})
-        runner = DataApiRunner(data, TARGET, poll_interval_s=0.5, sleep=naps.append)
+        runner = DataApi(data, TARGET, poll_interval_s=0.5, sleep=naps.append)
 
-        loaded = load_marts(s3, runner, MARTS, ["mart_funnel_daily"])
+        loaded = load_marts(s3, runner, MARTS, ["mart_funnel_daily"], TARGET.iam_role)
 
         data_stub.assert_no_pending_responses()
     assert loaded == {"mart_funnel_daily": 2}
@@ -173,9 +172,9 @@ def test_a_failed_batch_is_reported_with_redshifts_error():
             "describe_statement",
             {"Id": "stmt-2", "Status": "FAILED", "Error": "permission denied for relation x"},
         )
-        runner = DataApiRunner(data, TARGET, sleep=lambda _: None)
-        with pytest.raises(WarehouseLoadError, match="permission denied for relation x"):
-            runner.run(["SELECT 1"], "load_x_1_of_1")
+        runner = DataApi(data, TARGET, sleep=lambda _: None)
+        with pytest.raises(StatementFailedError, match="permission denied for relation x"):
+            runner.run_batch(["SELECT 1"], "load_x_1_of_1")
 
 
 def test_a_batch_still_running_at_the_deadline_is_cancelled():
@@ -186,11 +185,11 @@ def test_a_batch_still_running_at_the_deadline_is_cancelled():
         stub.add_response("describe_statement", {"Id": "stmt-3", "Status": "STARTED"})
         stub.add_response("describe_statement", {"Id": "stmt-3", "Status": "STARTED"})
         stub.add_response("cancel_statement", {"Status": True}, {"Id": "stmt-3"})
-        runner = DataApiRunner(
+        runner = DataApi(
             data, TARGET, timeout_s=10, sleep=lambda _: None, clock=lambda: next(ticks)
         )
-        with pytest.raises(WarehouseLoadError, match="still running after 10 s"):
-            runner.run(["SELECT 1"], "load_x_1_of_1")
+        with pytest.raises(StatementTimeoutError, match="load_x_1_of_1: still STARTED after 10 s"):
+            runner.run_batch(["SELECT 1"], "load_x_1_of_1")
         stub.assert_no_pending_responses()
 
 
