@@ -6,16 +6,20 @@
 - a workflow: a scheduled trigger (cron from config) starts extract, and each later job starts
   when the previous one succeeded. The quality gate runs inside every job;
 - one Glue Data Quality ruleset per checked table, rendered from contracts/quality;
+- a crawler per zone that keeps the checked tables (and the quality results) in the zone's
+  catalog database, run after build_marts, so the rulesets' tables exist for Glue Data
+  Quality, Athena and Redshift Spectrum;
 - a notification for every failed, timed-out or errored run (Glue's job state events), and an
   alarm on run duration per job.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from itertools import pairwise
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import Aws, CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
@@ -57,6 +61,26 @@ FAILED_RUN_STATES = ["FAILED", "TIMEOUT", "ERROR"]
 QUALITY_ZONES = {"extract_oltp": "raw", "curate_events": "curated", "build_marts": "marts"}
 # Lake layout the jobs use (glue_jobs/lake.py); the stack does not import Spark code.
 RAW_EVENTS_PREFIX = "events"
+# Where a job's checked tables sit in its zone's bucket: <prefix><table>/.
+TABLE_PREFIXES = {"extract_oltp": "oltp/", "curate_events": "", "build_marts": ""}
+# What a crawler does in the catalog: read its database, create and update its tables and their
+# partitions.
+CRAWLER_CATALOG_ACTIONS = [
+    "glue:GetDatabase",
+    "glue:GetTable",
+    "glue:GetTables",
+    "glue:CreateTable",
+    "glue:UpdateTable",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+    "glue:BatchGetPartition",
+    "glue:CreatePartition",
+    "glue:BatchCreatePartition",
+    "glue:UpdatePartition",
+    "glue:BatchUpdatePartition",
+]
+# Spark's commit markers and checksums are not data.
+CRAWL_EXCLUSIONS = ["**/_SUCCESS", "**/_temporary/**", "**.crc"]
 STATE_PREFIX = "state"
 QUALITY_RESULTS_PREFIX = "dq_results"
 GLUE_TEMP_PREFIX = "glue-temp/etl"
@@ -104,6 +128,7 @@ class EtlStack(Stack):
             for job in BATCH_JOBS
         }
         self.jobs["extract_oltp"].node.add_dependency(connection)
+        self.crawlers = self._catalog_crawlers(lake, encryption)
         self.workflow = self._workflow()
         self.rulesets = self._rulesets(lake)
         self._alarms(monitoring)
@@ -274,8 +299,78 @@ class EtlStack(Stack):
         warehouse.grant_data_api(role, "redshift-data:BatchExecuteStatement")
         return role
 
+    def crawled_tables(self, job: str) -> list[str]:
+        """The catalog tables the crawler of `job`'s zone keeps: its checked tables, and for
+        build_marts the quality results too."""
+        tables = list(job_rulesets(job))
+        return [*tables, QUALITY_RESULTS_PREFIX] if job == "build_marts" else tables
+
+    def _catalog_crawlers(
+        self, lake: LakeStack, encryption: GlueEncryption
+    ) -> dict[str, glue.CfnCrawler]:
+        """One crawler per zone, over the folders of the tables it keeps (schema changes
+        update the tables; a vanished folder is only logged, never deleted)."""
+        role = iam.Role(
+            self,
+            "CatalogCrawlerRole",
+            assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
+            description="Crawls the lake's checked tables into the zone catalog databases",
+        )
+        catalog = f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        crawlers = {}
+        for job, zone in QUALITY_ZONES.items():
+            database = lake.catalog_database_name(zone)
+            folders = [f"{TABLE_PREFIXES[job]}{table}" for table in self.crawled_tables(job)]
+            bucket = lake.bucket_arn(zone)
+            for statement in (
+                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket]),
+                iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"{bucket}/*"]),
+                iam.PolicyStatement(
+                    actions=CRAWLER_CATALOG_ACTIONS,
+                    resources=[
+                        f"{catalog}:catalog",
+                        f"{catalog}:database/{database}",
+                        *(f"{catalog}:table/{database}/{t}" for t in self.crawled_tables(job)),
+                    ],
+                ),
+            ):
+                role.add_to_policy(statement)
+            crawlers[zone] = glue.CfnCrawler(
+                self,
+                f"{_pascal(zone)}Crawler",
+                name=f"{self.prefix}-{zone}-catalog",
+                description=f"Catalog tables of the {zone} zone (written by {job})",
+                role=role.role_arn,
+                database_name=database,
+                targets=glue.CfnCrawler.TargetsProperty(
+                    s3_targets=[
+                        glue.CfnCrawler.S3TargetProperty(
+                            path=f"s3://{lake.bucket_name(zone)}/{folder}/",
+                            exclusions=CRAWL_EXCLUSIONS,
+                        )
+                        for folder in folders
+                    ]
+                ),
+                crawler_security_configuration=encryption.security_configuration.ref,
+                schema_change_policy=glue.CfnCrawler.SchemaChangePolicyProperty(
+                    update_behavior="UPDATE_IN_DATABASE", delete_behavior="LOG"
+                ),
+                configuration=json.dumps(
+                    {
+                        "Version": 1.0,
+                        "CrawlerOutput": {
+                            "Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}
+                        },
+                    }
+                ),
+            )
+        for statement in encryption.role_statements():
+            role.add_to_policy(statement)
+        return crawlers
+
     def _workflow(self) -> glue.CfnWorkflow:
-        """Schedule -> extract; then each job when the previous one succeeded."""
+        """Schedule -> extract; then each job when the previous one succeeded. The crawlers
+        start beside load_warehouse, once every lake table is written."""
         workflow = glue.CfnWorkflow(
             self,
             "BatchWorkflow",
@@ -299,7 +394,8 @@ class EtlStack(Stack):
                 self,
                 f"After{_pascal(previous)}",
                 name=f"{self.job_name(following)}-after-{previous.replace('_', '-')}",
-                description=f"Starts {following} when {previous} succeeded",
+                description=f"Starts {following} when {previous} succeeded"
+                + (" (and the catalog crawlers)" if previous == "build_marts" else ""),
                 workflow_name=workflow.ref,
                 type="CONDITIONAL",
                 start_on_creation=True,
@@ -312,7 +408,13 @@ class EtlStack(Stack):
                         )
                     ]
                 ),
-                actions=[glue.CfnTrigger.ActionProperty(job_name=self.jobs[following].ref)],
+                actions=[
+                    glue.CfnTrigger.ActionProperty(job_name=self.jobs[following].ref),
+                    *(
+                        glue.CfnTrigger.ActionProperty(crawler_name=crawler.ref)
+                        for crawler in (self.crawlers.values() if previous == "build_marts" else ())
+                    ),
+                ],
             )
         return workflow
 

@@ -13,7 +13,7 @@ from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
 from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig
-from stacks.etl import LAKE_BUCKETS
+from stacks.etl import LAKE_BUCKETS, QUALITY_ZONES
 from stacks.lake import BUCKET_NAME, ZONES
 from stacks.realtime import (
     CHECKPOINT_PREFIX,
@@ -252,8 +252,9 @@ def _realtime_acknowledgements(env: str) -> list[Acknowledgement]:
 
 
 def _etl_acknowledgements(env: str) -> list[Acknowledgement]:
-    """The batch Glue jobs' role (stack Etl)."""
+    """The batch Glue jobs' role and the catalog crawlers' role (stack Etl)."""
     role = "Etl/EtlJobRole"
+    crawler = "Etl/CatalogCrawlerRole"
     return [
         Acknowledgement(
             role,
@@ -278,6 +279,21 @@ def _etl_acknowledgements(env: str) -> list[Acknowledgement]:
                 " state and temporary files (object actions only, no bucket administration).",
             )
             for bucket in LAKE_BUCKETS
+        ),
+        Acknowledgement(
+            crawler,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
+            ":log-group:/aws-glue/*]",
+            "Glue names the crawlers' log groups under /aws-glue/ at run time; logs only.",
+        ),
+        *(
+            Acknowledgement(
+                crawler,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{_bucket(env, zone)}/*]",
+                f"The {zone} zone's crawler reads the objects of its bucket (read only); the"
+                " tables it keeps are named in its targets.",
+            )
+            for zone in QUALITY_ZONES.values()
         ),
     ]
 

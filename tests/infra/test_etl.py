@@ -10,7 +10,7 @@ from synthesized import Assembly, allow_statements, as_list, resources
 from cdk_app.config import ConfigError, load_config, read_cdk_context
 from contracts.quality import load_job_rules, rule_jobs
 from contracts.quality.dqdl import job_rulesets
-from glue_jobs.lake import QUALITY_RESULTS, RAW_EVENTS, STATE_FOLDER
+from glue_jobs.lake import QUALITY_RESULTS, RAW_EVENTS, STATE_FOLDER, Lake
 from stacks.etl import (
     BATCH_JOBS,
     QUALITY_RESULTS_PREFIX,
@@ -18,6 +18,7 @@ from stacks.etl import (
     RAW_EVENTS_PREFIX,
     STATE_PREFIX,
 )
+from stacks.lake import BUCKET_NAME
 
 pytestmark = pytest.mark.infra
 
@@ -172,18 +173,83 @@ def test_workflow_schedules_extract_then_chains_each_job_on_success(
     assert [name_of[a["JobName"]["Ref"]] for a in scheduled["Actions"]] == [
         f"ecommerce-{env}-extract-oltp"
     ]
+    name_of |= {
+        logical_id: crawler["Properties"]["Name"]
+        for logical_id, crawler in resources(template, "AWS::Glue::Crawler").items()
+    }
     chain = {}
     for trigger in (t for t in triggers if t["Type"] == "CONDITIONAL"):
         (condition,) = trigger["Predicate"]["Conditions"]
         assert (condition["LogicalOperator"], condition["State"]) == ("EQUALS", "SUCCEEDED")
-        (action,) = trigger["Actions"]
-        chain[name_of[condition["JobName"]["Ref"]]] = name_of[action["JobName"]["Ref"]]
+        chain[name_of[condition["JobName"]["Ref"]]] = sorted(
+            name_of[(a.get("JobName") or a["CrawlerName"])["Ref"]] for a in trigger["Actions"]
+        )
     prefix = f"ecommerce-{env}"
     assert chain == {
-        f"{prefix}-extract-oltp": f"{prefix}-curate-events",
-        f"{prefix}-curate-events": f"{prefix}-build-marts",
-        f"{prefix}-build-marts": f"{prefix}-load-warehouse",
+        f"{prefix}-extract-oltp": [f"{prefix}-curate-events"],
+        f"{prefix}-curate-events": [f"{prefix}-build-marts"],
+        f"{prefix}-build-marts": [
+            f"{prefix}-curated-catalog",
+            f"{prefix}-load-warehouse",
+            f"{prefix}-marts-catalog",
+            f"{prefix}-raw-catalog",
+        ],
     }
+
+
+def _rendered(value: object) -> str:
+    """A template string as text: Fn::Join parts joined, pseudo parameters as ${AWS::...}."""
+    if isinstance(value, str):
+        return value
+    assert isinstance(value, dict)
+    if "Ref" in value:
+        return "${" + value["Ref"] + "}"
+    separator, parts = value["Fn::Join"]
+    return separator.join(_rendered(part) for part in parts)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_crawlers_keep_every_ruleset_table_where_its_job_writes_it(assembly: Assembly, env: str):
+    template = assembly.template(env, "Etl")
+    crawled = {}  # (database, table) -> S3 folder the crawler reads it from
+    for crawler in resources(template, "AWS::Glue::Crawler").values():
+        properties = crawler["Properties"]
+        assert properties["SchemaChangePolicy"] == {
+            "UpdateBehavior": "UPDATE_IN_DATABASE",
+            "DeleteBehavior": "LOG",
+        }
+        assert "CrawlerSecurityConfiguration" in properties
+        for target in properties["Targets"]["S3Targets"]:
+            path = _rendered(target["Path"])
+            table = path.rstrip("/").rsplit("/", 1)[1]  # a crawler names a table by its folder
+            crawled[(properties["DatabaseName"], table)] = path.rstrip("/")
+    # The lake as the jobs lay it out (glue_jobs/lake.py), on the stack's bucket names.
+    bucket = {
+        zone: "s3://"
+        + BUCKET_NAME.format(
+            env=env, role=zone, account="${AWS::AccountId}", region="${AWS::Region}"
+        )
+        for zone in ("raw", "curated", "marts")
+    }
+    lake = Lake(raw=bucket["raw"], curated=bucket["curated"], marts=bucket["marts"])
+    written_at = {
+        "extract_oltp": lake.raw_table,
+        "curate_events": lake.curated_table,
+        "build_marts": lake.mart,
+    }
+    expected = {
+        (f"ecommerce_{env}_{zone}", table): written_at[job](table)
+        for job, zone in QUALITY_ZONES.items()
+        for table in job_rulesets(job)
+    }
+    expected[(f"ecommerce_{env}_marts", QUALITY_RESULTS)] = lake.quality_results
+    assert crawled == expected
+    targets = [
+        r["Properties"]["TargetTable"]
+        for r in resources(template, "AWS::Glue::DataQualityRuleset").values()
+    ]
+    rulesets = {(target["DatabaseName"], target["TableName"]) for target in targets}
+    assert rulesets <= set(crawled)
 
 
 def test_one_ruleset_per_checked_table_with_the_rendered_dqdl(assembly: Assembly):
