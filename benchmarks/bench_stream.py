@@ -50,7 +50,7 @@ from local_platform.stream_consumer import (  # noqa: E402
     run_stream_loop,
 )
 
-SETTINGS = ProcessorSettings(cart_abandonment_minutes=30)
+SETTINGS = ProcessorSettings(cart_abandonment_minutes=30, dedupe_window_hours=72)
 EVENTS_PER_SESSION = 6.4  # average of the generator; the exact count is what is produced
 
 

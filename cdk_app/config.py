@@ -95,6 +95,10 @@ class StreamingConfig(_Section):
     broker_volume_gib: Annotated[int, Field(ge=1, le=16384)] = 100
     topics: list[TopicConfig] = Field(default_factory=_default_topics)
 
+    def topic(self, name: str) -> TopicConfig:
+        (found,) = (topic for topic in self.topics if topic.name == name)
+        return found
+
     @field_validator("topics")
     @classmethod
     def _unique_names_with_the_contract_topics(cls, topics: list[TopicConfig]) -> list[TopicConfig]:

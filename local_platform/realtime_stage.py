@@ -28,7 +28,7 @@ from rich.console import RenderableType
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cdk_app.config import EVENTS_TOPIC, PlatformConfig, load_config
+from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig, load_config
 from contracts.oltp.migrator import apply_migrations
 from lambdas.shared.kafka_producer import EventProducer, KafkaSettings, ProducerError, event_key
 from lambdas.stream_processor.dead_letters import KafkaDeadLetterPublisher
@@ -39,9 +39,9 @@ from local_platform.console import stderr
 from local_platform.kafka_publishing import KafkaUnavailableError, open_producer
 from local_platform.stream_consumer import (
     CONSUMER_GROUP,
-    DEAD_LETTER_TOPIC,
     StreamTotals,
     events_consumer,
+    processor_settings,
     run_stream_loop,
 )
 
@@ -182,7 +182,7 @@ def run_realtime_stage(
     Raises KafkaUnavailableError when the broker cannot take the events.
     """
     config = load_config(env)
-    settings = ProcessorSettings(cart_abandonment_minutes=config.realtime.cart_abandonment_minutes)
+    settings = processor_settings(config)
     apply_migrations(database_url)
     with psycopg.connect(database_url, autocommit=True) as conn:
         if reset:
@@ -199,7 +199,7 @@ def run_realtime_stage(
 def _feed_in_process(
     conn: psycopg.Connection, events_path: Path, settings: ProcessorSettings, config: PlatformConfig
 ) -> StageCounts:
-    partitions = next(t.partitions for t in config.streaming.topics if t.name == EVENTS_TOPIC)
+    partitions = config.streaming.topic(EVENTS_TOPIC).partitions
     batch_size = config.realtime.batch_size
     totals = StreamTotals()
     reader = EventsFile(events_path)

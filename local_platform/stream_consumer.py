@@ -17,13 +17,12 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
+from cdk_app.config import EVENTS_TOPIC, PlatformConfig
 from lambdas.shared.kafka_producer import EventProducer, KafkaSettings, create_producer
 from lambdas.stream_processor.dead_letters import DeadLetterPublisher
 from lambdas.stream_processor.processor import BatchResult, ProcessorSettings, process_msk_event
 from lambdas.stream_processor.records import SourceRecord, encode_msk_event
 
-EVENTS_TOPIC = "ecommerce.events.v1"
-DEAD_LETTER_TOPIC = "ecommerce.events.dlq"
 CONSUMER_GROUP = "ecommerce-stream-processor"
 # As large as MSK hands Lambda by default (batch size 100..10,000): fewer, bigger transactions.
 MAX_BATCH_RECORDS = 5_000
@@ -76,6 +75,14 @@ def events_consumer(
         max_poll_records=MAX_BATCH_RECORDS,
         fetch_max_wait_ms=200,
         reconnect_backoff_max_ms=_RECONNECT_BACKOFF_MAX_MS,
+    )
+
+
+def processor_settings(config: PlatformConfig) -> ProcessorSettings:
+    """The processor's settings from the environment's config, as the Lambda gets them."""
+    return ProcessorSettings(
+        cart_abandonment_minutes=config.realtime.cart_abandonment_minutes,
+        dedupe_window_hours=config.streaming.topic(EVENTS_TOPIC).retention_hours,
     )
 
 

@@ -151,6 +151,9 @@ class RealtimeStack(Stack):
             environment={
                 "DATABASE_SECRET_ARN": oltp.secret.secret_arn,
                 "CART_ABANDONMENT_MINUTES": str(realtime.cart_abandonment_minutes),
+                "DEDUPE_WINDOW_HOURS": str(
+                    self.config.streaming.topic(EVENTS_TOPIC).retention_hours
+                ),
                 "DEAD_LETTER_TOPIC": DEAD_LETTER_TOPIC,
                 "KAFKA_BOOTSTRAP_SERVERS": streaming.bootstrap_brokers,
                 "KAFKA_AUTH": "iam",

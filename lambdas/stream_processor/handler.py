@@ -4,6 +4,7 @@ Environment:
 - DATABASE_URL, or DATABASE_SECRET_ARN naming a Secrets Manager secret in the RDS JSON shape
   (host, port, username, password, dbname);
 - CART_ABANDONMENT_MINUTES (realtime.cart_abandonment_minutes of the environment's config);
+- DEDUPE_WINDOW_HOURS (the events topic's retention in the config: how long ids are kept);
 - DEAD_LETTER_TOPIC, optional: dead letters are then also published there (through
   KAFKA_BOOTSTRAP_SERVERS, KAFKA_AUTH=iam on MSK; see lambdas.shared.kafka_producer).
 
@@ -82,10 +83,17 @@ def database_url_from_environment(environ: Mapping[str, str]) -> str:
 
 
 def settings_from_environment(environ: Mapping[str, str]) -> ProcessorSettings:
-    minutes = environ.get("CART_ABANDONMENT_MINUTES")
-    if not minutes or not minutes.isdigit() or int(minutes) < 1:
-        raise RuntimeError(f"CART_ABANDONMENT_MINUTES must be a positive integer, got {minutes!r}")
-    return ProcessorSettings(cart_abandonment_minutes=int(minutes))
+    return ProcessorSettings(
+        cart_abandonment_minutes=_positive_integer(environ, "CART_ABANDONMENT_MINUTES"),
+        dedupe_window_hours=_positive_integer(environ, "DEDUPE_WINDOW_HOURS"),
+    )
+
+
+def _positive_integer(environ: Mapping[str, str], name: str) -> int:
+    value = environ.get(name)
+    if not value or not value.isdigit() or int(value) < 1:
+        raise RuntimeError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def _database() -> psycopg.Connection:

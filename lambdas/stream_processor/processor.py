@@ -30,6 +30,8 @@ _DATA_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
 @dataclass(frozen=True)
 class ProcessorSettings:
     cart_abandonment_minutes: int
+    # How long an event id is remembered for the dedupe: the events topic's retention.
+    dedupe_window_hours: int
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ def _count_batch(
             if now is not None:
                 abandoned = store.flag_abandoned_carts(conn, now, settings.cart_abandonment_minutes)
         store.insert_dead_letters(conn, letters)
+        store.forget_processed_events(conn, settings.dedupe_window_hours)
         if publisher is not None and letters:
             publisher.publish(letters)
     return BatchResult(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import psycopg
@@ -21,6 +21,8 @@ from lambdas.stream_processor.records import SourceRecord
 
 # A partition with no new records for this long no longer holds the stream's event time back.
 IDLE_PARTITION_SECONDS = 60
+# How often old event ids are forgotten (by whichever batch takes the turn).
+FORGET_EVERY = timedelta(minutes=5)
 
 _Key = TypeVar("_Key")
 _Row = TypeVar("_Row")
@@ -356,3 +358,28 @@ def insert_dead_letters(conn: psycopg.Connection, letters: Sequence[DeadLetter])
                 for letter in letters
             ],
         )
+
+
+def forget_processed_events(conn: psycopg.Connection, window_hours: int) -> int | None:
+    """Delete the ids of events processed more than window_hours ago, at most once per
+    FORGET_EVERY over all processors; returns how many were deleted, or None when it was not
+    this batch's turn (done recently, or another batch is doing it now)."""
+    turn = conn.execute(
+        """
+        UPDATE realtime.housekeeping SET last_run_at = now()
+        WHERE task = (
+            SELECT task FROM realtime.housekeeping
+            WHERE task = 'forget_processed_events' AND last_run_at < now() - %s
+            FOR UPDATE SKIP LOCKED
+        )
+        RETURNING task
+        """,
+        (FORGET_EVERY,),
+    ).fetchone()
+    if turn is None:
+        return None
+    return conn.execute(
+        "DELETE FROM realtime.processed_events"
+        " WHERE processed_at < now() - make_interval(hours => %s)",
+        (window_hours,),
+    ).rowcount

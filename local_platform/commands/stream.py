@@ -9,21 +9,19 @@ import psycopg
 import typer
 from kafka.errors import KafkaError
 
-from cdk_app.config import ConfigError, load_config
+from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, ConfigError, load_config
 from contracts.oltp.migrator import MigrationError, apply_migrations
 from lambdas.stream_processor.dead_letters import KafkaDeadLetterPublisher
-from lambdas.stream_processor.processor import ProcessorSettings
 from local_platform.console import fail, stderr
 from local_platform.embedded_postgres import resolve_database_url
 from local_platform.errors import database_unreachable, redact_url
 from local_platform.kafka_broker import KafkaBrokerError, ensure_topics, resolve_bootstrap_servers
 from local_platform.stream_consumer import (
     CONSUMER_GROUP,
-    DEAD_LETTER_TOPIC,
-    EVENTS_TOPIC,
     StreamTotals,
     dead_letter_producer,
     events_consumer,
+    processor_settings,
     run_stream_loop,
 )
 
@@ -85,7 +83,7 @@ def run(
             fail(f"cannot reach the database at {redact_url(url)}: {error}")
         raise
 
-    settings = ProcessorSettings(cart_abandonment_minutes=config.realtime.cart_abandonment_minutes)
+    settings = processor_settings(config)
     consumer = events_consumer(servers, topic, group_id)
     producer = dead_letter_producer(servers)
     latest = StreamTotals()

@@ -18,7 +18,7 @@ from lambdas.stream_processor.store import IDLE_PARTITION_SECONDS
 
 pytestmark = pytest.mark.integration
 
-SETTINGS = ProcessorSettings(cart_abandonment_minutes=30)
+SETTINGS = ProcessorSettings(cart_abandonment_minutes=30, dedupe_window_hours=72)
 DAY = datetime(2026, 10, 1, tzinfo=UTC)
 _offsets = itertools.count()
 

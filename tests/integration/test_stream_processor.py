@@ -42,7 +42,7 @@ from local_platform.stream_consumer import (
 
 pytestmark = pytest.mark.integration
 
-SETTINGS = ProcessorSettings(cart_abandonment_minutes=30)
+SETTINGS = ProcessorSettings(cart_abandonment_minutes=30, dedupe_window_hours=72)
 Payload = bytes | None
 
 
@@ -223,6 +223,7 @@ def test_lambda_handler_counts_an_msk_batch(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", migrated_database)
     monkeypatch.setenv("CART_ABANDONMENT_MINUTES", "30")
+    monkeypatch.setenv("DEDUPE_WINDOW_HOURS", "72")
     monkeypatch.delenv("DEAD_LETTER_TOPIC", raising=False)  # dead letters: table only
     monkeypatch.setattr(stream_handler, "_connection", None)
     monkeypatch.setattr(stream_handler, "_dead_letter_topic", None)

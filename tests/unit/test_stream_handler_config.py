@@ -17,16 +17,22 @@ from lambdas.stream_processor.handler import (
 )
 
 
-def test_abandonment_minutes_come_from_the_environment() -> None:
-    assert (
-        settings_from_environment({"CART_ABANDONMENT_MINUTES": "45"}).cart_abandonment_minutes == 45
+def test_processor_settings_come_from_the_environment() -> None:
+    settings = settings_from_environment(
+        {"CART_ABANDONMENT_MINUTES": "45", "DEDUPE_WINDOW_HOURS": "168"}
     )
+    assert (settings.cart_abandonment_minutes, settings.dedupe_window_hours) == (45, 168)
 
 
+@pytest.mark.parametrize("name", ["CART_ABANDONMENT_MINUTES", "DEDUPE_WINDOW_HOURS"])
 @pytest.mark.parametrize("value", [None, "", "0", "-5", "thirty", "1.5"])
-def test_abandonment_minutes_must_be_a_positive_integer(value: str | None) -> None:
-    environ = {} if value is None else {"CART_ABANDONMENT_MINUTES": value}
-    with pytest.raises(RuntimeError, match="CART_ABANDONMENT_MINUTES"):
+def test_processor_settings_must_be_positive_integers(name: str, value: str | None) -> None:
+    environ = {"CART_ABANDONMENT_MINUTES": "30", "DEDUPE_WINDOW_HOURS": "72"}
+    if value is None:
+        del environ[name]
+    else:
+        environ[name] = value
+    with pytest.raises(RuntimeError, match=name):
         settings_from_environment(environ)
 
 
