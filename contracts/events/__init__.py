@@ -1,9 +1,21 @@
 """The clickstream and commerce event contract (ecommerce.events.v1) and its validator."""
 
 from contracts.events.loader import event_types, schema_version
-from contracts.events.validator import MAX_EVENT_BYTES, parse_event, validate_event
+from contracts.events.validator import (
+    MAX_EVENT_BYTES,
+    parse_event,
+    validate_decoded,
+    validate_event,
+)
 
 EVENT_TYPES: tuple[str, ...] = event_types()
 SCHEMA_VERSION: str = schema_version()
 
-__all__ = ["EVENT_TYPES", "MAX_EVENT_BYTES", "SCHEMA_VERSION", "parse_event", "validate_event"]
+__all__ = [
+    "EVENT_TYPES",
+    "MAX_EVENT_BYTES",
+    "SCHEMA_VERSION",
+    "parse_event",
+    "validate_decoded",
+    "validate_event",
+]

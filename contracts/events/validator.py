@@ -81,14 +81,26 @@ def parse_event(raw: bytes | str) -> tuple[dict[str, Any] | None, list[str]]:
         except UnicodeEncodeError as exc:
             return None, [f"payload: is not valid UTF-8 ({exc.reason} at character {exc.start})"]
     if len(raw) > MAX_EVENT_BYTES:
-        return None, [f"payload: {len(raw)} bytes is over the limit of {MAX_EVENT_BYTES} bytes"]
+        return None, [_oversize(raw)]
     try:
         decoded = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         return None, [_decode_failure(raw, exc)]
+    return (decoded if isinstance(decoded, dict) else None), validate_decoded(decoded, raw)
+
+
+def validate_decoded(decoded: object, raw: bytes) -> list[str]:
+    """What parse_event(raw) says of `raw` when `decoded` is already its decoded value: the
+    collector decodes a whole request at once and need not decode each event again."""
+    if len(raw) > MAX_EVENT_BYTES:
+        return [_oversize(raw)]
     if not isinstance(decoded, dict):
-        return None, [f"payload: is a JSON {_json_kind(decoded)}, not an object"]
-    return decoded, validate_event(decoded)
+        return [f"payload: is a JSON {_json_kind(decoded)}, not an object"]
+    return validate_event(decoded)
+
+
+def _oversize(raw: bytes) -> str:
+    return f"payload: {len(raw)} bytes is over the limit of {MAX_EVENT_BYTES} bytes"
 
 
 def _decode_failure(raw: bytes, exc: orjson.JSONDecodeError) -> str:

@@ -2,9 +2,10 @@
 
 A body is one event, a JSON array of events, or {"events": [...]}. Limits that make the whole
 request unusable (media type, size, count, JSON syntax) reject it with a 4xx and publish
-nothing. Otherwise every event is judged on its own with the contract's `parse_event`: a valid
-event becomes a record for the events topic, an invalid one a dead letter (its reasons and the
-payload as received) for the dead-letter topic, and the response reports each by its index.
+nothing. Otherwise every event is judged on its own by the contract (the verdict
+`parse_event` gives its serialized bytes, without decoding them again): a valid event becomes
+a record for the events topic, an invalid one a dead letter (its reasons and the payload as
+received) for the dead-letter topic, and the response reports each by its index.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, Literal
 
 import orjson
 
-from contracts.events import parse_event
+from contracts.events import validate_decoded
 from lambdas.shared.kafka_producer import event_key
 
 MAX_BATCH_EVENTS = 500
@@ -153,7 +154,7 @@ def triage(
     for index, event in enumerate(events):
         value, reasons = _serialize(event)
         if not reasons:
-            _, reasons = parse_event(value)
+            reasons = validate_decoded(event, value)
         event_id = _short_text(event.get("event_id")) if isinstance(event, dict) else None
         if reasons:
             results.append(EventResult(index, event_id, "rejected", tuple(reasons)))

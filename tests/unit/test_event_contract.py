@@ -24,6 +24,7 @@ from contracts.events import (
     MAX_EVENT_BYTES,
     SCHEMA_VERSION,
     parse_event,
+    validate_decoded,
     validate_event,
 )
 from contracts.events.docs import DOCS_PATH, render_markdown
@@ -738,6 +739,20 @@ def test_validator_never_raises_on_arbitrary_json_inside_an_event(
     parent[key] = value
     reasons = validate_event(event)
     assert all(isinstance(reason, str) for reason in reasons)
+
+
+@given(valid_events(), JSON_VALUES, st.data())
+def test_judging_a_decoded_event_agrees_with_parsing_its_bytes(
+    event: dict[str, Any], value: object, data: st.DataObject
+) -> None:
+    """The collector judges events it decoded with the whole request; the stream processor and
+    the batch jobs parse each one. Both must reach the same verdict."""
+    candidate = data.draw(st.sampled_from([event, value, {**event, "padding": "x" * 33_000}]))
+    if candidate is not value:
+        _, parent, key, _ = data.draw(st.sampled_from(list(_nodes(event))))
+        parent[key] = data.draw(st.sampled_from([value, parent[key]]))
+    raw = orjson.dumps(candidate)
+    assert validate_decoded(candidate, raw) == parse_event(raw)[1]
 
 
 @given(st.binary(max_size=200) | st.text(max_size=200))
