@@ -148,9 +148,7 @@ def main() -> None:
 
     bootstrap = resolve_bootstrap_servers(args.bootstrap_servers)
     server_url = resolve_database_url(args.database_url)
-    partitions = next(
-        t.partitions for t in load_config("dev").streaming.topics if t.name == EVENTS_TOPIC
-    )
+    partitions = load_config("dev").streaming.topic(EVENTS_TOPIC).partitions
     topic = f"bench.latency.{uuid.uuid4().hex[:8]}"
     ensure_topics(bootstrap, [TopicConfig(name=topic, partitions=partitions, retention_hours=1)])
     spawn = multiprocessing.get_context("spawn")
@@ -162,7 +160,7 @@ def main() -> None:
                 linger_ms=LINGER_MS,
                 batch_size=BATCH_BYTES,
             )
-            producer.partitions_for(topic)  # metadata fetched before the clock starts
+            producer.has_topic(topic, timeout_s=10)  # metadata fetched before the clock starts
             traffic = LiveTraffic(USERS, seed=3, concurrent_visits=concurrent_visits_for(args.rate))
             ready, results = spawn.Event(), spawn.Queue()
             consumer = spawn.Process(

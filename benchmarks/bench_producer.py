@@ -178,9 +178,7 @@ def main() -> None:
     args = parser.parse_args()
 
     servers = resolve_bootstrap_servers()
-    partitions = next(
-        t.partitions for t in load_config("dev").streaming.topics if t.name == EVENTS_TOPIC
-    )
+    partitions = load_config("dev").streaming.topic(EVENTS_TOPIC).partitions
     topic = f"bench.producer.{uuid.uuid4().hex[:8]}"
     ensure_topics(servers, [TopicConfig(name=topic, partitions=partitions, retention_hours=1)])
     events = live_events(args.events, seed=2)
