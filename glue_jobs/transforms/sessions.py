@@ -44,15 +44,20 @@ def assign_sessions(
     The envelope's session_id is kept as `client_session_id`; `session_source` says whether
     the curated id is the client's ("client") or was derived by inactivity ("inactivity").
     A gap of exactly the timeout stays in the same session; only a longer gap splits.
+
+    One shuffle and one sort serve every window: the events are partitioned by their client
+    session id (by visitor when they have none), which holds both a whole client session and
+    a whole visitor session, since a client session id is never empty (event contract).
     """
-    client_key = sf.coalesce(sf.col("client_session_id"), sf.lit(""))
-    visitor_session = Window.partitionBy("anonymous_id", client_key).orderBy(
+    client_id = sf.col("client_session_id")
+    owner = Window.partitionBy("_owner")
+    visitor_session = Window.partitionBy("_owner", "anonymous_id", "client_session_id").orderBy(
         "occurred_at", "event_id"
     )
-    whole_visitor_session = Window.partitionBy("anonymous_id", client_key)
-    # Null client ids are spread by visitor instead of piling into one partition.
-    whole_client_session = Window.partitionBy(
-        sf.coalesce(sf.col("client_session_id"), sf.col("anonymous_id"))
+    running = visitor_session.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    # Same frame as partitioning alone, but it shares the sort of the windows above.
+    whole_visitor_session = visitor_session.rowsBetween(
+        Window.unboundedPreceding, Window.unboundedFollowing
     )
 
     # Exact microseconds: casting a timestamp to long would drop the fraction of a second.
@@ -60,38 +65,30 @@ def assign_sessions(
         visitor_session
     )
     starts_segment = gap_micros.isNull() | (gap_micros > inactivity_timeout_seconds * 1_000_000)
-
-    running = visitor_session.rowsBetween(Window.unboundedPreceding, Window.currentRow)
     segmented = (
         events.withColumnRenamed("session_id", "client_session_id")
+        .withColumn("_owner", sf.coalesce(client_id, sf.col("anonymous_id")))
+        .repartition("_owner")
         .withColumn("_starts_segment", starts_segment)
-        # Each row carries the id of the event that opened its segment.
-        .withColumn(
-            "_segment_first_event",
-            sf.last(sf.when(sf.col("_starts_segment"), sf.col("event_id")), ignorenulls=True).over(
-                running
-            ),
-        )
     )
     trusted = (
-        sf.col("client_session_id").isNotNull()
+        client_id.isNotNull()
         & (sf.sum(sf.col("_starts_segment").cast("int")).over(whole_visitor_session) == 1)
-        & (
-            sf.min("anonymous_id").over(whole_client_session)
-            == sf.max("anonymous_id").over(whole_client_session)
-        )
+        & (sf.min("anonymous_id").over(owner) == sf.max("anonymous_id").over(owner))
     )
+    # Each row carries the id of the event that opened its segment.
+    segment_first_event = sf.last(
+        sf.when(sf.col("_starts_segment"), sf.col("event_id")), ignorenulls=True
+    ).over(running)
     derived_id = _uuid_from_text(
         sf.concat_ws("|", sf.col("anonymous_id"), sf.col("_segment_first_event"))
     )
     return (
-        segmented.withColumn("_trusted", trusted)
-        .withColumn(
-            "session_id",
-            sf.when(sf.col("_trusted"), sf.col("client_session_id")).otherwise(derived_id),
-        )
+        # One projection, so that windows of the same frame order are computed together.
+        segmented.withColumns({"_trusted": trusted, "_segment_first_event": segment_first_event})
+        .withColumn("session_id", sf.when(sf.col("_trusted"), client_id).otherwise(derived_id))
         .withColumn("session_source", sf.when(sf.col("_trusted"), "client").otherwise("inactivity"))
-        .drop("_starts_segment", "_segment_first_event", "_trusted")
+        .drop("_owner", "_starts_segment", "_segment_first_event", "_trusted")
     )
 
 
@@ -100,32 +97,45 @@ def summarize_sessions(sessionized_events: DataFrame) -> DataFrame:
 
     Entry and exit pages are the first and last page paths seen; the traffic source,
     channel and device are those of the first event. page_count counts page_viewed events.
+    "First" and "last" order by (occurred_at, event_id). The first event's columns come from
+    one min over a struct led by that order, not one min_by per column: the per-row work of
+    this sort-based aggregation is what the job spends its time on.
     """
-    order_key = sf.struct("occurred_at", "event_id")
-    with_page_key = sf.when(sf.col("page_path").isNotNull(), order_key)
+    first_event = sf.struct(
+        "occurred_at", "event_id", "client_session_id", "anonymous_id", "channel",
+        "device_type", "traffic_source",
+    )  # fmt: skip
+    paged_event = sf.when(
+        sf.col("page_path").isNotNull(), sf.struct("occurred_at", "event_id", "page_path")
+    )
     flags = [
         sf.max(sf.col("event_type") == event_type).alias(flag)
         for flag, event_type in FUNNEL_EVENT_FLAGS.items()
     ]
+    columns = (
+        "session_id", "session_source", "_first.client_session_id", "_first.anonymous_id",
+        "user_id", "_first.channel", "_first.device_type", "_first.traffic_source",
+        "started_at", "ended_at", "event_count", "page_count",
+        sf.col("_entry.page_path").alias("entry_page"),
+        sf.col("_exit.page_path").alias("exit_page"),
+        *FUNNEL_EVENT_FLAGS, "order_count",
+    )  # fmt: skip
     return (
         sessionized_events.groupBy("session_id")
         .agg(
             sf.first("session_source").alias("session_source"),
-            sf.min_by("client_session_id", order_key).alias("client_session_id"),
-            sf.min_by("anonymous_id", order_key).alias("anonymous_id"),
+            sf.min(first_event).alias("_first"),
             sf.max("user_id").alias("user_id"),
-            sf.min_by("channel", order_key).alias("channel"),
-            sf.min_by("device_type", order_key).alias("device_type"),
-            sf.min_by("traffic_source", order_key).alias("traffic_source"),
             sf.min("occurred_at").alias("started_at"),
             sf.max("occurred_at").alias("ended_at"),
             sf.count(sf.lit(1)).alias("event_count"),
             sf.count(sf.when(sf.col("event_type") == "page_viewed", 1)).alias("page_count"),
-            sf.min_by("page_path", with_page_key).alias("entry_page"),
-            sf.max_by("page_path", with_page_key).alias("exit_page"),
+            sf.min(paged_event).alias("_entry"),
+            sf.max(paged_event).alias("_exit"),
             *flags,
             sf.count(sf.when(sf.col("event_type") == "order_completed", 1)).alias("order_count"),
         )
+        .select(*columns)
         .withColumn(
             "duration_seconds",
             (sf.unix_micros("ended_at") - sf.unix_micros("started_at")) / 1_000_000,
