@@ -45,38 +45,46 @@ def assign_sessions(
     the curated id is the client's ("client") or was derived by inactivity ("inactivity").
     A gap of exactly the timeout stays in the same session; only a longer gap splits.
 
-    One shuffle and one sort serve every window: the events are partitioned by their client
-    session id (by visitor when they have none), which holds both a whole client session and
-    a whole visitor session, since a client session id is never empty (event contract).
+    All the windows share one shuffle and one sort: events are partitioned by client
+    session id (by visitor when they have none), so a client session is never split, and
+    ordered by visitor, client session id and time, so each visitor's events under one
+    client session id are consecutive. This relies on what the event contract guarantees
+    of a curated event: it has an event_id and an anonymous_id, and a client session id is
+    a UUID (never empty) when present.
     """
     client_id = sf.col("client_session_id")
-    owner = Window.partitionBy("_owner")
-    visitor_session = Window.partitionBy("_owner", "anonymous_id", "client_session_id").orderBy(
-        "occurred_at", "event_id"
+    in_order = Window.partitionBy("_owner").orderBy(
+        "anonymous_id", "client_session_id", "occurred_at", "event_id"
     )
-    running = visitor_session.rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    # Same frame as partitioning alone, but it shares the sort of the windows above.
-    whole_visitor_session = visitor_session.rowsBetween(
-        Window.unboundedPreceding, Window.unboundedFollowing
-    )
+    running = in_order.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    whole = in_order.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
 
+    def previous(column: str | Column) -> Column:
+        return sf.lag(column).over(in_order)
+
+    same_visitor = previous("anonymous_id").eqNullSafe(sf.col("anonymous_id"))
+    same_client_id = previous("client_session_id").eqNullSafe(client_id)
     # Exact microseconds: casting a timestamp to long would drop the fraction of a second.
-    gap_micros = sf.unix_micros("occurred_at") - sf.lag(sf.unix_micros("occurred_at")).over(
-        visitor_session
+    # The gap is null on a partition's first row, which therefore starts a segment.
+    gap_micros = sf.unix_micros("occurred_at") - previous(sf.unix_micros("occurred_at"))
+    starts_segment = (
+        ~(same_visitor & same_client_id)
+        | gap_micros.isNull()
+        | (gap_micros > inactivity_timeout_seconds * 1_000_000)
     )
-    starts_segment = gap_micros.isNull() | (gap_micros > inactivity_timeout_seconds * 1_000_000)
     segmented = (
         events.withColumnRenamed("session_id", "client_session_id")
         .withColumn("_owner", sf.coalesce(client_id, sf.col("anonymous_id")))
         .repartition("_owner")
         .withColumn("_starts_segment", starts_segment)
     )
-    trusted = (
-        client_id.isNotNull()
-        & (sf.sum(sf.col("_starts_segment").cast("int")).over(whole_visitor_session) == 1)
-        & (sf.min("anonymous_id").over(owner) == sf.max("anonymous_id").over(owner))
-    )
-    # Each row carries the id of the event that opened its segment.
+    one_visitor = sf.min("anonymous_id").over(whole) == sf.max("anonymous_id").over(whole)
+    # With one visitor, the events that have a client session id are one visitor session
+    # (events without one land here only if the client session id equals their visitor's id).
+    client_segments = sf.count(sf.when(client_id.isNotNull() & sf.col("_starts_segment"), 1))
+    trusted = client_id.isNotNull() & one_visitor & (client_segments.over(whole) == 1)
+    # Each row carries the id of the event that opened its segment (a visitor session's
+    # first row always opens one, so this never reaches into the previous visitor session).
     segment_first_event = sf.last(
         sf.when(sf.col("_starts_segment"), sf.col("event_id")), ignorenulls=True
     ).over(running)
@@ -84,7 +92,7 @@ def assign_sessions(
         sf.concat_ws("|", sf.col("anonymous_id"), sf.col("_segment_first_event"))
     )
     return (
-        # One projection, so that windows of the same frame order are computed together.
+        # One projection, so that the windows of one frame order are computed together.
         segmented.withColumns({"_trusted": trusted, "_segment_first_event": segment_first_event})
         .withColumn("session_id", sf.when(sf.col("_trusted"), client_id).otherwise(derived_id))
         .withColumn("session_source", sf.when(sf.col("_trusted"), "client").otherwise("inactivity"))

@@ -118,3 +118,60 @@ def test_summarize_sessions_out_of_order_and_split(clickstream) -> None:
     assert (c1["duration_seconds"], c1["event_count"]) == (1800, 2)  # 09:00 -> 09:30
     assert c1["session_source"] == "inactivity"
     assert str(c1["session_date"]) == "2026-10-01"
+
+
+# Client session ids that equal a visitor id (a client sending its device id as session id):
+# Visitor G sends its own id "visitor-g" as session id at 10:00 and 10:10, and two events
+#   without one at 12:00 and 12:05. "visitor-g" has one visitor and no long gap -> trusted;
+#   the two others form one inactivity session (5 min apart) opened by g3.
+# Visitor J sends "visitor-k" at 08:00; visitor K also sends "visitor-k" at 08:01 -> shared by
+#   two visitors, so neither keeps it.
+SELF_NAMED = [
+    {"event_id": "g1", "occurred_at": "2026-10-02 10:00", "anonymous_id": "visitor-g",
+     "session_id": "visitor-g"},
+    {"event_id": "g2", "occurred_at": "2026-10-02 10:10", "anonymous_id": "visitor-g",
+     "session_id": "visitor-g"},
+    {"event_id": "g3", "occurred_at": "2026-10-02 12:00", "anonymous_id": "visitor-g"},
+    {"event_id": "g4", "occurred_at": "2026-10-02 12:05", "anonymous_id": "visitor-g"},
+    {"event_id": "j1", "occurred_at": "2026-10-02 08:00", "anonymous_id": "visitor-j",
+     "session_id": "visitor-k"},
+    {"event_id": "k1", "occurred_at": "2026-10-02 08:01", "anonymous_id": "visitor-k",
+     "session_id": "visitor-k"},
+]  # fmt: skip
+
+
+def test_assign_sessions_client_ids_equal_to_visitor_ids(make_events) -> None:
+    rows = assign_sessions(make_events(SELF_NAMED)).select("event_id", "session_id")
+    got = {r.event_id: r.session_id for r in rows.collect()}
+
+    g_inactive = derived_id("visitor-g", "g3")
+    assert got == {
+        "g1": "visitor-g",
+        "g2": "visitor-g",
+        "g3": g_inactive,
+        "g4": g_inactive,  # 5 min after g3
+        "j1": derived_id("visitor-j", "j1"),
+        "k1": derived_id("visitor-k", "k1"),
+    }
+
+
+# Two events at the same instant: the tie is broken by event_id (t1 before t2), whatever the
+# arrival order; t3 comes later and has no page.
+SAME_INSTANT = [
+    {"event_id": "t2", "occurred_at": "2026-10-03 10:00", "anonymous_id": "visitor-t",
+     "session_id": "s-t", "page_path": "/second", "channel": "web", "traffic_source": "email"},
+    {"event_id": "t1", "occurred_at": "2026-10-03 10:00", "anonymous_id": "visitor-t",
+     "session_id": "s-t", "page_path": "/first", "channel": "mobile_app",
+     "traffic_source": "social"},
+    {"event_id": "t3", "occurred_at": "2026-10-03 10:05", "anonymous_id": "visitor-t",
+     "session_id": "s-t", "channel": "web"},
+]  # fmt: skip
+
+
+def test_summarize_sessions_breaks_time_ties_by_event_id(make_events) -> None:
+    (session,) = summarize_sessions(assign_sessions(make_events(SAME_INSTANT))).collect()
+
+    assert (session.session_id, session.event_count) == ("s-t", 3)
+    assert (session.entry_page, session.exit_page) == ("/first", "/second")
+    assert (session.channel, session.traffic_source) == ("mobile_app", "social")  # t1's
+    assert session.duration_seconds == 300  # 10:00 -> 10:05
