@@ -7,19 +7,23 @@ randomness): per user about 0.4 sessions a day of 1-15 events, 2% without a clie
 id, 3% with a 31-minute gap inside (a wrong client id), rows shuffled (out-of-order), and an
 order for each order_completed event. Prints, asserts nothing:
 
-    python benchmarks/bench_spark_vs_duckdb.py [--users 2000 10000] [--days 90]
+    python benchmarks/bench_spark_vs_duckdb.py [--users 2000 10000] [--days 90] [--runs 4]
 
-Spark runs on local[2] and DuckDB with 2 threads. Each computation runs twice per engine;
-"first" includes Spark's query compilation and JIT warm-up, "second" is the steady state.
+Spark runs on local[2] and DuckDB with 2 threads. Each computation runs --runs times per
+engine, the engines taking turns (so a change in the machine's load hits both); "first"
+includes Spark's query compilation and JIT warm-up, "steady" is the median of the later runs
+and gives the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -245,15 +249,30 @@ class PeakMemory:
         self._thread.join()
 
 
-def timed(run: Callable[[], None], on_jvm: bool) -> tuple[float, float, int]:
-    """(first run seconds, second run seconds, the engine's peak memory bytes over both)."""
-    with PeakMemory(children=on_jvm) as memory:
-        durations = []
-        for _ in range(2):
-            started = time.perf_counter()
-            run()
-            durations.append(time.perf_counter() - started)
-    return durations[0], durations[1], memory.peak
+@dataclass(frozen=True)
+class Timing:
+    first: float
+    steady: float
+    peak_bytes: int
+
+
+def timed_in_turns(
+    on_spark: Callable[[], None], on_duckdb: Callable[[], None], runs: int
+) -> tuple[Timing, Timing]:
+    """Spark's and DuckDB's timings, running them in turn: first runs, then the median of the
+    others; peak memory over all runs (the JVM for Spark, this process for DuckDB)."""
+    durations: tuple[list[float], list[float]] = ([], [])
+    with PeakMemory(children=True) as jvm, PeakMemory(children=False) as this_process:
+        for _ in range(runs):
+            for run, engine_durations in zip((on_spark, on_duckdb), durations, strict=True):
+                started = time.perf_counter()
+                run()
+                engine_durations.append(time.perf_counter() - started)
+    spark_timing, duckdb_timing = (
+        Timing(first=times[0], steady=statistics.median(times[1:]), peak_bytes=memory.peak)
+        for times, memory in zip(durations, (jvm, this_process), strict=True)
+    )
+    return spark_timing, duckdb_timing
 
 
 def generate(con: duckdb.DuckDBPyConnection, data: Path, users: int, days: int) -> dict[str, int]:
@@ -288,7 +307,7 @@ def differing_rows(con: duckdb.DuckDBPyConnection, left: str, right: str) -> int
     ).fetchone()[0]
 
 
-def bench_size(spark, users: int, days: int, workdir: Path) -> None:
+def bench_size(spark, users: int, days: int, runs: int, workdir: Path) -> None:
     data = workdir / f"u{users}_d{days}"
     data.mkdir()
     con = duckdb.connect()
@@ -328,17 +347,17 @@ def bench_size(spark, users: int, days: int, workdir: Path) -> None:
         ("mart_sales_daily", counts["orders"], spark_sales, duckdb_sales, "sales"),
     )
     print(
-        f"{'computation':<18}{'engine':<8}{'first s':>9}{'second s':>10}{'rows/s':>12}"
+        f"{'computation':<18}{'engine':<8}{'first s':>9}{'steady s':>10}{'rows/s':>12}"
         f"{'peak MiB':>10}{'ratio':>8}"
     )
     for label, rows, on_spark, on_duckdb, output in cases:
-        spark_times = timed(on_spark, on_jvm=True)
-        duckdb_times = timed(on_duckdb, on_jvm=False)
-        for engine, (first, second, peak) in (("spark", spark_times), ("duckdb", duckdb_times)):
-            ratio = second / duckdb_times[1]
+        spark_timing, duckdb_timing = timed_in_turns(on_spark, on_duckdb, runs)
+        timings = {"spark": spark_timing, "duckdb": duckdb_timing}
+        for engine, timing in timings.items():
+            ratio = timing.steady / timings["duckdb"].steady
             print(
-                f"{label:<18}{engine:<8}{first:>9.2f}{second:>10.2f}{rows / second:>12,.0f}"
-                f"{peak / 2**20:>10,.0f}{ratio:>7.1f}x"
+                f"{label:<18}{engine:<8}{timing.first:>9.2f}{timing.steady:>10.2f}"
+                f"{rows / timing.steady:>12,.0f}{timing.peak_bytes / 2**20:>10,.0f}{ratio:>7.1f}x"
             )
         mismatches = differing_rows(
             con, f"{data}/spark_{output}/*.parquet", f"{data}/duckdb_{output}.parquet"
@@ -351,14 +370,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, nargs="+", default=[2000, 10000])
     parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--runs", type=int, default=4, help="runs per engine (at least 2)")
     args = parser.parse_args()
+    if args.runs < 2:
+        parser.error("--runs must be at least 2: the first run is warm-up")
     started = time.perf_counter()
     spark = local_spark_session("bench-spark-vs-duckdb", cores=THREADS)
     spark.sparkContext.setLogLevel("ERROR")
     print(f"Spark local[{THREADS}] session start: {time.perf_counter() - started:.1f} s")
     with tempfile.TemporaryDirectory(prefix="bench-spark-duckdb-") as workdir:
         for users in args.users:
-            bench_size(spark, users, args.days, Path(workdir))
+            bench_size(spark, users, args.days, args.runs, Path(workdir))
     spark.stop()
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as sf
 
-from glue_jobs.transforms.common import MONEY, ratio
+from glue_jobs.transforms.common import MONEY, placed_orders, ratio
 
 MICROS_PER_DAY = 86_400 * 1_000_000
 VISIT_WINDOW_DAYS = 28
@@ -26,10 +26,6 @@ RFM_SEGMENT_RULES = (
 )
 
 
-def _sales(orders: DataFrame) -> DataFrame:
-    return orders.filter(sf.col("status") != "cancelled")
-
-
 def _weeks_between(later: str, earlier: str) -> Column:
     return (sf.datediff(later, earlier) / 7).cast("int")
 
@@ -40,7 +36,7 @@ def cohort_retention(orders: DataFrame) -> DataFrame:
     A customer is active in a week when they placed a non-cancelled order in it. Every
     cohort gets a row for each week up to the last week with any order, zeros included.
     """
-    weekly = _sales(orders).select(
+    weekly = placed_orders(orders).select(
         "user_id", sf.to_date(sf.date_trunc("week", "placed_at")).alias("order_week")
     )
     cohorts = weekly.groupBy("user_id").agg(sf.min("order_week").alias("cohort_week"))
@@ -93,7 +89,7 @@ def rfm_segments(orders: DataFrame, as_of: date) -> DataFrame:
     for name, rule in reversed(RFM_SEGMENT_RULES):
         segment = sf.when(sf.expr(rule), name).otherwise(segment)
     return (
-        _sales(orders)
+        placed_orders(orders)
         .filter(sf.col("placed_at") < sf.lit(as_of))
         .groupBy("user_id")
         .agg(

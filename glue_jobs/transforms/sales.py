@@ -13,23 +13,32 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as sf
 
-from glue_jobs.transforms.common import MONEY, ratio
+from glue_jobs.transforms.common import MONEY, placed_orders, ratio
 
 UNKNOWN_CHANNEL = "unknown"
+
+
+def order_channels(orders: DataFrame, sessions: DataFrame) -> DataFrame:
+    """(order_id, channel) of each placed order that has an OLTP session.
+
+    The orders' keys are broadcast and the sessions, several times as many rows, stream past
+    them: the session table is never shuffled or sorted. (A left join from the orders would
+    shuffle and sort both sides, or broadcast the larger one.)
+    """
+    placed_sessions = placed_orders(orders).select(sf.col("id").alias("order_id"), "session_id")
+    return (
+        sessions.select(sf.col("id").alias("session_id"), "channel")
+        .join(sf.broadcast(placed_sessions), "session_id")
+        .select("order_id", "channel")
+    )
 
 
 def placed_order_lines(orders: DataFrame, order_items: DataFrame) -> DataFrame:
     """One row per line of a non-cancelled order, with its share in cents of the order's
     revenue and refund; the shares of an order add up exactly to its total and refund.
     A zero subtotal (all free items) is shared equally between the lines."""
-    placed = orders.filter(sf.col("status") != "cancelled").select(
-        sf.col("id").alias("order_id"),
-        "user_id",
-        "session_id",
-        "placed_at",
-        "subtotal",
-        "total",
-        "refunded_amount",
+    placed = placed_orders(orders).select(
+        sf.col("id").alias("order_id"), "placed_at", "subtotal", "total", "refunded_amount"
     )
     largest_first = Window.partitionBy("order_id").orderBy(
         sf.col("line_total").desc(), sf.col("product_id")
@@ -83,22 +92,21 @@ def sales_daily(
     in each of its day x category x channel groups and is counted without a distinct count
     (whose plan triples the rows and adds two aggregations and a shuffle).
     """
-    channels = sessions.select(sf.col("id").alias("session_id"), "channel")
     product_categories = products.select(sf.col("id").alias("product_id"), "category_id").join(
         categories.select(sf.col("id").alias("category_id"), sf.col("name").alias("category_name")),
         "category_id",
         "left",
     )
-    # Every key but the category is one value per order (and channel); the join on session_id
-    # leaves the lines partitioned by it, so this grouping needs no shuffle of its own.
+    # Every key but the category is one value per order; the lines come partitioned by
+    # order_id (their allocation window) and both lookups are broadcast, so this grouping
+    # needs no shuffle of its own.
     order_channel_category = (
-        "order_id", "session_id", "placed_at", "refunded_amount", "channel", "category_id",
-        "category_name",
+        "order_id", "placed_at", "refunded_amount", "channel", "category_id", "category_name",
     )  # fmt: skip
     order_categories = (
         placed_order_lines(orders, order_items)
-        .join(channels, "session_id", "left")
-        .join(product_categories, "product_id", "left")
+        .join(sf.broadcast(order_channels(orders, sessions)), "order_id", "left")
+        .join(sf.broadcast(product_categories), "product_id", "left")
         .groupBy(*order_channel_category)
         .agg(
             sf.sum("quantity").alias("units"),

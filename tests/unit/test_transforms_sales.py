@@ -78,8 +78,24 @@ def test_sales_daily_allocates_totals_to_categories(shop) -> None:
         # Shoes: O6 p2 2.00 + O7 p1 3.34 + O7 p2 3.33 = 8.67 over 2 orders = 4.335 -> 4.34
         (day("2026-10-02"), "Shoes", "unknown"): (2, 3, D("8.67"), D("4.34"), 0, D("0.00")),
     }
+
     # Cross-check: revenue sums to the non-cancelled totals 54 + 27.5 + 10 + 30 + 4 + 10.
     assert sum(v[2] for v in got.values()) == D("135.50")
+
+
+def test_sales_daily_channel_is_unknown_when_the_session_was_not_extracted(shop) -> None:
+    # O3's session sess-app-1 is missing from the sessions table: it is still a sale of
+    # 10.00, now on the "unknown" channel; the web orders keep their channel.
+    sessions = shop["sessions"].filter("id <> 'sess-app-1'")
+    rows = sales_daily(
+        shop["orders"], shop["order_items"], shop["products"], shop["categories"], sessions
+    ).filter("order_date = '2026-10-01'")
+    got = {(r.category_name, r.channel): (r.orders, r.revenue) for r in rows.collect()}
+    assert got == {
+        ("Shoes", "web"): (2, Decimal("49.10")),
+        ("Books", "web"): (1, Decimal("32.40")),
+        ("Shoes", "unknown"): (1, Decimal("10.00")),
+    }
 
 
 CLICKS = [
