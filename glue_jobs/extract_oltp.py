@@ -4,6 +4,8 @@ Thin: arguments and I/O here; the SQL and the current-state rule in glue_jobs.tr
 Incremental by `updated_at`: each table's watermark (the latest updated_at already copied)
 lives in a JSON document in the state folder; a run copies the rows that changed after it,
 up to the latest updated_at the run saw first, as one new batch (partition extract_batch).
+The read starts --lookback_minutes before the watermark, so rows a long transaction committed
+late (stamped before the watermark) are still copied; versions already copied are skipped.
 A table without a watermark, or every table with --full, gets a full snapshot that replaces
 its raw folder. Large batches are read in parallel range queries on a split column.
 
@@ -14,8 +16,8 @@ they were, so the next run retries the same changes.
 
 Arguments (Glue style): --raw_uri (raw zone root), --state_uri (state folder), the database
 as --database_secret_id (an RDS secret, on AWS) or --jdbc_url and --jdbc_user (password from
-PGPASSWORD), optional --full (true/false), --rows_per_partition, --max_partitions, and the
-quality gate's arguments (glue_jobs.quality.GATE_ARGUMENTS).
+PGPASSWORD), optional --full (true/false), --lookback_minutes, --rows_per_partition,
+--max_partitions, and the quality gate's arguments (glue_jobs.quality.GATE_ARGUMENTS).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -51,27 +53,34 @@ from glue_jobs.transforms.oltp import (
     bounds_query,
     changes_query,
     latest_versions,
+    new_versions,
     parse_utc,
+    read_after,
     read_partitions,
 )
 
 WATERMARKS_DOCUMENT = "extract_oltp/watermarks.json"
 DEFAULT_ROWS_PER_PARTITION = 200_000
 DEFAULT_MAX_PARTITIONS = 8
+# Longer than any transaction the shop runs: its writes are single requests.
+DEFAULT_LOOKBACK = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
 class ReadSettings:
-    """How finely large batches are split into parallel JDBC reads."""
+    """How far before the watermark incremental reads start, and how finely large batches are
+    split into parallel JDBC reads."""
 
+    lookback: timedelta = DEFAULT_LOOKBACK
     rows_per_partition: int = DEFAULT_ROWS_PER_PARTITION
     max_partitions: int = DEFAULT_MAX_PARTITIONS
 
 
 @dataclass(frozen=True)
 class TableExtract:
-    """What one run did to one table: rows that changed at the source since the watermark
-    (in), rows written in the new batch (out), and the source table's row count."""
+    """What one run did to one table: rows read from the source (changed since the watermark,
+    less the look-back: in), rows written in the new batch (new versions: out), and the
+    source table's row count."""
 
     table: str
     batch: str | None
@@ -104,7 +113,8 @@ def _read_batch(
     bounds: Mapping[str, Any],
     settings: ReadSettings,
 ) -> tuple[DataFrame, int]:
-    """The changed rows of one table tagged with their batch, and the number of reads."""
+    """The rows of one table changed after its watermark less the look-back, tagged with the
+    watermark's batch, and the number of reads."""
     through = parse_utc(bounds["through"]) if bounds["through"] else None
     partitions = read_partitions(
         bounds["changed"], settings.rows_per_partition, settings.max_partitions
@@ -114,7 +124,8 @@ def _read_batch(
         if bounds["split_low"] is not None
         else None
     )
-    frame = read_table(spark, source, changes_query(table, since, through), split)
+    query = changes_query(table, read_after(since, settings.lookback), through)
+    frame = read_table(spark, source, query, split)
     return frame.withColumn(BATCH_COLUMN, sf.lit(batch_name(since))), partitions
 
 
@@ -145,6 +156,11 @@ def _stage_table(
     if since is not None and bounds["changed"] == 0:
         return _StagedExtract(None, latest_versions(previous, table.keys))
     frame, partitions = _read_batch(spark, source, table, since, bounds, settings)
+    if previous is not None:
+        # A batch re-run from the same watermark (a crash before the watermark moved) replaces
+        # its own partition, so only the other batches count as already copied.
+        copied = previous.filter(sf.col(BATCH_COLUMN) != batch_name(since))
+        frame = new_versions(frame, copied, table.keys)
     staged = StagedTable(
         staging_path=table_path(staging, f"{RAW_OLTP}/{table.name}"),
         final_path=final_path,
@@ -173,9 +189,10 @@ def run_extract(
     Tables are read and staged side by side (glue_jobs.parallel)."""
     watermarks = {} if full else load_watermarks(state_uri)
     since = {table.name: watermarks.get(table.name) for table in SOURCE_TABLES}
+    starts = {name: read_after(moment, settings.lookback) for name, moment in since.items()}
     bounds = {
         row["table_name"]: row.asDict()
-        for row in read_query(spark, source, bounds_query(SOURCE_TABLES, since)).collect()
+        for row in read_query(spark, source, bounds_query(SOURCE_TABLES, starts)).collect()
     }
     staging = staging_root(raw_root, gate.run_id)
     try:
@@ -201,25 +218,26 @@ def run_extract(
         if runs[name].staged is not None and row["through"]:
             new_watermarks[name] = parse_utc(row["through"])
     save_watermarks(state_uri, new_watermarks)
-    return [
-        TableExtract(
-            table=table.name,
-            batch=batch_name(since[table.name]) if runs[table.name].staged else None,
-            rows_changed=bounds[table.name]["changed"],
-            # A snapshot's rows out were counted by the gate; a batch was counted on its own.
-            rows_written=_rows_written(runs[table.name], checked.rows[table.name]),
-            read_partitions=runs[table.name].read_partitions,
-            rows_at_source=bounds[table.name]["total"],
-            watermark=new_watermarks.get(table.name),
+    extracts = []
+    for table in SOURCE_TABLES:
+        run = runs[table.name]
+        # A snapshot's rows out were counted by the gate; a batch was counted on its own.
+        if run.staged is None:
+            written = 0
+        else:
+            written = checked.rows[table.name] if run.batch_rows is None else run.batch_rows
+        extracts.append(
+            TableExtract(
+                table=table.name,
+                batch=batch_name(since[table.name]) if written else None,
+                rows_changed=bounds[table.name]["changed"],
+                rows_written=written,
+                read_partitions=run.read_partitions,
+                rows_at_source=bounds[table.name]["total"],
+                watermark=new_watermarks.get(table.name),
+            )
         )
-        for table in SOURCE_TABLES
-    ]
-
-
-def _rows_written(run: _StagedExtract, current_rows: int) -> int:
-    if run.staged is None:
-        return 0
-    return current_rows if run.batch_rows is None else run.batch_rows
+    return extracts
 
 
 def _jdbc_source(args: Mapping[str, str | None]) -> JdbcSource:
@@ -239,6 +257,7 @@ def main(argv: Sequence[str] = sys.argv) -> None:
             "jdbc_url": None,
             "jdbc_user": None,
             "full": "false",
+            "lookback_minutes": str(int(DEFAULT_LOOKBACK.total_seconds() // 60)),
             "rows_per_partition": str(DEFAULT_ROWS_PER_PARTITION),
             "max_partitions": str(DEFAULT_MAX_PARTITIONS),
             **GATE_ARGUMENTS,
@@ -252,7 +271,11 @@ def main(argv: Sequence[str] = sys.argv) -> None:
         args["state_uri"],
         gate_from_arguments("extract_oltp", args),
         full=(args["full"] or "").lower() == "true",
-        settings=ReadSettings(int(args["rows_per_partition"]), int(args["max_partitions"])),
+        settings=ReadSettings(
+            lookback=timedelta(minutes=int(args["lookback_minutes"])),
+            rows_per_partition=int(args["rows_per_partition"]),
+            max_partitions=int(args["max_partitions"]),
+        ),
     )
     report(
         "extract_oltp",

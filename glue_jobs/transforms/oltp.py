@@ -3,8 +3,11 @@ zone's extract batches become each table's current state.
 
 Every extract lands as one batch (partition `extract_batch`) of the rows whose `updated_at`
 moved past the table's watermark: `full` for a snapshot, `after-<watermark>` for an
-incremental batch. A row updated twice appears in two batches; its current version is the
-one with the latest `updated_at`. The shop never deletes rows (statuses say what ended), so
+incremental batch. An incremental read starts a look-back before the watermark, because
+`updated_at` is stamped when a transaction starts and a long one commits rows older than a
+watermark taken meanwhile; the versions re-read that way and already copied are left out.
+A row updated twice appears in two batches; its current version is the one with the latest
+`updated_at`. The shop never deletes rows (statuses say what ended), so
 the union of batches, latest version per key, is the table.
 """
 
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as sf
@@ -89,6 +92,18 @@ def changes_query(table: SourceTable, since: datetime | None, through: datetime 
     (the watermark the bounds query saw) keeps rows changed meanwhile for the next batch."""
     upto = "TRUE" if through is None else f"updated_at <= {_timestamp_literal(through)}"
     return f"(SELECT * FROM {table.name} WHERE {_changed_since(since)} AND {upto}) AS changes"
+
+
+def read_after(watermark: datetime | None, lookback: timedelta) -> datetime | None:
+    """Where an incremental read starts: `lookback` before the watermark (None: a snapshot)."""
+    return None if watermark is None else watermark - lookback
+
+
+def new_versions(batch: DataFrame, published: DataFrame, keys: Sequence[str]) -> DataFrame:
+    """The rows of `batch` whose version (key and updated_at) `published` does not hold yet,
+    so that what the look-back re-reads is not copied twice."""
+    version = [*keys, "updated_at"]
+    return batch.join(published.select(*version), version, "left_anti")
 
 
 def batch_name(since: datetime | None) -> str:

@@ -14,7 +14,9 @@ from glue_jobs.transforms.oltp import (
     bounds_query,
     changes_query,
     latest_versions,
+    new_versions,
     parse_utc,
+    read_after,
     read_partitions,
 )
 
@@ -92,3 +94,31 @@ def test_current_state_is_the_latest_version_of_each_key(spark):
     assert sorted((row.id, row.status) for row in current.collect()) == [
         (1, "shipped"), (2, "placed"), (3, "placed"),
     ]  # fmt: skip
+
+
+def test_incremental_reads_start_a_lookback_before_the_watermark():
+    assert read_after(WATERMARK, timedelta(minutes=15)) == datetime(
+        2026, 9, 30, 22, 15, 27, 115000, tzinfo=UTC
+    )
+    assert read_after(None, timedelta(minutes=15)) is None
+
+
+def test_versions_already_copied_are_not_copied_again(spark):
+    schema = "id bigint, status string, updated_at timestamp"
+    published = table(
+        spark, schema, [(1, "placed", "2026-09-01 10:00"), (2, "placed", "2026-09-01 11:00")]
+    )
+    reread = table(
+        spark,
+        schema,
+        [
+            (1, "placed", "2026-09-01 10:00"),  # the same version: already copied
+            (2, "shipped", "2026-09-01 11:20"),  # a newer version of a copied key
+            (3, "placed", "2026-09-01 10:50"),  # committed late, stamped before the watermark
+        ],
+    )
+    fresh = new_versions(reread, published, ["id"])
+    assert sorted((row.id, row.status) for row in fresh.collect()) == [
+        (2, "shipped"),
+        (3, "placed"),
+    ]
