@@ -30,7 +30,7 @@ from typer.testing import CliRunner
 from contracts.quality import load_job_rules
 from contracts.warehouse.tables import mart_tables
 from data_generators import GenerationSettings, generate_store
-from glue_jobs.extract_oltp import ReadSettings, load_watermarks, run_extract
+from glue_jobs.extract_oltp import ReadSettings, TableExtract, load_watermarks, run_extract
 from glue_jobs.lake import (
     CURATED_EVENTS,
     CURATED_SESSIONS,
@@ -342,6 +342,23 @@ def test_a_failing_rule_blocks_the_extract_and_keeps_the_previous_outputs(pipeli
     assert [tuple(row) for row in recorded] == failed
 
 
+def _insert_user(conn: psycopg.Connection, user_id: int, stamped: datetime) -> None:
+    conn.execute(
+        "INSERT INTO users (id, email, first_name, last_name, country_code, city,"
+        " acquisition_channel, signed_up_at, updated_at) VALUES (%s, %s, 'Ada', 'Byron', 'GB',"
+        " 'London', 'direct', %s, %s)",
+        (user_id, f"user{user_id}@example.com", stamped, stamped),
+    )
+
+
+def _extract(
+    pipeline: Pipeline, spark: SparkSession, run_id: str, as_of: datetime
+) -> list[TableExtract]:
+    state = local_state_folder(str(pipeline.lake_root))
+    gate = QualityGate("extract_oltp", run_id, as_of)
+    return run_extract(spark, jdbc_source(pipeline.url), pipeline.lake.raw, state, gate)
+
+
 def test_an_incremental_extract_takes_only_rows_changed_after_the_watermark(pipeline, spark):
     state = local_state_folder(str(pipeline.lake_root))
     watermarks = load_watermarks(state)
@@ -353,17 +370,9 @@ def test_an_incremental_extract_takes_only_rows_changed_after_the_watermark(pipe
             "UPDATE orders SET status = 'delivered', updated_at = %s WHERE id = ANY(%s)",
             (later, changed_orders),
         )
-        conn.execute(
-            "INSERT INTO users (id, email, first_name, last_name, country_code, city,"
-            " acquisition_channel, signed_up_at, updated_at) VALUES (900002, 'new@example.com',"
-            " 'Ada', 'Byron', 'GB', 'London', 'direct', %s, %s)",
-            (later, later),
-        )
+        _insert_user(conn, 900002, stamped=later)
 
-    extracts = run_extract(
-        spark, jdbc_source(pipeline.url), pipeline.lake.raw, state,
-        QualityGate("extract_oltp", "incremental-run", later),
-    )  # fmt: skip
+    extracts = _extract(pipeline, spark, "incremental-run", later)
 
     # In: the new versions plus what the look-back re-reads (already copied, not written).
     new = {"orders": 2, "users": 1}
@@ -396,17 +405,9 @@ def test_rows_committed_late_with_an_older_stamp_are_still_copied(pipeline, spar
     stamped = watermark - timedelta(minutes=5)
     with psycopg.connect(pipeline.url) as conn:
         _replica(conn)
-        conn.execute(
-            "INSERT INTO users (id, email, first_name, last_name, country_code, city,"
-            " acquisition_channel, signed_up_at, updated_at) VALUES (900003, 'late@example.com',"
-            " 'Grace', 'Hopper', 'US', 'Arlington', 'direct', %s, %s)",
-            (stamped, stamped),
-        )
+        _insert_user(conn, 900003, stamped=stamped)
 
-    extracts = run_extract(
-        spark, jdbc_source(pipeline.url), pipeline.lake.raw, state,
-        QualityGate("extract_oltp", "late-commit-run", watermark),
-    )  # fmt: skip
+    extracts = _extract(pipeline, spark, "late-commit-run", watermark)
 
     users = next(item for item in extracts if item.table == "users")
     assert users.rows_written == 1
