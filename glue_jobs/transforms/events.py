@@ -24,8 +24,9 @@ SCHEMA_VIOLATION = "schema_violation"
 TOO_LATE = "too_late"
 OUTCOMES = (ACCEPTED, DUPLICATE, BAD_JSON, SCHEMA_VIOLATION, TOO_LATE)
 
-# A check returns None for a valid event, else (BAD_JSON | SCHEMA_VIOLATION, detail).
-EventCheck = Callable[[str], tuple[str, str] | None]
+# A check gets a line's bytes and returns None for a valid event, else
+# (BAD_JSON | SCHEMA_VIOLATION, detail).
+EventCheck = Callable[[bytes], tuple[str, str] | None]
 PROBLEM_TYPE = StructType(
     [StructField("reason", StringType(), False), StructField("detail", StringType(), False)]
 )
@@ -56,7 +57,9 @@ def classify_raw_events(
     watermark: nothing is late). Among the remaining valid events, the earliest received
     copy of each event_id is accepted and the others are duplicates (dropped, counted).
     """
-    problem = sf.udf(check_event, PROBLEM_TYPE)(sf.col("value"))
+    # The check gets the line's exact bytes: a line that is not valid UTF-8 is then named as
+    # such, instead of reaching the check with replacement characters (and passing).
+    problem = sf.udf(check_event, PROBLEM_TYPE)(sf.col("value").cast("binary"))
     checked = raw.withColumn("_problem", problem).withColumn(
         "event",
         sf.when(sf.col("_problem").isNull(), sf.from_json("value", event_schema)),

@@ -1,15 +1,21 @@
 """Event curation on hand-written raw lines: duplicates, a late event, bad JSON, a contract
-violation. The contract check is the real validator."""
+violation, and lines whose bytes are odd (bad UTF-8, empty, oversized). The contract check is
+the real validator."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pyspark.sql import functions as sf
 from spark_fixtures import SESSION_ID, raw_event, utc
 
+from contracts.events.validator import parse_event
 from glue_jobs.transforms.event_schema import spark_event_schema
 from glue_jobs.transforms.events import (
+    ACCEPTED,
+    BAD_JSON,
     classify_raw_events,
     curated_events,
     curation_counts,
@@ -110,3 +116,57 @@ def test_quarantine_keeps_line_and_reason(classified) -> None:
     assert rows[1].detail.startswith("properties.quantity:")
     assert rows[2].detail == "occurred before 2026-10-01T10:00:00+00:00"
     assert rows[2].raw_event == RAW_LINES[4][0]
+
+
+def _titled_line(event_id: str, title: str) -> bytes:
+    """A valid page view whose page title is `title`, as raw UTF-8 (no \\u escapes)."""
+    event = json.loads(raw_event(event_id, "2026-10-01T11:00:00Z"))
+    event["context"]["page"]["title"] = title
+    return json.dumps(event, ensure_ascii=False).encode()
+
+
+CAFE = _titled_line(E1, "Café – Überblick")
+ODD_LINES = {
+    CAFE: ACCEPTED,  # multi-byte UTF-8 is fine
+    CAFE.replace("é".encode(), b"\xff").replace(E1.encode(), E2.encode()): BAD_JSON,
+    CAFE.replace("Ü".encode(), "Ü".encode()[:1]).replace(E1.encode(), E3.encode()): BAD_JSON,
+    b"": BAD_JSON,
+    b"   ": BAD_JSON,
+    _titled_line(E4, "t" * 40_000): BAD_JSON,  # over the contract's size limit
+}
+
+
+@pytest.fixture
+def odd_lines_file(tmp_path):
+    """ODD_LINES as a landing file: the job reads lines with spark.read.text, as here."""
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(ODD_LINES) + b"\n")
+    return str(path)
+
+
+def _classified_by_line(spark, path, **check) -> dict[bytes, tuple[str, str | None]]:
+    raw = spark.read.text(path).select(
+        "value", sf.lit(utc("2026-10-01 12:00")).alias("received_at")
+    )
+    classified = classify_raw_events(
+        raw, event_schema=spark_event_schema(), watermark=None, allowed_lateness=LATENESS, **check
+    )
+    rows = classified.select(sf.col("value").cast("binary").alias("line"), "outcome", "detail")
+    return {bytes(row.line): (row.outcome, row.detail) for row in rows.collect()}
+
+
+def test_odd_lines_get_the_validators_verdict_on_their_bytes(spark, odd_lines_file) -> None:
+    by_line = _classified_by_line(spark, odd_lines_file)
+    assert set(by_line) == set(ODD_LINES)
+    for line, outcome in ODD_LINES.items():
+        reasons = parse_event(line)[1]
+        assert by_line[line] == (outcome, "; ".join(reasons) if reasons else None), line[:60]
+    # Bad UTF-8 is named as such, not hidden behind replacement characters.
+    assert sum("not valid UTF-8" in (detail or "") for _, detail in by_line.values()) == 2
+
+
+def test_the_check_gets_each_lines_exact_bytes(spark, odd_lines_file) -> None:
+    by_line = _classified_by_line(
+        spark, odd_lines_file, check_event=lambda line: (BAD_JSON, line.hex())
+    )
+    assert by_line == {line: (BAD_JSON, line.hex()) for line in ODD_LINES}

@@ -1,0 +1,127 @@
+"""Lines/s of curate_events' classification, with and without its contract check.
+
+Takes the first --lines lines of the generated clickstream (bench_batch's, generated once,
+or --source) into an uncompressed file, then prints:
+
+- the validator (`contract_problem`) in a plain loop in this process, on one core;
+- `classify_raw_events` on Spark local[2], persisted and counted as the job does, with the
+  contract check and with a check that passes every line (the cost of the rest: parsing,
+  the dedupe window, the cache); runs alternate, after one warm-up run of each.
+
+Peak memory is the resident size of this process, Spark's JVM and its Python workers. Prints
+figures; asserts nothing:
+
+    python benchmarks/bench_curate.py [--lines 300000] [--runs 3] [--source FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import itertools
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import psutil
+from bench_batch import BENCH_HOME, StagePeaks, prepared_store
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as sf
+
+from data_generators import GenerationSettings
+from glue_jobs.local_spark import local_spark_session
+from glue_jobs.transforms import events
+from glue_jobs.transforms.event_schema import spark_event_schema
+
+CHECKS: dict[str, events.EventCheck] = {
+    "contract": events.contract_problem,
+    "none": lambda line: None,
+}
+
+
+def sample_lines(source: Path, lines: int) -> Path:
+    """The first `lines` lines of `source`, uncompressed (so Spark splits the file)."""
+    sample = BENCH_HOME / f"curate_{source.name.split('.')[0]}_{lines}.jsonl"
+    if not sample.exists():
+        BENCH_HOME.mkdir(parents=True, exist_ok=True)
+        opener = gzip.open if source.suffix == ".gz" else open
+        with opener(source, "rb") as lines_in, sample.open("wb") as lines_out:
+            lines_out.writelines(itertools.islice(lines_in, lines))
+    return sample
+
+
+def cpu_seconds() -> float:
+    """CPU time used so far by this process and everything it started (Spark's JVM, its
+    Python workers, and the workers already gone): unlike wall time, it hardly depends on
+    what else the machine runs."""
+    total = 0.0
+    for process in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def validator_rate(sample: Path) -> float:
+    lines = sample.read_bytes().splitlines()
+    started = time.perf_counter()
+    for line in lines:
+        events.contract_problem(line)
+    return len(lines) / (time.perf_counter() - started)
+
+
+def classify_seconds(
+    spark: SparkSession, sample: Path, check: events.EventCheck
+) -> tuple[int, float, float]:
+    """Lines classified, and the wall and CPU seconds of classify + persist + count, as the
+    job runs it."""
+    raw = spark.read.text(str(sample)).select(
+        "value", sf.col("_metadata.file_modification_time").alias("received_at")
+    )
+    classified = events.classify_raw_events(
+        raw,
+        event_schema=spark_event_schema(),
+        watermark=None,
+        allowed_lateness=timedelta(0),
+        check_event=check,
+    )
+    started, cpu_started = time.perf_counter(), cpu_seconds()
+    classified = classified.persist()
+    count = classified.count()
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    classified.unpersist(blocking=True)
+    return count, seconds, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=300_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--source", type=Path, help="a clickstream JSON Lines file (gzip ok)")
+    parser.add_argument("--driver-memory", default="4g")
+    args = parser.parse_args()
+    source = args.source or prepared_store(GenerationSettings(users=10_000, days=90))[1]
+    sample = sample_lines(source, args.lines)
+    print(f"validator in a plain loop (1 core): {validator_rate(sample):,.0f} lines/s", flush=True)
+
+    spark = local_spark_session("bench-curate", driver_memory=args.driver_memory)
+    spark.sparkContext.setLogLevel("ERROR")
+    print(f"\nclassify_raw_events + persist + count, Spark local[2], {args.lines:,} lines")
+    print(f"{'run':<8} {'check':<14} {'seconds':>8} {'lines/s':>10} {'CPU s':>6} {'peak RSS':>9}")
+    with StagePeaks() as peaks:
+        for run in range(args.runs + 1):
+            for name, check in CHECKS.items():
+                peaks.lap()
+                count, seconds, cpu = classify_seconds(spark, sample, check)
+                label = "warm-up" if run == 0 else str(run)
+                print(
+                    f"{label:<8} {name:<14} {seconds:>8.1f} {count / seconds:>10,.0f} "
+                    f"{cpu:>6.1f} {peaks.lap() / 2**20:>6,.0f} MB",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
