@@ -1,12 +1,16 @@
 """Glue job curate_events: raw event lines -> curated `events` and `sessions`, plus the
 quarantine. Thin: arguments and I/O here, the rules in glue_jobs.transforms.
 
-Arguments (Glue style): --events_path (JSON Lines file or folder, gzip allowed),
---curated_uri (root of the curated zone), optional --watermark (ISO 8601 with zone; without
-it nothing is too late, as on a first run or a backfill) and --allowed_lateness_hours (48).
+Two sources of raw lines, either of which may be absent (not both): --events_path, JSON Lines
+files as landed (gzip allowed; a line's receive time is its file's modification time, the S3
+object's last-modified time in AWS), and --stream_events_path, the table the streaming job
+lands from the events topic (each event's line as it arrived, received when Kafka stored it;
+the records it rejected are already in the raw zone's quarantine). Copies of an event in both
+count as duplicates like any other.
 
-A line's receive time is the modification time of the file it landed in (the S3 object's
-last-modified time in AWS). Outputs are Parquet partitioned by day and replaced per
+Other arguments (Glue style): --curated_uri (root of the curated zone), optional --watermark
+(ISO 8601 with zone; without it nothing is too late, as on a first run or a backfill) and
+--allowed_lateness_hours (48). Outputs are Parquet partitioned by day and replaced per
 partition, so re-running on the same input gives the same tables. They are staged first and
 published only when contracts/quality/curate_events.yaml passes (plus the quality gate's
 arguments, glue_jobs.quality.GATE_ARGUMENTS).
@@ -16,16 +20,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 
 from glue_jobs.job_runtime import job_arguments, job_spark_session, report
 from glue_jobs.lake import CURATED_EVENTS, CURATED_SESSIONS, QUARANTINE, table_path
 from glue_jobs.parallel import map_concurrently
 from glue_jobs.quality import GATE_ARGUMENTS, QualityGate, gate_from_arguments
-from glue_jobs.staging import StagedTable, remove, staging_root
+from glue_jobs.staging import StagedTable, exists, remove, staging_root
 from glue_jobs.transforms.event_schema import spark_event_schema
 from glue_jobs.transforms.events import (
     classify_raw_events,
@@ -38,23 +44,54 @@ from glue_jobs.transforms.sessions import assign_sessions, summarize_sessions
 DEFAULT_ALLOWED_LATENESS_HOURS = "48"
 
 
-def run_curation(
-    spark: SparkSession,
-    events_path: str,
-    curated_root: str,
-    watermark: datetime | None,
-    allowed_lateness: timedelta,
-    gate: QualityGate,
-) -> dict[str, int]:
-    """Curate one batch of raw lines; returns the outcome counts (they add up to received)."""
-    raw = spark.read.text(events_path).select(
-        "value", sf.col("_metadata.file_modification_time").alias("received_at")
-    )
+@dataclass(frozen=True)
+class RawEventSources:
+    """Where the raw lines are: landed JSON Lines and the streaming job's table (either may be
+    None or not exist yet, not both)."""
+
+    landed: str | None = None
+    streamed: str | None = None
+
+
+def read_raw_lines(spark: SparkSession, sources: RawEventSources) -> DataFrame:
+    """Every raw line of the sources that exist, as `value` and `received_at`."""
+    frames = []
+    if sources.landed and exists(spark, sources.landed):
+        frames.append(
+            spark.read.text(sources.landed).select(
+                "value", sf.col("_metadata.file_modification_time").alias("received_at")
+            )
+        )
+    if sources.streamed and exists(spark, sources.streamed):
+        frames.append(
+            spark.read.parquet(sources.streamed).select(
+                sf.col("raw_event").alias("value"), sf.col("kafka_timestamp").alias("received_at")
+            )
+        )
+    if not frames:
+        raise FileNotFoundError(
+            f"no raw events: nothing at {sources.landed!r} (landed JSON Lines) or at "
+            f"{sources.streamed!r} (the streaming job's table)"
+        )
+    raw = reduce(DataFrame.unionByName, frames)
     # A gzip file cannot be split: one big landing file would otherwise be checked and parsed
     # by one task on one core.
     cores = spark.sparkContext.defaultParallelism
     if raw.rdd.getNumPartitions() < cores:
         raw = raw.repartition(2 * cores)
+    return raw
+
+
+def run_curation(
+    spark: SparkSession,
+    sources: RawEventSources,
+    curated_root: str,
+    watermark: datetime | None,
+    allowed_lateness: timedelta,
+    gate: QualityGate,
+) -> dict[str, int]:
+    """Curate the raw lines; returns the outcome counts (they add up to received)."""
+    raw = read_raw_lines(spark, sources)
     classified = classify_raw_events(
         raw,
         event_schema=spark_event_schema(),
@@ -99,8 +136,10 @@ def run_curation(
 def main(argv: Sequence[str] = sys.argv) -> None:
     args = job_arguments(
         argv,
-        required=["events_path", "curated_uri"],
+        required=["curated_uri"],
         optional={
+            "events_path": None,
+            "stream_events_path": None,
             "watermark": None,
             "allowed_lateness_hours": DEFAULT_ALLOWED_LATENESS_HOURS,
             **GATE_ARGUMENTS,
@@ -110,9 +149,10 @@ def main(argv: Sequence[str] = sys.argv) -> None:
     lateness = timedelta(hours=float(args["allowed_lateness_hours"] or 0))
     spark = job_spark_session("curate_events")
     gate = gate_from_arguments("curate_events", args)
-    counts = run_curation(
-        spark, args["events_path"], args["curated_uri"], watermark, lateness, gate
-    )
+    if not (args["events_path"] or args["stream_events_path"]):
+        raise SystemExit("curate_events needs --events_path, --stream_events_path or both")
+    sources = RawEventSources(args["events_path"], args["stream_events_path"])
+    counts = run_curation(spark, sources, args["curated_uri"], watermark, lateness, gate)
     report("curate_events", counts)
 
 

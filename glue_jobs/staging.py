@@ -30,6 +30,12 @@ def _filesystem(spark: SparkSession, path: str) -> tuple[Any, Any]:
     return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hadoop_path
 
 
+def exists(spark: SparkSession, path: str) -> bool:
+    """Whether anything is at `path` (a file, a folder, or an S3 prefix with objects)."""
+    filesystem, hadoop_path = _filesystem(spark, path)
+    return bool(filesystem.exists(hadoop_path))
+
+
 def remove(spark: SparkSession, path: str) -> None:
     """Delete a folder and everything under it (nothing happens if it is absent)."""
     filesystem, hadoop_path = _filesystem(spark, path)

@@ -22,7 +22,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as sf
 
 from glue_jobs.build_marts import OLTP_TABLES, run_build
-from glue_jobs.curate_events import DEFAULT_ALLOWED_LATENESS_HOURS, run_curation
+from glue_jobs.curate_events import DEFAULT_ALLOWED_LATENESS_HOURS, RawEventSources, run_curation
 from glue_jobs.extract_oltp import ReadSettings, run_extract
 from glue_jobs.jdbc import JdbcSource
 from glue_jobs.lake import Lake, local_state_folder
@@ -55,6 +55,14 @@ class StageReport:
     rows_out: int
     seconds: float
     details: Mapping[str, int]
+
+
+def raw_event_sources(events: Path) -> RawEventSources:
+    """`--events` as curate_events' sources: a folder holding Parquet is the streaming job's
+    table (raw/events_stream), anything else is landed JSON Lines."""
+    if events.is_dir() and any(events.rglob("*.parquet")):
+        return RawEventSources(streamed=str(events))
+    return RawEventSources(landed=str(events))
 
 
 def jdbc_source(database_url: str) -> JdbcSource:
@@ -148,9 +156,8 @@ def run_batch(
 
     started = time.perf_counter()
     lateness = timedelta(hours=float(DEFAULT_ALLOWED_LATENESS_HOURS))
-    counts = run_curation(
-        spark, str(settings.events), lake.curated, None, lateness, gate("curate_events")
-    )
+    sources = raw_event_sources(settings.events)
+    counts = run_curation(spark, sources, lake.curated, None, lateness, gate("curate_events"))
     finished("curate", started, counts["received"], counts["accepted"], counts)
 
     started = time.perf_counter()

@@ -59,8 +59,10 @@ BATCH_JOBS = ("extract_oltp", "curate_events", "build_marts", "load_warehouse")
 FAILED_RUN_STATES = ["FAILED", "TIMEOUT", "ERROR"]
 # The lake zone (and catalog database) of each job's checked output tables.
 QUALITY_ZONES = {"extract_oltp": "raw", "curate_events": "curated", "build_marts": "marts"}
-# Lake layout the jobs use (glue_jobs/lake.py); the stack does not import Spark code.
+# Lake layout the jobs use (glue_jobs/lake.py); the stack does not import Spark code. Raw
+# events: JSON Lines landed by hand or by other tools, and the streaming job's table.
 RAW_EVENTS_PREFIX = "events"
+RAW_STREAM_EVENTS_PREFIX = "events_stream"
 # Where a job's checked tables sit in its zone's bucket: <prefix><table>/.
 TABLE_PREFIXES = {"extract_oltp": "oltp/", "curate_events": "", "build_marts": ""}
 # What a crawler does in the catalog: read its database, create and update its tables and their
@@ -196,6 +198,7 @@ class EtlStack(Stack):
             "curate_events": {
                 **gate,
                 "--events_path": f"{raw}/{RAW_EVENTS_PREFIX}/",
+                "--stream_events_path": f"{raw}/{RAW_STREAM_EVENTS_PREFIX}/",
                 "--curated_uri": curated,
                 "--allowed_lateness_hours": str(self.config.etl.allowed_lateness_hours),
             },

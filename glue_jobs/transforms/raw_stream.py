@@ -58,12 +58,15 @@ def _kafka_coordinates() -> list[Column]:
 
 
 def raw_events(classified: DataFrame) -> DataFrame:
-    """The valid events: the contract's envelope as typed columns, the Kafka coordinates, and
-    the UTC date and hour the event occurred, to partition by."""
+    """The valid events: the contract's envelope as typed columns, the line as it arrived
+    (`raw_event`: curate_events checks and parses it like a landed line), the Kafka
+    coordinates, and the UTC date and hour the event occurred, to partition by."""
     event_type = classified.schema["event"].dataType
     assert isinstance(event_type, StructType)
     return classified.filter(sf.col("problem").isNull()).select(
         *[sf.col(f"event.{field.name}").alias(field.name) for field in event_type.fields],
+        # Valid events are valid UTF-8 (the check names any other as bad JSON).
+        sf.col("value").cast("string").alias("raw_event"),
         *_kafka_coordinates(),
         sf.to_date("event.occurred_at").alias("event_date"),
         sf.hour("event.occurred_at").alias("event_hour"),

@@ -46,7 +46,10 @@ def run(
     database_url: DatabaseUrlOption = None,
     events: Annotated[
         Path,
-        typer.Option(help="Clickstream: a JSON Lines file (.gz ok) or a raw-zone folder of them."),
+        typer.Option(
+            help="Clickstream: a JSON Lines file (.gz ok), a raw-zone folder of them, or the"
+            " streaming job's raw table (raw/events_stream)."
+        ),
     ] = DEFAULT_EVENTS_PATH,
     lake: Annotated[
         Path | None,

@@ -10,12 +10,13 @@ from synthesized import Assembly, allow_statements, as_list, resources
 from cdk_app.config import ConfigError, load_config, read_cdk_context
 from contracts.quality import load_job_rules, rule_jobs
 from contracts.quality.dqdl import job_rulesets
-from glue_jobs.lake import QUALITY_RESULTS, RAW_EVENTS, STATE_FOLDER, Lake
+from glue_jobs.lake import QUALITY_RESULTS, RAW_EVENTS, RAW_STREAM_EVENTS, STATE_FOLDER, Lake
 from stacks.etl import (
     BATCH_JOBS,
     QUALITY_RESULTS_PREFIX,
     QUALITY_ZONES,
     RAW_EVENTS_PREFIX,
+    RAW_STREAM_EVENTS_PREFIX,
     STATE_PREFIX,
 )
 from stacks.lake import BUCKET_NAME
@@ -59,8 +60,9 @@ def _part(part) -> str:
 
 
 def test_the_stack_uses_the_lake_layout_of_the_jobs():
-    assert (RAW_EVENTS_PREFIX, STATE_PREFIX, QUALITY_RESULTS_PREFIX) == (
+    assert (RAW_EVENTS_PREFIX, RAW_STREAM_EVENTS_PREFIX, STATE_PREFIX, QUALITY_RESULTS_PREFIX) == (
         RAW_EVENTS,
+        RAW_STREAM_EVENTS,
         STATE_FOLDER,
         QUALITY_RESULTS,
     )
@@ -118,6 +120,10 @@ def test_job_arguments_point_at_the_lake_zones(assembly: Assembly):
     assert _joined(extract["--state_uri"]) == f"s3://ecommerce-dev-artifacts{suffix}/state"
     curate = jobs["ecommerce-dev-curate-events"]["DefaultArguments"]
     assert _joined(curate["--events_path"]) == f"s3://ecommerce-dev-raw{suffix}/events/"
+    # The streaming job's table, which the realtime stack writes.
+    assert _joined(curate["--stream_events_path"]) == (
+        f"s3://ecommerce-dev-raw{suffix}/events_stream/"
+    )
     assert curate["--allowed_lateness_hours"] == "48"
     assert (
         _joined(curate["--quality_results_uri"]) == f"s3://ecommerce-dev-marts{suffix}/dq_results"

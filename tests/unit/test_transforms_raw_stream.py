@@ -67,6 +67,8 @@ def test_valid_records_become_typed_events_partitioned_by_utc_date_and_hour(clas
     assert rows[0].properties.page_type == "other"
     assert rows[0].context.device.os == "Android"
     assert rows[0].kafka_timestamp == RECEIVED
+    # The line as it arrived, for curate_events to check and parse like a landed line.
+    assert [r.raw_event for r in rows] == [RECORDS[0][0].decode(), RECORDS[1][0].decode()]
     # The envelope keeps the contract's types: the same schema the curated zone reads.
     schema: StructType = events.schema
     assert isinstance(schema["occurred_at"].dataType, TimestampType)
