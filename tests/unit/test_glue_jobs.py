@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from spark_fixtures import SESSION_ID, raw_event
 
-from glue_jobs.curate_events import run_curation
+from glue_jobs.curate_events import RawEventSources, run_curation
 from glue_jobs.quality import QualityGate
 
 E1 = "00000000-0000-4000-8000-0000000000a1"
@@ -30,7 +30,9 @@ def test_curation_job_writes_tables_and_reruns_identically(spark, tmp_path) -> N
 
     def run_and_read() -> tuple[dict[str, int], list, list, list]:
         gate = QualityGate("curate_events", "test-run", datetime(2026, 10, 2, tzinfo=UTC))
-        counts = run_curation(spark, str(landing), curated, None, timedelta(hours=48), gate)
+        counts = run_curation(
+            spark, RawEventSources(landed=str(landing)), curated, None, timedelta(hours=48), gate
+        )
         tables = [
             sorted(spark.read.parquet(f"{curated}/{name}").collect())
             for name in ("events", "sessions", "quarantine/events")

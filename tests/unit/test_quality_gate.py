@@ -12,7 +12,7 @@ import pytest
 from spark_fixtures import SESSION_ID, raw_event, table
 
 from contracts.quality import JobRules, load_job_rules
-from glue_jobs.curate_events import run_curation
+from glue_jobs.curate_events import RawEventSources, run_curation
 from glue_jobs.lake import write_table
 from glue_jobs.quality import QualityGate, QualityGateError, References, evaluate
 from glue_jobs.staging import StagedTable
@@ -153,14 +153,16 @@ def test_a_failed_gate_leaves_the_published_tables_untouched(spark, tmp_path):
         lines.write(raw_event("00000000-0000-4000-8000-0000000000b1", "2026-09-30T10:00:00Z"))
     curated = tmp_path / "curated"
     gate = QualityGate("curate_events", "run-good", NOW)
-    run_curation(spark, str(good), str(curated), None, timedelta(hours=48), gate)
+    run_curation(
+        spark, RawEventSources(landed=str(good)), str(curated), None, timedelta(hours=48), gate
+    )
     before = _listing(curated)
 
     garbage = landing / "garbage.jsonl"
     garbage.write_text("not json\n{}\n")  # nothing accepted: "RowCount > 0" fails
     with pytest.raises(QualityGateError, match="RowCount > 0"):
         run_curation(
-            spark, str(garbage), str(curated), None, timedelta(hours=48),
+            spark, RawEventSources(landed=str(garbage)), str(curated), None, timedelta(hours=48),
             QualityGate("curate_events", "run-garbage", NOW),
         )  # fmt: skip
 
