@@ -1,6 +1,6 @@
 """The streaming job against the real broker: valid events land in the raw zone partitioned by
 event date and hour, bad records in the quarantine with their reasons, and runs from the same
-checkpoint land each record once."""
+checkpoint land each record once; the batch curation then reads what it landed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ import pytest
 from kafka_test_topics import StreamTopics
 from stream_events import Visitor, encode, make_event
 
-from glue_jobs.lake import RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE
+from glue_jobs.curate_events import RawEventSources, run_curation
+from glue_jobs.lake import (
+    CURATED_EVENTS,
+    CURATED_SESSIONS,
+    RAW_STREAM_EVENTS,
+    RAW_STREAM_QUARANTINE,
+)
+from glue_jobs.quality import QualityGate
 from glue_jobs.stream_events_to_raw import StreamSettings, run_available_now
 from lambdas.shared.kafka_producer import EventProducer
 
@@ -112,3 +119,42 @@ def test_job_lands_events_by_date_and_hour_quarantines_the_rest_and_resumes(
     assert landed.count() == 65
     assert landed.select("event_id").distinct().count() == 65
     assert spark.read.parquet(quarantine_path).count() == 4
+
+
+def test_batch_curation_reads_what_the_streaming_job_landed(
+    spark, stream_topics: StreamTopics, idempotent_producer: EventProducer, tmp_path: Path
+):
+    # 20 page views 40 s apart (one session, 23:40 to 23:52:40) and a re-sent copy of the first.
+    events = _events(20, FIRST_EVENT_AT)
+    values = [encode(event) for event in events]
+    _produce(idempotent_producer, stream_topics.events, [*values, values[0]])
+    settings = StreamSettings(
+        bootstrap_servers=stream_topics.bootstrap_servers,
+        topic=stream_topics.events,
+        raw_root=str(tmp_path / "raw"),
+        checkpoint_root=str(tmp_path / "checkpoints"),
+    )
+    assert run_available_now(spark, settings) == {"events": 21, "quarantined": 0}
+
+    curated = tmp_path / "curated"
+    counts = run_curation(
+        spark,
+        RawEventSources(streamed=str(tmp_path / "raw" / RAW_STREAM_EVENTS)),
+        str(curated),
+        None,
+        timedelta(hours=48),
+        QualityGate("curate_events", "from-stream", datetime(2026, 10, 2, 1, tzinfo=UTC)),
+    )
+
+    assert counts == {
+        "received": 21, "accepted": 20, "duplicate": 1, "bad_json": 0, "schema_violation": 0,
+        "too_late": 0,
+    }  # fmt: skip
+    curated_ids = spark.read.parquet(str(curated / CURATED_EVENTS)).select("event_id").collect()
+    assert sorted(row.event_id for row in curated_ids) == sorted(e["event_id"] for e in events)
+    (session,) = spark.read.parquet(str(curated / CURATED_SESSIONS)).collect()
+    assert (session.session_id, session.event_count) == (VISITOR.session_id, 20)
+    assert (session.started_at, session.ended_at) == (
+        datetime(2026, 10, 1, 23, 40),
+        datetime(2026, 10, 1, 23, 52, 40),
+    )
