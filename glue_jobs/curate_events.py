@@ -42,6 +42,8 @@ from glue_jobs.transforms.events import (
 from glue_jobs.transforms.sessions import assign_sessions, summarize_sessions
 
 DEFAULT_ALLOWED_LATENESS_HOURS = "48"
+# What curate_events reads of the streaming job's table (glue_jobs.transforms.raw_stream).
+STREAMED_LINE_SCHEMA = "raw_event string, kafka_timestamp timestamp"
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,11 @@ def read_raw_lines(spark: SparkSession, sources: RawEventSources) -> DataFrame:
         )
     if sources.streamed and exists(spark, sources.streamed):
         frames.append(
-            spark.read.parquet(sources.streamed).select(
+            # The two columns by name: no schema to infer, so a table the streaming job has
+            # not written a file to yet reads as empty instead of failing.
+            spark.read.schema(STREAMED_LINE_SCHEMA)
+            .parquet(sources.streamed)
+            .select(
                 sf.col("raw_event").alias("value"), sf.col("kafka_timestamp").alias("received_at")
             )
         )

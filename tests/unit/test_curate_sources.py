@@ -95,6 +95,11 @@ def test_a_missing_source_is_skipped_and_no_source_at_all_is_an_error(
     absent = str(tmp_path / "nothing-here")
     only_stream = RawEventSources(landed=absent, streamed=sources.streamed)
     assert read_raw_lines(spark, only_stream).count() == len(STREAMED)
+    # A stream table the streaming job has created but not written a file to yet.
+    empty_stream = tmp_path / "empty_stream" / "_spark_metadata"
+    empty_stream.mkdir(parents=True)
+    only_landed = RawEventSources(landed=sources.landed, streamed=str(empty_stream.parent))
+    assert read_raw_lines(spark, only_landed).count() == len(LANDED)
     with pytest.raises(FileNotFoundError, match="no raw events: nothing at"):
         read_raw_lines(spark, RawEventSources(landed=absent, streamed=absent))
 
