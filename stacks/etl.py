@@ -248,8 +248,8 @@ class EtlStack(Stack):
             execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
             default_arguments={
                 **assets.default_arguments(),
-                # Bookmarks off: each job keeps its own watermark (extract: the state prefix;
-                # curate: --watermark and the lateness window), so a rerun is deterministic.
+                # Bookmarks off: extract keeps its own watermarks (the state prefix) and curate
+                # re-reads the whole raw events prefixes, so a rerun is deterministic.
                 "--job-bookmark-option": "job-bookmark-disable",
                 **arguments,
             },
