@@ -19,9 +19,10 @@ from data_generators.orders import (
 )
 from data_generators.personas import ANONYMOUS_SHOPPER, PERSONAS
 from data_generators.randomness import KeyedUuids, RandomStream, format_uuids
-from data_generators.session import SessionSimulator, Visitor
+from data_generators.session import SessionSimulator
 from data_generators.timeline import iso_utc
 from data_generators.traffic import DEVICES
+from data_generators.visitors import Visitor
 
 START_MS = 1_790_000_000_000  # 2026-09-21T14:13:20Z
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
