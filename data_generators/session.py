@@ -63,6 +63,21 @@ class IdSequences(Protocol):
     def next_ticket_id(self) -> int: ...
 
 
+class CountingIds:
+    """Order and ticket ids, each counted up from `first` in creation order."""
+
+    def __init__(self, first: int = 1) -> None:
+        self._order = self._ticket = first - 1
+
+    def next_order_id(self) -> int:
+        self._order += 1
+        return self._order
+
+    def next_ticket_id(self) -> int:
+        self._ticket += 1
+        return self._ticket
+
+
 _SUBJECTS = {
     "delivery": ("Where is my order #{order}?", "Order #{order} is late"),
     "product_quality": ("Item in order #{order} arrived damaged", "Problem with order #{order}"),

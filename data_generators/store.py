@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from itertools import count
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from data_generators.personas import PERSONA_NAMES
 from data_generators.population import HISTORY_DAYS, Population, build_population, user_rows
 from data_generators.randomness import KeyedUuids, RandomStream
 from data_generators.records import SessionRecord
-from data_generators.session import SessionSimulator
+from data_generators.session import CountingIds, SessionSimulator
 from data_generators.settings import GenerationResult, GenerationSettings
 from data_generators.sink import TABLE_COLUMNS, CopyBatches, EventLog
 from data_generators.timeline import (
@@ -114,25 +115,6 @@ def generate_store(
     )
 
 
-class _Sequences:
-    """Integer ids in creation order (a live simulator would use database sequences)."""
-
-    def __init__(self) -> None:
-        self.order = self.ticket = self.order_item = 0
-
-    def next_order_id(self) -> int:
-        self.order += 1
-        return self.order
-
-    def next_ticket_id(self) -> int:
-        self.ticket += 1
-        return self.ticket
-
-    def next_order_item_id(self) -> int:
-        self.order_item += 1
-        return self.order_item
-
-
 class _StoreRun:
     """One generation: the world's state and the day loop."""
 
@@ -159,8 +141,8 @@ class _StoreRun:
             max(1.0, settings.users * UNITS_PER_CUSTOMER_DAY),
             self.start_ms,
         )
-        self.ids = _Sequences()
-        self.simulator = SessionSimulator(self.catalog, self.stream, self.ids, self.inventory)
+        self.order_item_ids = count(1)
+        self.simulator = SessionSimulator(self.catalog, self.stream, CountingIds(), self.inventory)
         self.aftercare_due: dict[int, list] = defaultdict(list)
 
     def run(self, progress: bool) -> None:
@@ -371,7 +353,7 @@ class _StoreRun:
         for line in order.lines:
             self.batches.add(
                 "order_items",
-                (self.ids.next_order_item_id(), order.order_id, line.product_id, line.quantity,
+                (next(self.order_item_ids), order.order_id, line.product_id, line.quantity,
                  cents_text(line.unit_cents), cents_text(line.line_cents), placed, placed),
             )  # fmt: skip
 
