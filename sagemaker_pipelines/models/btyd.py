@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
@@ -274,8 +275,9 @@ def fit_bgnbd(
             f"BG/NBD needs at least {min_repeat_customers}"
         )
     # Customers sharing (x, t_x, T) share a likelihood term: evaluate each distinct one once.
-    distinct, counts = np.unique(np.column_stack([x, t_x, big_t]), axis=0, return_counts=True)
-    weights = counts / x.size
+    counts = pd.DataFrame({"x": x, "t_x": t_x, "T": big_t}).value_counts(sort=False)
+    distinct = counts.index.to_frame().to_numpy()
+    weights = counts.to_numpy() / x.size
 
     params, mean_ll = _maximize(
         lambda params: BgNbd(*params)._log_likelihood_and_gradient(*distinct.T), weights, 4
