@@ -149,10 +149,10 @@ class EtlStack(Stack):
         security_group, placement = glue_workers_placement(
             self, "EtlJobSg", "batch Glue jobs", network
         )
-        oltp.admit_clients(security_group)
+        oltp.database.admit_clients(security_group)
         url = (
-            f"jdbc:postgresql://{oltp.instance.db_instance_endpoint_address}:"
-            f"{oltp.instance.db_instance_endpoint_port}/{oltp.database_name}"
+            f"jdbc:postgresql://{oltp.database.instance.db_instance_endpoint_address}:"
+            f"{oltp.database.instance.db_instance_endpoint_port}/{oltp.database.name}"
         )
         return glue.CfnConnection(
             self,
@@ -165,7 +165,7 @@ class EtlStack(Stack):
                 connection_properties={
                     "JDBC_CONNECTION_URL": url,
                     "JDBC_ENFORCE_SSL": "true",
-                    "SECRET_ID": oltp.secret.secret_arn,
+                    "SECRET_ID": oltp.database.secret.secret_arn,
                 },
                 physical_connection_requirements=placement,
             ),
@@ -193,7 +193,7 @@ class EtlStack(Stack):
                 **gate,
                 "--raw_uri": raw,
                 "--state_uri": f"s3://{lake.bucket_name('artifacts')}/{STATE_PREFIX}",
-                "--database_secret_id": oltp.secret.secret_arn,
+                "--database_secret_id": oltp.database.secret.secret_arn,
             },
             "curate_events": {
                 **gate,
@@ -283,7 +283,7 @@ class EtlStack(Stack):
             *encryption.role_statements(),
             iam.PolicyStatement(
                 actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                resources=[oltp.secret.secret_arn],
+                resources=[oltp.database.secret.secret_arn],
             ),
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
@@ -294,8 +294,10 @@ class EtlStack(Stack):
             ),
             *glue_connection_statements(self.connection_name),
         ]
-        if oltp.secret.encryption_key is not None:
-            statements.append(decrypt_through_secrets_manager(oltp.secret.encryption_key.key_arn))
+        if oltp.database.secret.encryption_key is not None:
+            statements.append(
+                decrypt_through_secrets_manager(oltp.database.secret.encryption_key.key_arn)
+            )
         for statement in statements:
             role.add_to_policy(statement)
         # load_warehouse sends each load as one transaction (BatchExecuteStatement).

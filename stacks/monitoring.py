@@ -106,7 +106,7 @@ class MonitoringStack(Stack):
 
     def _oltp(self, oltp: OltpStack) -> None:
         thresholds = self.config.monitoring
-        database = oltp.instance
+        database = oltp.database.instance
         section = self.section("OLTP database")
         cpu = database.metric_cpu_utilization(period=_FIVE_MINUTES)
         connections = database.metric_database_connections(period=_FIVE_MINUTES)

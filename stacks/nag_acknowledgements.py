@@ -13,15 +13,15 @@ from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
 from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig
-from stacks.etl import LAKE_BUCKETS, QUALITY_ZONES
-from stacks.lake import BUCKET_NAME, ZONES
-from stacks.realtime import (
+from stacks.constructs.raw_stream_job import (
     CHECKPOINT_PREFIX,
     GLUE_TEMP_PREFIX,
     RAW_STREAM_GROUP_PREFIX,
     RAW_STREAM_PREFIXES,
 )
-from stacks.realtime import PROCESSOR_CONSUMER_GROUP as PROCESSOR_GROUP
+from stacks.constructs.stream_processor import PROCESSOR_CONSUMER_GROUP as PROCESSOR_GROUP
+from stacks.etl import LAKE_BUCKETS, QUALITY_ZONES
+from stacks.lake import BUCKET_NAME, ZONES
 
 _MANAGED_POLICY = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/{}"
 _LAMBDA_BASIC = f"AwsSolutions-IAM4[{_MANAGED_POLICY.format('AWSLambdaBasicExecutionRole')}]"

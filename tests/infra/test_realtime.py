@@ -16,7 +16,7 @@ from cdk_app.config import ConfigError, load_config, read_cdk_context
 from contracts.warehouse import STREAMING_DIR
 from glue_jobs.lake import RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE
 from glue_jobs.stream_events_to_raw import DEFAULT_CONSUMER_GROUP_PREFIX
-from stacks.realtime import (
+from stacks.constructs.raw_stream_job import (
     RAW_STREAM_GROUP_PREFIX,
     RAW_STREAM_PREFIXES,
     RAW_STREAM_SCRIPT,
