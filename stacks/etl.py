@@ -18,15 +18,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from itertools import pairwise
+from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import Aws, CfnOutput, Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from cdk_app.config import PlatformConfig
 from contracts.quality.dqdl import job_rulesets
 from stacks.constructs.alarms import AlarmSpec
 from stacks.constructs.glue_assets import (
@@ -37,10 +37,12 @@ from stacks.constructs.glue_assets import (
 from stacks.constructs.glue_security import GlueEncryption, glue_encryption, glue_workers_placement
 from stacks.constructs.keys import decrypt_through_secrets_manager
 from stacks.constructs.python_lambda import LambdaSource
+from stacks.foundation import Foundation
 from stacks.lake import LakeStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
 from stacks.oltp import OltpStack
+from stacks.platform_stack import PlatformStack
 from stacks.warehouse import WarehouseStack
 
 ETL_SOURCE = LambdaSource(
@@ -92,27 +94,16 @@ _FIVE_MINUTES = Duration.minutes(5)
 _GT = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
 
 
-class EtlStack(Stack):
+class EtlStack(PlatformStack):
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: PlatformConfig,
-        network: NetworkStack,
-        oltp: OltpStack,
-        lake: LakeStack,
-        warehouse: WarehouseStack,
-        monitoring: MonitoringStack,
-        **kwargs,
-    ):
+        self, scope: Construct, construct_id: str, *, foundation: Foundation, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.prefix = f"ecommerce-{config.env_name}"
-        connection = self._jdbc_connection(network, oltp)
+        oltp, lake, warehouse = foundation.oltp, foundation.lake, foundation.warehouse
+        connection = self._jdbc_connection(foundation.network, oltp)
         encryption = glue_encryption(
             self,
-            config,
+            self.config,
             key_id="EtlKey",
             key_purpose="Batch Glue job logs",
             configuration_id="EtlSecurity",
@@ -133,7 +124,7 @@ class EtlStack(Stack):
         self.crawlers = self._catalog_crawlers(lake, encryption)
         self.workflow = self._workflow()
         self.rulesets = self._rulesets(lake)
-        self._alarms(monitoring)
+        self._alarms(foundation.monitoring)
         self._outputs()
 
     @property

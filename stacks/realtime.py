@@ -19,37 +19,25 @@ from constructs import Construct
 from stacks.constructs.raw_stream_job import RawStreamJob
 from stacks.constructs.stream_processor import StreamProcessor
 from stacks.constructs.streaming_ingestion import STREAMING_VIEW, streaming_ingestion
-from stacks.lake import LakeStack
-from stacks.monitoring import MonitoringStack
-from stacks.network import NetworkStack
-from stacks.oltp import OltpStack
+from stacks.foundation import Foundation
 from stacks.platform_stack import PlatformStack
-from stacks.streaming import StreamingStack
-from stacks.warehouse import WarehouseStack
 
 
 class RealtimeStack(PlatformStack):
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        network: NetworkStack,
-        streaming: StreamingStack,
-        oltp: OltpStack,
-        lake: LakeStack,
-        warehouse: WarehouseStack,
-        monitoring: MonitoringStack,
-        **kwargs: Any,
+        self, scope: Construct, construct_id: str, *, foundation: Foundation, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        network, streaming = foundation.network, foundation.streaming
         self.processor = StreamProcessor(
-            self, network=network, streaming=streaming, database=oltp.database
+            self, network=network, streaming=streaming, database=foundation.oltp.database
         )
-        self.raw_stream = RawStreamJob(self, network=network, streaming=streaming, lake=lake)
-        streaming_ingestion(self, streaming=streaming, warehouse=warehouse)
+        self.raw_stream = RawStreamJob(
+            self, network=network, streaming=streaming, lake=foundation.lake
+        )
+        streaming_ingestion(self, streaming=streaming, warehouse=foundation.warehouse)
         self.processor.add_alarms(
-            monitoring.section("Real-time processing"), streaming.cluster_name
+            foundation.monitoring.section("Real-time processing"), streaming.cluster_name
         )
         self._outputs()
 

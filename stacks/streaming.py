@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
-from aws_cdk import Aws, CfnOutput, CustomResource, Duration, Stack
+from aws_cdk import Aws, CfnOutput, CustomResource, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -16,11 +17,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_msk as msk
 from constructs import Construct
 
-from cdk_app.config import PlatformConfig
 from stacks.constructs.api_lookup import api_lookup
 from stacks.constructs.keys import data_key
 from stacks.constructs.python_lambda import LambdaSource, python_function
 from stacks.network import MSK_IAM_PORT, NetworkStack
+from stacks.platform_stack import PlatformStack
 from stacks.retention import data_removal_policy
 
 KAFKA_TOPICS_SOURCE = LambdaSource(
@@ -29,19 +30,13 @@ KAFKA_TOPICS_SOURCE = LambdaSource(
 )
 
 
-class StreamingStack(Stack):
+class StreamingStack(PlatformStack):
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: PlatformConfig,
-        network: NetworkStack,
-        **kwargs,
-    ):
+        self, scope: Construct, construct_id: str, *, network: NetworkStack, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.cluster_name = f"ecommerce-{config.env_name}"
+        config = self.config
+        self.cluster_name = self.prefix
         subnet_ids = network.vpc.select_subnets(
             subnet_type=network.private_subnets.subnet_type
         ).subnet_ids

@@ -4,18 +4,21 @@ lake and one for streaming ingestion from MSK, each scoped to exactly those reso
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnOutput, Stack
+from typing import Any
+
+from aws_cdk import Aws, CfnOutput
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_redshift as redshift
 from aws_cdk import aws_redshiftserverless as redshiftserverless
 from constructs import Construct
 
-from cdk_app.config import EVENTS_TOPIC, PlatformConfig
+from cdk_app.config import EVENTS_TOPIC
 from stacks.constructs.api_lookup import api_lookup
 from stacks.constructs.keys import data_key, decrypt_through_secrets_manager
 from stacks.lake import ZONES, LakeStack
 from stacks.network import REDSHIFT_PORT, NetworkStack
+from stacks.platform_stack import PlatformStack
 from stacks.retention import data_removal_policy
 from stacks.streaming import StreamingStack
 
@@ -25,22 +28,20 @@ STREAMING_CONSUMER_GROUPS = "*"
 _AUDIT_LOGS = ["userlog", "connectionlog", "useractivitylog"]
 
 
-class WarehouseStack(Stack):
+class WarehouseStack(PlatformStack):
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: PlatformConfig,
         network: NetworkStack,
         lake: LakeStack,
         streaming: StreamingStack,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.name = f"ecommerce-{config.env_name}"
-        self.key = data_key(self, "WarehouseKey", config, "Redshift data and admin secret")
+        self.name = self.prefix
+        self.key = data_key(self, "WarehouseKey", self.config, "Redshift data and admin secret")
         self.copy_role = self._copy_role(lake)
         self.streaming_role = self._streaming_role(streaming)
         self.subnet_ids = network.vpc.select_subnets(
@@ -53,7 +54,7 @@ class WarehouseStack(Stack):
         streaming.admit_clients(security_group)
         network.admit_to_endpoints(security_group)
         self.security_group_id = security_group.security_group_id
-        if config.warehouse.mode == "serverless":
+        if self.config.warehouse.mode == "serverless":
             self._serverless()
         else:
             self._provisioned()
