@@ -34,7 +34,7 @@ from stacks.constructs.glue_assets import (
     glue_connection_statements,
     glue_job_assets,
 )
-from stacks.constructs.glue_security import GlueEncryption, glue_encryption, glue_workers_placement
+from stacks.constructs.glue_security import GlueEncryption, glue_encryption, glue_vpc_connection
 from stacks.constructs.keys import decrypt_through_secrets_manager
 from stacks.constructs.python_lambda import LambdaSource
 from stacks.foundation import Foundation
@@ -137,30 +137,27 @@ class EtlStack(PlatformStack):
     def _jdbc_connection(self, network: NetworkStack, oltp: OltpStack) -> glue.CfnConnection:
         """JDBC to the OLTP database over TLS, credentials from its secret; the workers sit in
         a private subnet with a group the database and the endpoints admit."""
-        security_group, placement = glue_workers_placement(
-            self, "EtlJobSg", "batch Glue jobs", network
-        )
-        oltp.database.admit_clients(security_group)
         url = (
             f"jdbc:postgresql://{oltp.database.instance.db_instance_endpoint_address}:"
             f"{oltp.database.instance.db_instance_endpoint_port}/{oltp.database.name}"
         )
-        return glue.CfnConnection(
+        connection, workers = glue_vpc_connection(
             self,
             "OltpConnection",
-            catalog_id=self.account,
-            connection_input=glue.CfnConnection.ConnectionInputProperty(
-                name=self.connection_name,
-                description="OLTP PostgreSQL over TLS, from the platform's private subnets",
-                connection_type="JDBC",
-                connection_properties={
-                    "JDBC_CONNECTION_URL": url,
-                    "JDBC_ENFORCE_SSL": "true",
-                    "SECRET_ID": oltp.database.secret.secret_arn,
-                },
-                physical_connection_requirements=placement,
-            ),
+            network=network,
+            workers_group_id="EtlJobSg",
+            workers_description="batch Glue jobs",
+            name=self.connection_name,
+            description="OLTP PostgreSQL over TLS, from the platform's private subnets",
+            connection_type="JDBC",
+            properties={
+                "JDBC_CONNECTION_URL": url,
+                "JDBC_ENFORCE_SSL": "true",
+                "SECRET_ID": oltp.database.secret.secret_arn,
+            },
         )
+        oltp.database.admit_clients(workers)
+        return connection
 
     def _job_arguments(
         self, lake: LakeStack, oltp: OltpStack, warehouse: WarehouseStack

@@ -208,33 +208,31 @@ class StreamingStack(PlatformStack):
     def grant_produce(self, grantee: iam.IGrantable, topic_names: Sequence[str]) -> None:
         """Idempotent writes (the platform's producers use acks=all with idempotence) to
         exactly these topics over IAM auth."""
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"],
-            resource_arns=[self.cluster_arn],
-        )
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
-            resource_arns=[self.topic_arn(name) for name in topic_names],
+        _grant(
+            grantee,
+            {
+                ("kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"): [
+                    self.cluster_arn
+                ],
+                ("kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"): [
+                    self.topic_arn(name) for name in topic_names
+                ],
+            },
         )
 
     def grant_consume(self, grantee: iam.IGrantable, topic_name: str, group_pattern: str) -> None:
         """Reading one topic as the consumer groups matching `group_pattern` over IAM auth."""
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
-            resource_arns=[self.cluster_arn],
-        )
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
-            resource_arns=[self.topic_arn(topic_name)],
-        )
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
-            resource_arns=[self.consumer_group_arn(group_pattern)],
+        _grant(
+            grantee,
+            {
+                ("kafka-cluster:Connect", "kafka-cluster:DescribeCluster"): [self.cluster_arn],
+                ("kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"): [
+                    self.topic_arn(topic_name)
+                ],
+                ("kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"): [
+                    self.consumer_group_arn(group_pattern)
+                ],
+            },
         )
 
     def topic_arn(self, topic_name: str) -> str:
@@ -277,3 +275,11 @@ class StreamingStack(PlatformStack):
                     f"{topic.retention_hours} h retention"
                 ),
             )
+
+
+def _grant(grantee: iam.IGrantable, permissions: dict[tuple[str, ...], list[str]]) -> None:
+    """Each group of actions on its resources, in the grantee's own policy."""
+    for actions, resource_arns in permissions.items():
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(actions), resource_arns=resource_arns
+        )

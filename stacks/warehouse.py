@@ -60,36 +60,23 @@ class WarehouseStack(PlatformStack):
             self._provisioned()
 
     def _copy_role(self, lake: LakeStack) -> iam.Role:
-        role = iam.Role(
-            self,
-            "CopyRole",
-            assumed_by=iam.ServicePrincipal("redshift.amazonaws.com"),
-            description="Redshift COPY from the lake zones (read only)",
-        )
         bucket_arns = [lake.bucket_arn(zone) for zone in ZONES]
-        role.add_to_policy(
+        return self._redshift_role(
+            "CopyRole",
+            "Redshift COPY from the lake zones (read only)",
             iam.PolicyStatement(
                 actions=["s3:ListBucket", "s3:GetBucketLocation"], resources=bucket_arns
-            )
-        )
-        role.add_to_policy(
+            ),
             iam.PolicyStatement(
                 actions=["s3:GetObject"], resources=[f"{arn}/*" for arn in bucket_arns]
-            )
+            ),
+            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[lake.key.key_arn]),
         )
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[lake.key.key_arn])
-        )
-        return role
 
     def _streaming_role(self, streaming: StreamingStack) -> iam.Role:
-        role = iam.Role(
-            self,
+        return self._redshift_role(
             "StreamingIngestionRole",
-            assumed_by=iam.ServicePrincipal("redshift.amazonaws.com"),
-            description="Redshift streaming ingestion from the MSK events topic",
-        )
-        role.add_to_policy(
+            "Redshift streaming ingestion from the MSK events topic",
             iam.PolicyStatement(
                 actions=[
                     "kafka:GetBootstrapBrokers",
@@ -97,20 +84,29 @@ class WarehouseStack(PlatformStack):
                     "kafka-cluster:DescribeCluster",
                 ],
                 resources=[streaming.cluster_arn],
-            )
-        )
-        role.add_to_policy(
+            ),
             iam.PolicyStatement(
                 actions=["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
                 resources=[streaming.topic_arn(EVENTS_TOPIC)],
-            )
-        )
-        role.add_to_policy(
+            ),
             iam.PolicyStatement(
                 actions=["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
                 resources=[streaming.consumer_group_arn(STREAMING_CONSUMER_GROUPS)],
-            )
+            ),
         )
+
+    def _redshift_role(
+        self, construct_id: str, description: str, *statements: iam.PolicyStatement
+    ) -> iam.Role:
+        """A role the warehouse assumes, allowed exactly `statements`."""
+        role = iam.Role(
+            self,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("redshift.amazonaws.com"),
+            description=description,
+        )
+        for statement in statements:
+            role.add_to_policy(statement)
         return role
 
     def grant_data_api(self, grantee: iam.IGrantable, execute_action: str) -> None:

@@ -1,9 +1,6 @@
 """The shop's RDS PostgreSQL: private, encrypted with its own key, TLS only, IAM auth,
 Performance Insights, backups, its logs exported to groups kept a month, and master
 credentials in Secrets Manager, rotated by a Lambda in the VPC.
-
-Its resources are added to the stack it is given rather than to a construct of its own, so
-their paths, and with them the logical ids of a deployed stack, stay as they were.
 """
 
 from __future__ import annotations

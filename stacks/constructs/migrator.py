@@ -1,8 +1,5 @@
 """The db_migrator custom resource: a Lambda in the VPC that applies contracts/oltp migrations,
 run again by CloudFormation whenever a migration file is added or edited.
-
-Its resources are added to the stack it is given rather than to a construct of its own, so
-their paths, and with them the logical ids of a deployed stack, stay as they were.
 """
 
 from __future__ import annotations

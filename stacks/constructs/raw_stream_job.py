@@ -1,9 +1,6 @@
 """The Glue streaming job that lands the events topic in the raw zone (Parquet by event date
 and hour, rejected records in the raw quarantine): its Kafka connection into the VPC, its
 encryption, its role scoped to its own prefixes, and the trigger that keeps it running.
-
-Its resources are added to the stack it is given rather than to a construct of its own, so
-their paths, and with them the logical ids of a deployed stack, stay as they were.
 """
 
 from __future__ import annotations
@@ -17,7 +14,7 @@ from stacks.constructs.glue_assets import (
     glue_connection_statements,
     glue_job_assets,
 )
-from stacks.constructs.glue_security import GlueEncryption, glue_encryption, glue_workers_placement
+from stacks.constructs.glue_security import GlueEncryption, glue_encryption, glue_vpc_connection
 from stacks.constructs.python_lambda import LambdaSource
 from stacks.lake import LakeStack
 from stacks.network import NetworkStack
@@ -111,26 +108,23 @@ class RawStreamJob:
     ) -> glue.CfnConnection:
         """The Glue connection that places the job's workers in a private subnet, with a group
         that MSK and the endpoints admit."""
-        security_group, placement = glue_workers_placement(
-            scope, "RawStreamJobSg", "raw-stream Glue job", network
-        )
-        streaming.admit_clients(security_group)
-        return glue.CfnConnection(
+        connection, workers = glue_vpc_connection(
             scope,
             "KafkaConnection",
-            catalog_id=scope.account,
-            connection_input=glue.CfnConnection.ConnectionInputProperty(
-                name=self.connection_name,
-                description="MSK over IAM auth, from the platform's private subnets",
-                connection_type="KAFKA",
-                connection_properties={
-                    "KAFKA_BOOTSTRAP_SERVERS": streaming.bootstrap_brokers,
-                    "KAFKA_SSL_ENABLED": "true",
-                    "KAFKA_SASL_MECHANISM": "AWS_MSK_IAM",
-                },
-                physical_connection_requirements=placement,
-            ),
+            network=network,
+            workers_group_id="RawStreamJobSg",
+            workers_description="raw-stream Glue job",
+            name=self.connection_name,
+            description="MSK over IAM auth, from the platform's private subnets",
+            connection_type="KAFKA",
+            properties={
+                "KAFKA_BOOTSTRAP_SERVERS": streaming.bootstrap_brokers,
+                "KAFKA_SSL_ENABLED": "true",
+                "KAFKA_SASL_MECHANISM": "AWS_MSK_IAM",
+            },
         )
+        streaming.admit_clients(workers)
+        return connection
 
     def _role(
         self,

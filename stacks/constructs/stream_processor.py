@@ -1,9 +1,6 @@
 """The stream processor: the Lambda that keeps the real-time tables in PostgreSQL from the
 events topic, fed by an MSK event source mapping (batch size and window from config), and the
 SQS queue that parks a batch still failing after its retries; plus its alarms.
-
-Its resources are added to the stack it is given rather than to a construct of its own, so
-their paths, and with them the logical ids of a deployed stack, stay as they were.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Redshift streaming ingestion: the external schema over MSK and the events view, applied on
 every deploy that changes contracts/warehouse/streaming by the redshift_sql custom resource
 through the Data API.
-
-Its resources are added to the stack it is given rather than to a construct of its own, so
-their paths, and with them the logical ids of a deployed stack, stay as they were.
 """
 
 from __future__ import annotations
