@@ -24,16 +24,16 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 from pyspark.sql.streaming import StreamingQuery
 
-from glue_jobs.job_runtime import job_arguments, job_spark_session, report
-from glue_jobs.lake import RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE, table_path
-from glue_jobs.transforms.event_schema import spark_event_schema
-from glue_jobs.transforms.raw_stream import (
-    EVENT_PARTITIONS,
-    QUARANTINE_PARTITIONS,
-    classify_kafka_records,
-    quarantined_records,
-    raw_events,
+from contracts.lake import (
+    RAW_STREAM_EVENT_PARTITIONS,
+    RAW_STREAM_EVENTS,
+    RAW_STREAM_QUARANTINE,
+    RAW_STREAM_QUARANTINE_PARTITIONS,
+    table_path,
 )
+from glue_jobs.job_runtime import job_arguments, job_spark_session, report
+from glue_jobs.transforms.event_schema import spark_event_schema
+from glue_jobs.transforms.raw_stream import classify_kafka_records, quarantined_records, raw_events
 
 JOB_NAME = "stream_events_to_raw"
 DEFAULT_CONSUMER_GROUP_PREFIX = "ecommerce-raw-stream"
@@ -85,11 +85,11 @@ def start_streams(spark: SparkSession, settings: StreamSettings) -> dict[str, St
     records = spark.readStream.format("kafka").options(**kafka_source_options(settings)).load()
     classified = classify_kafka_records(records, event_schema=spark_event_schema())
     outputs = {
-        "events": (raw_events(classified), RAW_STREAM_EVENTS, EVENT_PARTITIONS),
+        "events": (raw_events(classified), RAW_STREAM_EVENTS, RAW_STREAM_EVENT_PARTITIONS),
         "quarantined": (
             quarantined_records(classified),
             RAW_STREAM_QUARANTINE,
-            QUARANTINE_PARTITIONS,
+            RAW_STREAM_QUARANTINE_PARTITIONS,
         ),
     }
     return {

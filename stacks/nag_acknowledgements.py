@@ -13,8 +13,9 @@ from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
 from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig
-from stacks.etl import LAKE_BUCKETS, QUALITY_ZONES
-from stacks.lake import BUCKET_NAME, ZONES
+from contracts.lake import JOB_ZONES, ZONES
+from stacks.etl import LAKE_BUCKETS
+from stacks.lake import BUCKET_NAME
 from stacks.realtime import (
     CHECKPOINT_PREFIX,
     GLUE_TEMP_PREFIX,
@@ -293,7 +294,7 @@ def _etl_acknowledgements(env: str) -> list[Acknowledgement]:
                 f"The {zone} zone's crawler reads the objects of its bucket (read only); the"
                 " tables it keeps are named in its targets.",
             )
-            for zone in QUALITY_ZONES.values()
+            for zone in JOB_ZONES.values()
         ),
     ]
 

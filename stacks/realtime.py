@@ -22,6 +22,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig
+from contracts.lake import RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE
 from contracts.warehouse import scripts_checksum
 from stacks.constructs.alarms import AlarmSpec
 from stacks.constructs.glue_assets import (
@@ -60,15 +61,15 @@ REDSHIFT_SQL_SOURCE = LambdaSource(
     requirements="lambdas/redshift_sql/requirements.txt",
 )
 RAW_STREAM_SOURCE = LambdaSource(
-    paths=("glue_jobs", "contracts/__init__.py", "contracts/events"),
+    paths=("glue_jobs", "contracts/__init__.py", "contracts/events", "contracts/lake.py"),
     requirements="glue_jobs/requirements.txt",
 )
 RAW_STREAM_SCRIPT = "glue_jobs/stream_events_to_raw.py"
 # Consumer groups: fixed names, so IAM can name them and the lag alarms can find them.
 PROCESSOR_CONSUMER_GROUP = "ecommerce-stream-processor"
 RAW_STREAM_GROUP_PREFIX = "ecommerce-raw-stream"
-# Raw-zone prefixes the job writes (glue_jobs/lake.py) and where it keeps its checkpoints.
-RAW_STREAM_PREFIXES = ("events_stream", "quarantine/events_stream")
+# Raw-zone prefixes the job writes (contracts/lake.py) and where it keeps its checkpoints.
+RAW_STREAM_PREFIXES = (RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE)
 CHECKPOINT_PREFIX = "checkpoints/stream_events_to_raw"
 GLUE_TEMP_PREFIX = "glue-temp/stream_events_to_raw"
 STREAMING_VIEW = "streaming.events"

@@ -14,11 +14,9 @@ from synthesized import TEST_ENV, Assembly, allow_statements, as_list, only, res
 
 from cdk_app.config import ConfigError, load_config, read_cdk_context
 from contracts.warehouse import STREAMING_DIR
-from glue_jobs.lake import RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE
 from glue_jobs.stream_events_to_raw import DEFAULT_CONSUMER_GROUP_PREFIX
 from stacks.realtime import (
     RAW_STREAM_GROUP_PREFIX,
-    RAW_STREAM_PREFIXES,
     RAW_STREAM_SCRIPT,
     RAW_STREAM_SOURCE,
 )
@@ -256,7 +254,6 @@ def test_the_job_imports_nothing_its_package_asset_does_not_ship(tmp_path: Path)
 
 def test_stack_constants_match_the_job_code():
     """The stack cannot import the job (stacks only name runtime paths); they must agree."""
-    assert (RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE) == RAW_STREAM_PREFIXES
     assert DEFAULT_CONSUMER_GROUP_PREFIX == RAW_STREAM_GROUP_PREFIX
 
 
