@@ -21,7 +21,13 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig
+from cdk_app.config import PlatformConfig
+from contracts.events.topics import (
+    DEAD_LETTER_TOPIC,
+    EVENTS_TOPIC,
+    PROCESSOR_CONSUMER_GROUP,
+    RAW_STREAM_GROUP_PREFIX,
+)
 from contracts.lake import RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE
 from contracts.warehouse import scripts_checksum
 from stacks.constructs.alarms import AlarmSpec
@@ -65,9 +71,6 @@ RAW_STREAM_SOURCE = LambdaSource(
     requirements="glue_jobs/requirements.txt",
 )
 RAW_STREAM_SCRIPT = "glue_jobs/stream_events_to_raw.py"
-# Consumer groups: fixed names, so IAM can name them and the lag alarms can find them.
-PROCESSOR_CONSUMER_GROUP = "ecommerce-stream-processor"
-RAW_STREAM_GROUP_PREFIX = "ecommerce-raw-stream"
 # Raw-zone prefixes the job writes (contracts/lake.py) and where it keeps its checkpoints.
 RAW_STREAM_PREFIXES = (RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE)
 CHECKPOINT_PREFIX = "checkpoints/stream_events_to_raw"

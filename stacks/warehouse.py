@@ -11,7 +11,8 @@ from aws_cdk import aws_redshift as redshift
 from aws_cdk import aws_redshiftserverless as redshiftserverless
 from constructs import Construct
 
-from cdk_app.config import EVENTS_TOPIC, PlatformConfig
+from cdk_app.config import PlatformConfig
+from contracts.events.topics import EVENTS_TOPIC
 from contracts.lake import ZONES
 from stacks.constructs.api_lookup import api_lookup
 from stacks.constructs.keys import data_key, decrypt_through_secrets_manager

@@ -10,14 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cdk_app.config import (
-    DEAD_LETTER_TOPIC,
-    EVENTS_TOPIC,
-    LOG_RETENTION_DAYS,
-    ConfigError,
-    load_config,
-    read_cdk_context,
-)
+from cdk_app.config import LOG_RETENTION_DAYS, ConfigError, load_config, read_cdk_context
+from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
