@@ -32,17 +32,8 @@ CURATED_PARTITIONS: dict[str, str] = {
     QUARANTINE: "received_date",
 }
 
-# Marts zone: table name -> partition column (None: the table is replaced as a whole).
-MART_PARTITIONS: dict[str, str | None] = {
-    "mart_sales_daily": "order_date",
-    "mart_funnel_daily": "session_date",
-    "mart_cohort_retention": None,
-    "mart_rfm_segments": "as_of",
-    "mart_product_performance": None,
-    "mart_inventory_health": "as_of",
-    "customer_features": "cutoff_date",
-}
-# Data-quality results of every job run, a table in the marts zone.
+# Marts zone: one folder per mart of contracts/marts.yaml (its partition column there), and
+# the data-quality results of every job run.
 QUALITY_RESULTS = "dq_results"
 # CloudWatch namespace of the data-quality metrics the jobs publish and alarms watch.
 QUALITY_METRICS_NAMESPACE = "EcommerceAnalytics/DataQuality"

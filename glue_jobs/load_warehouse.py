@@ -28,7 +28,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlparse
 
-from contracts.lake import MART_PARTITIONS, table_path
+from contracts.lake import table_path
+from contracts.marts import MART_PARTITIONS
 from contracts.warehouse.data_api import DataApi, Warehouse
 from contracts.warehouse.tables import WarehouseTable, mart_tables
 from glue_jobs.job_runtime import job_arguments, report

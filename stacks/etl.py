@@ -58,6 +58,8 @@ ETL_SOURCE = LambdaSource(
         "contracts/__init__.py",
         "contracts/events",
         "contracts/lake.py",
+        "contracts/marts.py",
+        "contracts/marts.yaml",
         "contracts/quality",
         "contracts/warehouse",
     ),

@@ -30,10 +30,10 @@ from typer.testing import CliRunner
 from contracts.lake import (
     CURATED_EVENTS,
     CURATED_SESSIONS,
-    MART_PARTITIONS,
     Lake,
     local_state_folder,
 )
+from contracts.marts import MART_PARTITIONS
 from contracts.quality import load_job_rules
 from contracts.warehouse.tables import mart_tables
 from data_generators import GenerationSettings, generate_store

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from contracts.events.loader import event_types
-from contracts.lake import MART_PARTITIONS
+from contracts.marts import MART_PARTITIONS
 from contracts.quality import JobRules, NotNull, load_job_rules, rule_jobs
 from contracts.quality.dqdl import dqdl_rule, dqdl_ruleset, job_rulesets
 from glue_jobs.transforms.customers import RFM_SEGMENT_RULES

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.lake import MART_PARTITIONS
+from contracts.marts import MART_PARTITIONS
 from contracts.warehouse.tables import MARTS_DIR, Column, mart_tables, parse_table
 
 WAREHOUSE_DOC = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"
