@@ -34,6 +34,7 @@ from contracts.lake import (
     RAW_EVENTS,
     RAW_STREAM_EVENTS,
     STATE_FOLDER,
+    ZONES,
     job_table_folder,
 )
 from contracts.quality.dqdl import job_rulesets
@@ -88,7 +89,7 @@ CRAWLER_CATALOG_ACTIONS = [
 # Spark's commit markers and checksums are not data.
 CRAWL_EXCLUSIONS = ["**/_SUCCESS", "**/_temporary/**", "**.crc"]
 GLUE_TEMP_PREFIX = "glue-temp/etl"
-LAKE_BUCKETS = ("raw", "curated", "marts", "artifacts")
+LAKE_BUCKETS = (*ZONES, "artifacts")
 _FIVE_MINUTES = Duration.minutes(5)
 _GT = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
 
