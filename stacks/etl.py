@@ -27,6 +27,16 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from contracts.lake import (
+    JOB_ZONES,
+    QUALITY_METRICS_NAMESPACE,
+    QUALITY_RESULTS,
+    RAW_EVENTS,
+    RAW_STREAM_EVENTS,
+    STATE_FOLDER,
+    ZONES,
+    job_table_folder,
+)
 from contracts.quality.dqdl import job_rulesets
 from stacks.constructs.alarms import AlarmSpec
 from stacks.constructs.glue_assets import (
@@ -50,6 +60,9 @@ ETL_SOURCE = LambdaSource(
         "glue_jobs",
         "contracts/__init__.py",
         "contracts/events",
+        "contracts/lake.py",
+        "contracts/marts.py",
+        "contracts/marts.yaml",
         "contracts/quality",
         "contracts/warehouse",
     ),
@@ -59,14 +72,6 @@ ETL_SOURCE = LambdaSource(
 BATCH_JOBS = ("extract_oltp", "curate_events", "build_marts", "load_warehouse")
 # Run states of Glue's "Glue Job State Change" events that mean the run did not succeed.
 FAILED_RUN_STATES = ["FAILED", "TIMEOUT", "ERROR"]
-# The lake zone (and catalog database) of each job's checked output tables.
-QUALITY_ZONES = {"extract_oltp": "raw", "curate_events": "curated", "build_marts": "marts"}
-# Lake layout the jobs use (glue_jobs/lake.py); the stack does not import Spark code. Raw
-# events: JSON Lines landed by hand or by other tools, and the streaming job's table.
-RAW_EVENTS_PREFIX = "events"
-RAW_STREAM_EVENTS_PREFIX = "events_stream"
-# Where a job's checked tables sit in its zone's bucket: <prefix><table>/.
-TABLE_PREFIXES = {"extract_oltp": "oltp/", "curate_events": "", "build_marts": ""}
 # What a crawler does in the catalog: read its database, create and update its tables and their
 # partitions.
 CRAWLER_CATALOG_ACTIONS = [
@@ -85,11 +90,8 @@ CRAWLER_CATALOG_ACTIONS = [
 ]
 # Spark's commit markers and checksums are not data.
 CRAWL_EXCLUSIONS = ["**/_SUCCESS", "**/_temporary/**", "**.crc"]
-STATE_PREFIX = "state"
-QUALITY_RESULTS_PREFIX = "dq_results"
 GLUE_TEMP_PREFIX = "glue-temp/etl"
-QUALITY_METRICS_NAMESPACE = "EcommerceAnalytics/DataQuality"
-LAKE_BUCKETS = ("raw", "curated", "marts", "artifacts")
+LAKE_BUCKETS = (*ZONES, "artifacts")
 _FIVE_MINUTES = Duration.minutes(5)
 _GT = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
 
@@ -164,11 +166,11 @@ class EtlStack(PlatformStack):
     ) -> dict[str, dict[str, str]]:
         """Each job's own arguments (glue_jobs/<job>.py documents them); the jobs with rules
         also get the quality gate's results table and metrics namespace."""
-        raw, curated, marts = (f"s3://{lake.bucket_name(zone)}" for zone in QUALITY_ZONES.values())
+        raw, curated, marts = (f"s3://{lake.bucket_name(zone)}" for zone in JOB_ZONES.values())
         temp = {"--TempDir": f"s3://{lake.bucket_name('artifacts')}/{GLUE_TEMP_PREFIX}/"}
         gate = {
             **temp,
-            "--quality_results_uri": f"{marts}/{QUALITY_RESULTS_PREFIX}",
+            "--quality_results_uri": f"{marts}/{QUALITY_RESULTS}",
             "--metrics_namespace": QUALITY_METRICS_NAMESPACE,
         }
         target = (
@@ -180,13 +182,13 @@ class EtlStack(PlatformStack):
             "extract_oltp": {
                 **gate,
                 "--raw_uri": raw,
-                "--state_uri": f"s3://{lake.bucket_name('artifacts')}/{STATE_PREFIX}",
+                "--state_uri": f"s3://{lake.bucket_name('artifacts')}/{STATE_FOLDER}",
                 "--database_secret_id": oltp.database.secret.secret_arn,
             },
             "curate_events": {
                 **gate,
-                "--events_path": f"{raw}/{RAW_EVENTS_PREFIX}/",
-                "--stream_events_path": f"{raw}/{RAW_STREAM_EVENTS_PREFIX}/",
+                "--events_path": f"{raw}/{RAW_EVENTS}/",
+                "--stream_events_path": f"{raw}/{RAW_STREAM_EVENTS}/",
                 "--curated_uri": curated,
                 "--allowed_lateness_hours": str(self.config.etl.allowed_lateness_hours),
             },
@@ -296,7 +298,7 @@ class EtlStack(PlatformStack):
         """The catalog tables the crawler of `job`'s zone keeps: its checked tables, and for
         build_marts the quality results too."""
         tables = list(job_rulesets(job))
-        return [*tables, QUALITY_RESULTS_PREFIX] if job == "build_marts" else tables
+        return [*tables, QUALITY_RESULTS] if job == "build_marts" else tables
 
     def _catalog_crawlers(
         self, lake: LakeStack, encryption: GlueEncryption
@@ -311,9 +313,9 @@ class EtlStack(PlatformStack):
         )
         catalog = f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}"
         crawlers = {}
-        for job, zone in QUALITY_ZONES.items():
+        for job, zone in JOB_ZONES.items():
             database = lake.catalog_database_name(zone)
-            folders = [f"{TABLE_PREFIXES[job]}{table}" for table in self.crawled_tables(job)]
+            folders = [job_table_folder(job, table) for table in self.crawled_tables(job)]
             bucket = lake.bucket_arn(zone)
             for statement in (
                 iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket]),
@@ -414,7 +416,7 @@ class EtlStack(PlatformStack):
     def _rulesets(self, lake: LakeStack) -> dict[tuple[str, str], glue.CfnDataQualityRuleset]:
         """The DQDL of each checked table, from the same definitions the jobs check."""
         rulesets = {}
-        for job, zone in QUALITY_ZONES.items():
+        for job, zone in JOB_ZONES.items():
             for table, dqdl in job_rulesets(job).items():
                 rulesets[(job, table)] = glue.CfnDataQualityRuleset(
                     self,

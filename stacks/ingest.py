@@ -18,7 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC
+from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 from stacks.constructs.alarms import AlarmSpec
 from stacks.constructs.python_lambda import LambdaSource, python_function
 from stacks.foundation import Foundation

@@ -11,11 +11,11 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from contracts.lake import ZONES
 from stacks.constructs.keys import data_key
 from stacks.platform_stack import PlatformStack
 from stacks.retention import data_removal_policy
 
-ZONES = ("raw", "curated", "marts")
 # Predictable names: jobs and operators find a zone without reading stack outputs.
 BUCKET_NAME = "ecommerce-{env}-{role}-{account}-{region}"
 _ABORT_UPLOADS = s3.LifecycleRule(

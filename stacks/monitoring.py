@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC
+from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 from stacks.constructs.alarms import AlarmsAndWidgets, AlarmSpec
 from stacks.oltp import OltpStack
 from stacks.platform_stack import PlatformStack

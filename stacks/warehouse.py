@@ -13,10 +13,11 @@ from aws_cdk import aws_redshift as redshift
 from aws_cdk import aws_redshiftserverless as redshiftserverless
 from constructs import Construct
 
-from cdk_app.config import EVENTS_TOPIC
+from contracts.events.topics import EVENTS_TOPIC
+from contracts.lake import ZONES
 from stacks.constructs.api_lookup import api_lookup
 from stacks.constructs.keys import data_key, decrypt_through_secrets_manager
-from stacks.lake import ZONES, LakeStack
+from stacks.lake import LakeStack
 from stacks.network import REDSHIFT_PORT, NetworkStack
 from stacks.platform_stack import PlatformStack
 from stacks.retention import data_removal_policy

@@ -8,7 +8,8 @@ from __future__ import annotations
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 
-from cdk_app.config import EVENTS_TOPIC
+from contracts.events.topics import EVENTS_TOPIC, RAW_STREAM_GROUP_PREFIX
+from contracts.lake import RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE
 from stacks.constructs.glue_assets import (
     GlueJobAssets,
     glue_connection_statements,
@@ -22,14 +23,12 @@ from stacks.platform_stack import PlatformStack
 from stacks.streaming import StreamingStack
 
 RAW_STREAM_SOURCE = LambdaSource(
-    paths=("glue_jobs", "contracts/__init__.py", "contracts/events"),
+    paths=("glue_jobs", "contracts/__init__.py", "contracts/events", "contracts/lake.py"),
     requirements="glue_jobs/requirements.txt",
 )
 RAW_STREAM_SCRIPT = "glue_jobs/stream_events_to_raw.py"
-# The job's consumer groups: a fixed prefix, so IAM can name them.
-RAW_STREAM_GROUP_PREFIX = "ecommerce-raw-stream"
-# Raw-zone prefixes the job writes (glue_jobs/lake.py) and where it keeps its checkpoints.
-RAW_STREAM_PREFIXES = ("events_stream", "quarantine/events_stream")
+# Raw-zone prefixes the job writes (contracts/lake.py) and where it keeps its checkpoints.
+RAW_STREAM_PREFIXES = (RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE)
 CHECKPOINT_PREFIX = "checkpoints/stream_events_to_raw"
 GLUE_TEMP_PREFIX = "glue-temp/stream_events_to_raw"
 

@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 
-from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC
+from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PROCESSOR_CONSUMER_GROUP
 from stacks.constructs.alarms import AlarmsAndWidgets, AlarmSpec
 from stacks.constructs.database import Database
 from stacks.constructs.keys import decrypt_through_secrets_manager
@@ -32,8 +32,6 @@ STREAM_PROCESSOR_SOURCE = LambdaSource(
     ),
     requirements="lambdas/stream_processor/requirements.txt",
 )
-# A fixed name, so IAM can name the group and the lag alarms can find it.
-PROCESSOR_CONSUMER_GROUP = "ecommerce-stream-processor"
 _FIVE_MINUTES = Duration.minutes(5)
 _GT = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
 

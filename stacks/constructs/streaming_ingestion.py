@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aws_cdk import CustomResource, Duration
 
-from cdk_app.config import EVENTS_TOPIC
+from contracts.events.topics import EVENTS_TOPIC
 from contracts.warehouse import scripts_checksum
 from stacks.constructs.python_lambda import LambdaSource, python_function
 from stacks.platform_stack import PlatformStack
