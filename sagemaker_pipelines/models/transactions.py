@@ -82,6 +82,8 @@ def clean_transactions(
     them: some logs (CDNOW) hold genuine identical orders, others a double load. Dates are
     parsed as ISO 8601 unless date_format is given; timestamps with a zone are taken to UTC.
     """
+    if duplicates not in ("raise", "drop", "keep"):
+        raise ValueError(f"duplicates must be 'raise', 'drop' or 'keep', got {duplicates!r}")
     columns = columns or TransactionColumns()
     wanted = [columns.customer, columns.date, columns.amount]
     missing = [name for name in wanted if name not in frame.columns]
@@ -181,7 +183,7 @@ def rfm_summary(
     if unit_days <= 0:
         raise ValueError(f"unit_days must be > 0, got {unit_days}")
     if transactions.empty:
-        raise PeriodError("the transaction log is empty")
+        raise TransactionsError("the transaction log is empty")
     calibration = pd.Timestamp(calibration_end).normalize()
     holdout = None if holdout_end is None else pd.Timestamp(holdout_end).normalize()
     first_day, last_day = transactions[DATE].min(), transactions[DATE].max()

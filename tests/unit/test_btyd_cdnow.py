@@ -8,6 +8,8 @@ dependency) is the oracle for every per-customer quantity, given the same parame
 
 from __future__ import annotations
 
+from importlib import resources
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -73,6 +75,20 @@ def test_the_sample_summary_has_the_papers_counts(sample: RfmSummary) -> None:
     assert customers["T"].max() == pytest.approx(272 / 7)
     assert sample.holdout_length == 39.0
     assert sample.new_in_holdout == 0
+
+
+def test_the_summary_matches_the_papers_data(customers: pd.DataFrame) -> None:
+    """Hardie's summary of the sample (x, t_x, T, mean repeat spend, two decimals), shipped
+    in the lifetimes wheel beside the raw file."""
+    path = (
+        resources.files("lifetimes") / "datasets" / "cdnow_customers_summary_with_transactions.csv"
+    )
+    with path.open() as file:
+        published = pd.read_csv(file, index_col="ID")
+    assert (customers["frequency"] == published["x"]).all()
+    np.testing.assert_allclose(customers["recency"], published["t_x"], atol=0.005)
+    np.testing.assert_allclose(customers["T"], published["T"], atol=0.005)
+    np.testing.assert_allclose(customers["monetary_value"], published["zbar"], atol=0.005 + 1e-9)
 
 
 def test_bgnbd_reproduces_the_published_parameters(bgnbd: BgNbdFit) -> None:

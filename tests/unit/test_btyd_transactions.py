@@ -13,6 +13,7 @@ from sagemaker_pipelines.models.transactions import (
     MissingColumnsError,
     PeriodError,
     TransactionColumns,
+    TransactionsError,
     clean_transactions,
     rfm_summary,
 )
@@ -110,6 +111,15 @@ def test_duplicate_rows_raise_unless_dropped_or_kept() -> None:
     assert (report.duplicate_rows, report.rows_kept) == (1, 8)
     assert summarize(frame, duplicates="drop").loc["ann", "monetary_value"] == 25.0
     assert summarize(frame, duplicates="keep").loc["ann", "monetary_value"] == 40.0
+    with pytest.raises(ValueError, match="duplicates must be"):
+        clean_transactions(frame, COLUMNS, duplicates="ignore")  # type: ignore[arg-type]
+
+
+def test_a_log_with_nothing_valid_left_is_refused() -> None:
+    clean, report = clean_transactions(log([("eve", "yesterday", 5.0)]), COLUMNS, drop_invalid=True)
+    assert report.rows_kept == 0
+    with pytest.raises(TransactionsError, match="empty"):
+        rfm_summary(clean, "2024-01-20")
 
 
 @pytest.mark.parametrize(
