@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sagemaker_pipelines.models.btyd import GammaGamma, BgNbd
+from sagemaker_pipelines.models.btyd import BgNbd, GammaGamma
 from sagemaker_pipelines.models.transactions import AMOUNT, CUSTOMER, DATE
 
 

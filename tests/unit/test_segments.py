@@ -70,7 +70,7 @@ def test_action_segments_labels_aligned_sequences() -> None:
         "first order pending",
         "hibernating low value",
     ]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="longer"):
         action_segments([None], ["low", "high"], ["low", "low"])
 
 
