@@ -4,8 +4,9 @@ Churn: AUC, Brier score, calibration by decile and lift at the top decile; basel
 BG/NBD expected purchases as a score (fewer expected purchases, more likely to churn),
 recency alone (days since the last order) and, for the probability metrics, the training
 churn rate given to everyone. CLV: holdout purchases and revenue, total relative error, mean
-absolute error and Spearman rank correlation, against BG/NBD + Gamma-Gamma's "last period
-repeats" baseline: each customer keeps buying at their past rate and mean spend.
+absolute error and Spearman rank correlation of BG/NBD + Gamma-Gamma's expectations, beside
+the "last period repeats" baseline: each customer keeps buying at their past rate and mean
+spend.
 """
 
 from __future__ import annotations

@@ -147,17 +147,9 @@ def render_rules() -> str:
     def cell(values: frozenset[str | None] | frozenset[Band] | None) -> str:
         if values is None:
             return "any"
+        order = {name: position for position, name in enumerate(BANDS)}
         names = ["no order yet" if value is None else value for value in values]
-        return ", ".join(
-            sorted(
-                names,
-                key=lambda name: (
-                    name not in BANDS,
-                    BANDS.index(name) if name in BANDS else 0,
-                    name,
-                ),
-            )
-        )
+        return ", ".join(sorted(names, key=lambda name: (order.get(name, len(order)), name)))
 
     lines = [
         "| # | Action segment | RFM segment | Churn band | CLV band | What to do |",
