@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from contracts.oltp.migrator import MigrationError, apply_migrations
+from local_platform.commands.options import DatabaseUrlOption
 from local_platform.console import fail, stderr
 from local_platform.embedded_postgres import (
     EmbeddedPostgres,
@@ -16,15 +17,6 @@ from local_platform.embedded_postgres import (
 from local_platform.errors import database_unreachable, redact_url
 
 app = typer.Typer(help="The OLTP database: embedded server and migrations.", no_args_is_help=True)
-
-DatabaseUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="PostgreSQL URL. Default: $DATABASE_URL, else the embedded server.",
-        show_default=False,
-    ),
-]
 
 
 @app.command()

@@ -8,6 +8,7 @@ import typer
 from kafka.errors import KafkaError
 
 from cdk_app.config import ConfigError, load_config
+from local_platform.commands.options import BootstrapServersOption
 from local_platform.console import fail, stderr
 from local_platform.kafka_broker import (
     KafkaBroker,
@@ -69,14 +70,7 @@ def down() -> None:
 @app.command()
 def topics(
     env: EnvOption = "dev",
-    bootstrap_servers: Annotated[
-        str | None,
-        typer.Option(
-            "--bootstrap-servers",
-            help="HOST:PORT. Default: $KAFKA_BOOTSTRAP_SERVERS, else the local broker.",
-            show_default=False,
-        ),
-    ] = None,
+    bootstrap_servers: BootstrapServersOption = None,
 ) -> None:
     """Create any missing topic from config, then list the topics with their partitions."""
     try:

@@ -12,6 +12,7 @@ from kafka.errors import KafkaError
 from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, ConfigError, load_config
 from contracts.oltp.migrator import MigrationError, apply_migrations
 from lambdas.stream_processor.dead_letters import KafkaDeadLetterPublisher
+from local_platform.commands.options import BootstrapServersOption, DatabaseUrlOption
 from local_platform.console import fail, stderr
 from local_platform.embedded_postgres import resolve_database_url
 from local_platform.errors import database_unreachable, redact_url
@@ -39,14 +40,8 @@ def _summary(totals: StreamTotals) -> str:
 
 @app.command()
 def run(
-    bootstrap_servers: Annotated[
-        str | None,
-        typer.Option(help="HOST:PORT. Default: $KAFKA_BOOTSTRAP_SERVERS, else the local broker."),
-    ] = None,
-    database_url: Annotated[
-        str | None,
-        typer.Option(help="PostgreSQL URL. Default: $DATABASE_URL, else the embedded server."),
-    ] = None,
+    bootstrap_servers: BootstrapServersOption = None,
+    database_url: DatabaseUrlOption = None,
     topic: Annotated[str, typer.Option(help="Events topic to consume.")] = EVENTS_TOPIC,
     dead_letter_topic: Annotated[
         str, typer.Option(help="Topic for records that fail validation.")
