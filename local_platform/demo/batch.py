@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 from rich.table import Table
 
-from local_platform.analyst_queries import analyst_queries
+from contracts.warehouse.queries import analyst_queries
 from local_platform.console import fail, stderr
 from local_platform.demo.settings import DemoSettings
 from local_platform.errors import database_unreachable, redact_url

@@ -28,6 +28,7 @@ from pyspark.sql import functions as sf
 from typer.testing import CliRunner
 
 from contracts.quality import load_job_rules
+from contracts.warehouse.queries import analyst_queries
 from contracts.warehouse.tables import mart_tables
 from data_generators import GenerationSettings, generate_store
 from glue_jobs.extract_oltp import ReadSettings, TableExtract, load_watermarks, run_extract
@@ -42,7 +43,6 @@ from glue_jobs.lake import (
 from glue_jobs.quality import QualityGate, QualityGateError
 from glue_jobs.transforms.customers import RFM_SEGMENT_RULES, customer_features
 from glue_jobs.transforms.oltp import SOURCE_TABLES
-from local_platform.analyst_queries import analyst_queries
 from local_platform.batch_pipeline import BatchSettings, StageReport, jdbc_source, run_batch
 from local_platform.cli import app
 
