@@ -15,7 +15,7 @@ from lambdas.stream_processor.dead_letters import KafkaDeadLetterPublisher
 from local_platform.commands.options import BootstrapServersOption, DatabaseUrlOption
 from local_platform.console import fail, stderr
 from local_platform.embedded_postgres import resolve_database_url
-from local_platform.errors import database_unreachable, redact_url
+from local_platform.errors import exit_when_unreachable, redact_url
 from local_platform.kafka_broker import KafkaBrokerError, ensure_topics, resolve_bootstrap_servers
 from local_platform.stream_consumer import (
     CONSUMER_GROUP,
@@ -68,15 +68,12 @@ def run(
     except (KafkaBrokerError, KafkaError) as error:
         fail(f"Kafka is not available: {error}")
     url = resolve_database_url(database_url)
-    try:
-        apply_migrations(url)
-        conn = psycopg.connect(url, autocommit=True)
-    except MigrationError as error:
-        fail(str(error))
-    except psycopg.Error as error:
-        if database_unreachable(error):
-            fail(f"cannot reach the database at {redact_url(url)}: {error}")
-        raise
+    with exit_when_unreachable(url):
+        try:
+            apply_migrations(url)
+            conn = psycopg.connect(url, autocommit=True)
+        except MigrationError as error:
+            fail(str(error))
 
     settings = processor_settings(config)
     consumer = events_consumer(servers, topic, group_id)

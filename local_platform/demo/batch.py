@@ -19,7 +19,7 @@ from rich.table import Table
 from contracts.warehouse.queries import analyst_queries
 from local_platform.console import fail, stderr
 from local_platform.demo.settings import DemoSettings
-from local_platform.errors import database_unreachable, redact_url
+from local_platform.errors import exit_when_unreachable
 
 if TYPE_CHECKING:
     from local_platform.batch_pipeline import BatchSettings, StageReport
@@ -61,14 +61,11 @@ def run_with_progress(settings: BatchSettings) -> None:
     from local_platform.batch_pipeline import run_batch
 
     stderr.print(f"Lake {settings.lake} · warehouse {settings.warehouse}", highlight=False)
-    try:
-        run_batch(settings, on_stage=_print_stage)
-    except QualityGateError as error:
-        fail(str(error))
-    except Exception as error:
-        if database_unreachable(error):
-            fail(f"cannot reach the database at {redact_url(settings.database_url)}: {error}")
-        raise
+    with exit_when_unreachable(settings.database_url):
+        try:
+            run_batch(settings, on_stage=_print_stage)
+        except QualityGateError as error:
+            fail(str(error))
 
 
 def _print_stage(report: StageReport) -> None:

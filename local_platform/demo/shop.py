@@ -18,7 +18,7 @@ from data_generators import (
 )
 from local_platform.console import fail, stderr
 from local_platform.demo.settings import DEMO_DATABASE, DemoSettings
-from local_platform.errors import database_unreachable, redact_url
+from local_platform.errors import exit_when_unreachable
 
 
 def run(settings: DemoSettings) -> None:
@@ -35,17 +35,14 @@ def run(settings: DemoSettings) -> None:
 
 def build_and_report(settings: GenerationSettings, url: str, events_out: Path, reset: bool) -> None:
     """Generate the store, then print its summary; failures become clear one-line errors."""
-    try:
-        result = generate_store(settings, url, events_out=events_out, reset=reset)
-        summary = summarize_store(url)
-    except StoreNotEmptyError as error:
-        fail(f"{error}. Nothing was written.")
-    except MigrationError as error:
-        fail(str(error))
-    except Exception as error:
-        if database_unreachable(error):
-            fail(f"cannot reach the database at {redact_url(url)}: {error}")
-        raise
+    with exit_when_unreachable(url):
+        try:
+            result = generate_store(settings, url, events_out=events_out, reset=reset)
+            summary = summarize_store(url)
+        except StoreNotEmptyError as error:
+            fail(f"{error}. Nothing was written.")
+        except MigrationError as error:
+            fail(str(error))
     for table in summary_tables(result, summary):
         stderr.print(table)
 

@@ -7,9 +7,9 @@ run; a unit test fails when the committed file differs. Regenerate with
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from contracts.generated_docs import write_page
 from contracts.warehouse.queries import load_queries
 
 DOCS_PATH = Path(__file__).resolve().parents[3] / "docs" / "queries.md"
@@ -52,11 +52,7 @@ def render_markdown() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Write the rendered page to docs/queries.md (or --output)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=DOCS_PATH)
-    output = parser.parse_args(argv).output
-    output.write_text(render_markdown(), encoding="utf-8")
-    print(f"wrote {output}")
+    write_page(render_markdown, DOCS_PATH, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
