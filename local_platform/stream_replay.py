@@ -17,7 +17,8 @@ from pathlib import Path
 
 import psycopg
 
-from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig, load_config
+from cdk_app.config import PlatformConfig, load_config
+from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PROCESSOR_CONSUMER_GROUP
 from contracts.oltp.migrator import apply_migrations
 from lambdas.shared.kafka_producer import KafkaSettings
 from lambdas.stream_processor.dead_letters import KafkaDeadLetterPublisher
@@ -33,7 +34,6 @@ from local_platform.kafka_publishing import (
 from local_platform.live_metrics import LiveMetrics, read_live_metrics
 from local_platform.msk_batches import process_in_batches
 from local_platform.stream_consumer import (
-    CONSUMER_GROUP,
     StreamTotals,
     events_consumer,
     processor_settings,
@@ -58,7 +58,7 @@ class KafkaRoute:
 
     topic: str = EVENTS_TOPIC
     dead_letter_topic: str = DEAD_LETTER_TOPIC
-    group_id: str = CONSUMER_GROUP
+    group_id: str = PROCESSOR_CONSUMER_GROUP
 
 
 @dataclass(frozen=True)
