@@ -1,5 +1,5 @@
 """Glue job build_marts: curated events and sessions plus the raw OLTP extracts -> the marts.
-Thin: arguments and I/O here, the rules in glue_jobs.transforms (see docs/marts.md).
+Thin: arguments and I/O here, the rules in glue_jobs.transforms.marts (see docs/marts.md).
 
 Every mart is staged first and all of them are published together only when
 contracts/quality/build_marts.yaml passes; otherwise the previous marts stay as they were.
@@ -32,10 +32,17 @@ from glue_jobs.lake import (
 from glue_jobs.parallel import map_concurrently
 from glue_jobs.quality import GATE_ARGUMENTS, QualityGate, gate_from_arguments
 from glue_jobs.staging import StagedTable, remove, staging_root
-from glue_jobs.transforms.customers import cohort_retention, customer_features, rfm_segments
-from glue_jobs.transforms.funnel import funnel_daily
-from glue_jobs.transforms.inventory import inventory_health
-from glue_jobs.transforms.sales import product_performance, sales_daily
+from glue_jobs.transforms.marts import prepared
+from glue_jobs.transforms.marts.customer_features import customer_features
+from glue_jobs.transforms.marts.customers import cohort_retention, rfm_segments
+from glue_jobs.transforms.marts.funnel import funnel_daily
+from glue_jobs.transforms.marts.intermediate import (
+    order_channels,
+    placed_order_lines,
+    placed_orders,
+)
+from glue_jobs.transforms.marts.inventory import inventory_health
+from glue_jobs.transforms.marts.sales import product_performance, sales_daily
 
 OLTP_TABLES = (
     "users", "categories", "products", "inventory", "inventory_movements", "sessions",
@@ -50,24 +57,33 @@ def build_marts(
     as_of: date,
     features_cutoff: datetime,
 ) -> dict[str, DataFrame]:
-    """Every mart by table name, from already-loaded inputs (no I/O)."""
+    """Every mart by table name, from already-loaded inputs (no I/O): the OLTP tables and
+    the curated events are prepared, the intermediate order facts built once, and each
+    mart reads what it needs of both (glue_jobs.transforms.marts)."""
+    orders = prepared.orders(oltp["orders"])
+    products = prepared.products(oltp["products"])
+    clickstream = prepared.events(events)
+
+    placed = placed_orders(orders)
+    lines = placed_order_lines(placed, prepared.order_items(oltp["order_items"]))
+    channels = order_channels(placed, prepared.sessions(oltp["sessions"]))
+
     return {
         "mart_sales_daily": sales_daily(
-            oltp["orders"], oltp["order_items"], oltp["products"], oltp["categories"],
-            oltp["sessions"],
+            lines, channels, products, prepared.categories(oltp["categories"])
         ),
         "mart_funnel_daily": funnel_daily(sessions),
-        "mart_cohort_retention": cohort_retention(oltp["orders"]),
-        "mart_rfm_segments": rfm_segments(oltp["orders"], as_of),
-        "mart_product_performance": product_performance(
-            events, oltp["orders"], oltp["order_items"], oltp["products"]
-        ),
+        "mart_cohort_retention": cohort_retention(placed),
+        "mart_rfm_segments": rfm_segments(placed, as_of),
+        "mart_product_performance": product_performance(clickstream, lines, products),
         "mart_inventory_health": inventory_health(
-            oltp["inventory"], oltp["inventory_movements"], as_of
+            prepared.inventory(oltp["inventory"]),
+            prepared.inventory_movements(oltp["inventory_movements"]),
+            as_of,
         ),
         "customer_features": customer_features(
-            oltp["users"], oltp["orders"], sessions, oltp["support_tickets"], events,
-            features_cutoff,
+            prepared.users(oltp["users"]), orders, sessions,
+            prepared.support_tickets(oltp["support_tickets"]), clickstream, features_cutoff,
         ).withColumn("cutoff_date", sf.to_date("cutoff")),
     }  # fmt: skip
 
