@@ -25,16 +25,9 @@ def users(oltp_users: DataFrame) -> DataFrame:
 def orders(oltp_orders: DataFrame) -> DataFrame:
     """Every order, whatever its status (the intermediate layer picks the sales)."""
     return oltp_orders.select(
-        sf.col("id").alias("order_id"),
-        "user_id",
-        "session_id",
-        "status",
-        "subtotal",
-        "total",
-        "refunded_amount",
-        "placed_at",
-        "refunded_at",
-    )
+        sf.col("id").alias("order_id"), "user_id", "session_id", "status",
+        "subtotal", "total", "refunded_amount", "placed_at", "refunded_at",
+    )  # fmt: skip
 
 
 def order_items(oltp_order_items: DataFrame) -> DataFrame:
@@ -80,11 +73,8 @@ def events(curated_events: DataFrame) -> DataFrame:
     """The curated events with the properties the marts read as columns: the product viewed
     or added to the cart, the cart, and the product ids of an order_completed's items."""
     return curated_events.select(
-        "event_type",
-        "occurred_at",
-        "user_id",
-        "session_id",
+        "event_type", "occurred_at", "user_id", "session_id",
         sf.col("properties.product_id").alias("product_id"),
         sf.col("properties.cart_id").alias("cart_id"),
         sf.col("properties.items.product_id").alias("item_product_ids"),
-    )
+    )  # fmt: skip
