@@ -21,28 +21,29 @@ def placed_orders(orders: DataFrame) -> DataFrame:
     return orders.filter(sf.col("status") != "cancelled")
 
 
-def order_channels(placed_orders: DataFrame, sessions: DataFrame) -> DataFrame:
-    """(order_id, channel) of each placed order that has a session in the shop's sessions.
+def order_channels(placed: DataFrame, sessions: DataFrame) -> DataFrame:
+    """(order_id, channel) of each placed order (from `placed_orders`) that has a session in
+    the shop's sessions.
 
     The orders' keys are broadcast and the sessions, several times as many rows, stream past
     them: the session table is never shuffled or sorted. (A left join from the orders would
     shuffle and sort both sides, or broadcast the larger one.)
     """
-    placed_sessions = placed_orders.select("order_id", "session_id")
+    placed_sessions = placed.select("order_id", "session_id")
     return sessions.join(sf.broadcast(placed_sessions), "session_id").select("order_id", "channel")
 
 
-def placed_order_lines(placed_orders: DataFrame, order_items: DataFrame) -> DataFrame:
-    """One row per line of a placed order, with its share in cents of the order's revenue
-    and refund; the shares of an order add up exactly to its total and refund.
-    A zero subtotal (all free items) is shared equally between the lines."""
-    placed = placed_orders.select("order_id", "placed_at", "subtotal", "total", "refunded_amount")
+def placed_order_lines(placed: DataFrame, order_items: DataFrame) -> DataFrame:
+    """One row per line of a placed order (from `placed_orders`), with its share in cents of
+    the order's revenue and refund; the shares of an order add up exactly to its total and
+    refund. A zero subtotal (all free items) is shared equally between the lines."""
+    amounts = placed.select("order_id", "placed_at", "subtotal", "total", "refunded_amount")
     largest_first = Window.partitionBy("order_id").orderBy(
         sf.col("line_total").desc(), sf.col("product_id")
     )
     # The whole order as a frame of the same ordered window: one sort serves every window.
     whole_order = largest_first.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
-    lines = order_items.join(placed, "order_id").withColumns(
+    lines = order_items.join(amounts, "order_id").withColumns(
         {
             "_lines": sf.count(sf.lit(1)).over(whole_order),
             "_largest": sf.row_number().over(largest_first) == 1,
