@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 
 from contracts.warehouse.data_api import DataApi, Warehouse
 from contracts.warehouse.tables import WarehouseTable, mart_tables
-from glue_jobs.job_runtime import job_arguments, report
+from glue_jobs.job_runtime import JobArguments, job_arguments, report
 from glue_jobs.lake import MART_PARTITIONS, table_path
 
 MAX_STATEMENTS_PER_BATCH = 40
@@ -159,37 +159,46 @@ def load_marts(
     return loaded
 
 
+class LoadArguments(JobArguments):
+    marts_uri: str
+    database: str
+    workgroup_name: str | None = None
+    cluster_identifier: str | None = None
+    secret_arn: str | None = None
+    db_user: str | None = None
+    copy_role: str | None = None
+    tables: str | None = None  # comma separated
+
+    @property
+    def target(self) -> RedshiftTarget:
+        return RedshiftTarget(
+            database=self.database,
+            workgroup_name=self.workgroup_name,
+            cluster_identifier=self.cluster_identifier,
+            secret_arn=self.secret_arn,
+            db_user=self.db_user,
+            copy_role=self.copy_role,
+        )
+
+    @property
+    def table_names(self) -> list[str]:
+        return self.tables.split(",") if self.tables else list(mart_tables())
+
+
 def main(argv: Sequence[str] = sys.argv) -> None:
     import boto3  # the job runs on AWS; the module's SQL is usable without the SDK
 
-    args = job_arguments(
-        argv,
-        required=["marts_uri", "database"],
-        optional={
-            "workgroup_name": None,
-            "cluster_identifier": None,
-            "secret_arn": None,
-            "db_user": None,
-            "copy_role": None,
-            "tables": None,
-        },
-    )
-    target = RedshiftTarget(
-        database=args["database"],
-        workgroup_name=args["workgroup_name"],
-        cluster_identifier=args["cluster_identifier"],
-        secret_arn=args["secret_arn"],
-        db_user=args["db_user"],
-        copy_role=args["copy_role"],
-    )
-    tables = args["tables"].split(",") if args["tables"] else list(mart_tables())
+    args = job_arguments(argv, LoadArguments)
+    target = args.target
     data_api = DataApi(
         boto3.client("redshift-data"),
         target,
         timeout_s=BATCH_TIMEOUT_S,
         poll_interval_s=POLL_INTERVAL_S,
     )
-    loaded = load_marts(boto3.client("s3"), data_api, args["marts_uri"], tables, target.iam_role)
+    loaded = load_marts(
+        boto3.client("s3"), data_api, args.marts_uri, args.table_names, target.iam_role
+    )
     report("load_warehouse", loaded)
 
 

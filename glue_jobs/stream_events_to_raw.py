@@ -16,7 +16,7 @@ built from its `_spark_metadata` log), which ignores files of an uncommitted bat
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 from pyspark.sql.streaming import StreamingQuery
 
-from glue_jobs.job_runtime import job_arguments, job_spark_session, report
+from glue_jobs.job_runtime import JobArguments, job_arguments, job_spark_session, report
 from glue_jobs.lake import RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE, table_path
 from glue_jobs.transforms.event_schema import spark_event_schema
 from glue_jobs.transforms.raw_stream import (
@@ -137,35 +137,32 @@ def _rows_written(query: StreamingQuery, name: str) -> int:
     )
 
 
-def settings_from_arguments(args: Mapping[str, str | None]) -> StreamSettings:
-    auth = args["kafka_auth"] or "plaintext"
-    if auth not in ("plaintext", "iam"):
-        raise ValueError(f"--kafka_auth must be plaintext or iam, got {auth!r}")
-    max_offsets = args["max_offsets_per_trigger"]
-    return StreamSettings(
-        bootstrap_servers=str(args["bootstrap_servers"]),
-        topic=str(args["topic"]),
-        raw_root=str(args["raw_uri"]),
-        checkpoint_root=str(args["checkpoint_uri"]),
-        kafka_auth=auth,  # type: ignore[arg-type]
-        trigger_seconds=int(args["trigger_seconds"] or 0),
-        max_offsets_per_trigger=int(max_offsets) if max_offsets else None,
-        consumer_group_prefix=args["consumer_group_prefix"] or DEFAULT_CONSUMER_GROUP_PREFIX,
-    )
+class StreamArguments(JobArguments):
+    bootstrap_servers: str
+    topic: str
+    raw_uri: str
+    checkpoint_uri: str
+    kafka_auth: KafkaAuth = "plaintext"
+    trigger_seconds: int = 0
+    max_offsets_per_trigger: int | None = None
+    consumer_group_prefix: str = DEFAULT_CONSUMER_GROUP_PREFIX
+
+    @property
+    def settings(self) -> StreamSettings:
+        return StreamSettings(
+            bootstrap_servers=self.bootstrap_servers,
+            topic=self.topic,
+            raw_root=self.raw_uri,
+            checkpoint_root=self.checkpoint_uri,
+            kafka_auth=self.kafka_auth,
+            trigger_seconds=self.trigger_seconds,
+            max_offsets_per_trigger=self.max_offsets_per_trigger,
+            consumer_group_prefix=self.consumer_group_prefix,
+        )
 
 
 def main(argv: Sequence[str] = sys.argv) -> None:
-    args = job_arguments(
-        argv,
-        required=["bootstrap_servers", "topic", "raw_uri", "checkpoint_uri"],
-        optional={
-            "kafka_auth": "plaintext",
-            "trigger_seconds": "0",
-            "max_offsets_per_trigger": None,
-            "consumer_group_prefix": DEFAULT_CONSUMER_GROUP_PREFIX,
-        },
-    )
-    settings = settings_from_arguments(args)
+    settings = job_arguments(argv, StreamArguments).settings
     spark = job_spark_session(JOB_NAME, needs_extra_jars=True)
     if settings.trigger_seconds > 0:
         start_streams(spark, settings)

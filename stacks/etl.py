@@ -47,6 +47,7 @@ ETL_SOURCE = LambdaSource(
     paths=(
         "glue_jobs",
         "contracts/__init__.py",
+        "contracts/database.py",
         "contracts/events",
         "contracts/quality",
         "contracts/warehouse",

@@ -45,6 +45,7 @@ STREAM_PROCESSOR_SOURCE = LambdaSource(
         "lambdas/__init__.py",
         "lambdas/shared",
         "contracts/__init__.py",
+        "contracts/database.py",
         "contracts/events",
     ),
     requirements="lambdas/stream_processor/requirements.txt",
@@ -53,7 +54,8 @@ REDSHIFT_SQL_SOURCE = LambdaSource(
     paths=(
         "lambdas/redshift_sql",
         "lambdas/__init__.py",
-        "lambdas/custom_resource.py",
+        "lambdas/shared/__init__.py",
+        "lambdas/shared/custom_resource.py",
         "contracts/__init__.py",
         "contracts/warehouse",
     ),
