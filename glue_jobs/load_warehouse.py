@@ -171,14 +171,8 @@ class LoadArguments(JobArguments):
 
     @property
     def target(self) -> RedshiftTarget:
-        return RedshiftTarget(
-            database=self.database,
-            workgroup_name=self.workgroup_name,
-            cluster_identifier=self.cluster_identifier,
-            secret_arn=self.secret_arn,
-            db_user=self.db_user,
-            copy_role=self.copy_role,
-        )
+        """The warehouse arguments are RedshiftTarget's fields, by the same names."""
+        return RedshiftTarget(**self.model_dump(exclude={"marts_uri", "tables"}))
 
     @property
     def table_names(self) -> list[str]:

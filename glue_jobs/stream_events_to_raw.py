@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
+from pydantic import ConfigDict, Field
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 from pyspark.sql.streaming import StreamingQuery
@@ -49,12 +49,15 @@ _MSK_IAM_OPTIONS = {
 }
 
 
-@dataclass(frozen=True)
-class StreamSettings:
+class StreamSettings(JobArguments):
+    """The job's arguments; the two roots are passed as --raw_uri and --checkpoint_uri."""
+
+    model_config = ConfigDict(validate_by_name=True)
+
     bootstrap_servers: str
     topic: str
-    raw_root: str
-    checkpoint_root: str
+    raw_root: str = Field(alias="raw_uri")
+    checkpoint_root: str = Field(alias="checkpoint_uri")
     kafka_auth: KafkaAuth = "plaintext"
     trigger_seconds: int = 0
     max_offsets_per_trigger: int | None = None
@@ -137,32 +140,8 @@ def _rows_written(query: StreamingQuery, name: str) -> int:
     )
 
 
-class StreamArguments(JobArguments):
-    bootstrap_servers: str
-    topic: str
-    raw_uri: str
-    checkpoint_uri: str
-    kafka_auth: KafkaAuth = "plaintext"
-    trigger_seconds: int = 0
-    max_offsets_per_trigger: int | None = None
-    consumer_group_prefix: str = DEFAULT_CONSUMER_GROUP_PREFIX
-
-    @property
-    def settings(self) -> StreamSettings:
-        return StreamSettings(
-            bootstrap_servers=self.bootstrap_servers,
-            topic=self.topic,
-            raw_root=self.raw_uri,
-            checkpoint_root=self.checkpoint_uri,
-            kafka_auth=self.kafka_auth,
-            trigger_seconds=self.trigger_seconds,
-            max_offsets_per_trigger=self.max_offsets_per_trigger,
-            consumer_group_prefix=self.consumer_group_prefix,
-        )
-
-
 def main(argv: Sequence[str] = sys.argv) -> None:
-    settings = job_arguments(argv, StreamArguments).settings
+    settings = job_arguments(argv, StreamSettings)
     spark = job_spark_session(JOB_NAME, needs_extra_jars=True)
     if settings.trigger_seconds > 0:
         start_streams(spark, settings)

@@ -12,7 +12,8 @@ from glue_jobs.build_marts import BuildArguments
 from glue_jobs.curate_events import CurateArguments
 from glue_jobs.extract_oltp import ExtractArguments, ReadSettings
 from glue_jobs.job_runtime import job_arguments
-from glue_jobs.stream_events_to_raw import StreamArguments, StreamSettings
+from glue_jobs.load_warehouse import LoadArguments, RedshiftTarget
+from glue_jobs.stream_events_to_raw import StreamSettings
 
 # What Glue adds to every run's arguments; a job must ignore them.
 GLUE_OWN = ["--JOB_ID", "j_1", "--JOB_RUN_ID", "jr_1", "--job-bookmark-option", "disable"]
@@ -53,13 +54,13 @@ def test_full_is_on_only_for_true(given: str, full: bool) -> None:
     assert job_arguments([*argv, "--full", given], ExtractArguments).full is full
 
 
-def test_the_stream_job_settings_come_from_its_arguments() -> None:
+def test_the_stream_job_settings_are_its_arguments() -> None:
     args = job_arguments(
         ["job.py", "--bootstrap_servers", "b-1:9098", "--topic", "events", "--raw_uri", "s3://raw",
          "--checkpoint_uri", "s3://cp", "--kafka_auth", "iam", "--trigger_seconds", "60"],
-        StreamArguments,
+        StreamSettings,
     )  # fmt: skip
-    assert args.settings == StreamSettings(
+    assert args == StreamSettings(
         bootstrap_servers="b-1:9098",
         topic="events",
         raw_root="s3://raw",
@@ -107,3 +108,15 @@ def test_on_glue_the_resolver_is_asked_for_required_and_given_arguments_only(
         "s3://raw/e",
         48.0,
     )
+
+
+def test_the_load_job_targets_the_named_warehouse() -> None:
+    args = job_arguments(
+        ["job.py", "--marts_uri", "s3://marts", "--database", "analytics",
+         "--workgroup_name", "ecommerce-dev", "--secret_arn", "arn:s", "--tables", "a,b"],
+        LoadArguments,
+    )  # fmt: skip
+    assert args.target == RedshiftTarget(
+        database="analytics", workgroup_name="ecommerce-dev", secret_arn="arn:s"
+    )
+    assert (args.target.iam_role, args.table_names) == ("default", ["a", "b"])
