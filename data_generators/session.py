@@ -9,14 +9,10 @@ simulator drive the same behaviour; each supplies the ids, stock levels and cloc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from enum import IntEnum
 from itertools import accumulate
 from typing import Protocol
 from urllib.parse import quote_plus
 
-from contracts.events import SCHEMA_VERSION
 from data_generators.catalog import DEPARTMENT_AFFINITY, DEPARTMENTS, Catalog, Category, slugify
 from data_generators.orders import (
     CURRENCY,
@@ -30,19 +26,18 @@ from data_generators.orders import (
     plan_aftercare,
     price_order,
 )
-from data_generators.personas import Persona
 from data_generators.randomness import RandomStream
-from data_generators.timeline import MS_PER_HOUR, iso_utc, week_tag
+from data_generators.recorder import VisitRecorder
+from data_generators.records import CartLine, CartRecord, RefundRecord, SessionRecord, TicketRecord
+from data_generators.timeline import MS_PER_HOUR, week_tag
 from data_generators.traffic import (
-    SOURCE_INDEX,
     TRAFFIC_SOURCES,
-    Device,
     anonymous_source,
     referrer_and_utm,
     returning_source,
 )
+from data_generators.visitors import Visitor
 
-MAX_GAP_MS = 20 * 60_000  # a gap past ~30 minutes would split the visit into two sessions
 SEARCH_SHARE = 0.22
 CATEGORY_SHARE = 0.33
 ZERO_RESULT_SEARCHES = 0.07
@@ -58,31 +53,6 @@ COMPLAINT_ABOUT_LAST_ORDER = 0.6
 DEPARTMENT_SLUGS = tuple(slugify(department.name) for department in DEPARTMENTS)
 
 
-class VisitKind(IntEnum):
-    BROWSE = 0
-    SIGNUP = 1
-    AFTERCARE = 2
-    COMPLAINT = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Visitor:
-    """Who is visiting: signed in (user_id) or anonymous, and their current state."""
-
-    user_id: int | None
-    anonymous_id: str
-    persona: Persona
-    device: Device
-    acquisition_channel: int = SOURCE_INDEX["direct"]
-    email_opt_in: bool = False
-    buy_factor: float = 1.0
-    engagement: float = 1.0
-    declining: bool = False
-    decline_window: tuple[int, int] | None = None  # [first, last) epoch day, when known
-    preferred_department: int | None = None
-    last_order_id: int | None = None
-
-
 class StockLevels(Protocol):
     def available(self, product_id: int) -> int: ...
 
@@ -93,79 +63,19 @@ class IdSequences(Protocol):
     def next_ticket_id(self) -> int: ...
 
 
-@dataclass(slots=True)
-class CartLine:
-    product_id: int
-    quantity: int
-    unit_cents: int
-    added_ms: int
-    updated_ms: int
+class CountingIds:
+    """Order and ticket ids, each counted up from `first` in creation order."""
 
+    def __init__(self, first: int = 1) -> None:
+        self._order = self._ticket = first - 1
 
-@dataclass(slots=True)
-class CartRecord:
-    cart_id: str
-    created_ms: int
-    updated_ms: int
-    lines: dict[int, CartLine] = field(default_factory=dict)
-    converted_ms: int | None = None
+    def next_order_id(self) -> int:
+        self._order += 1
+        return self._order
 
-    @property
-    def item_count(self) -> int:
-        return sum(line.quantity for line in self.lines.values())
-
-    @property
-    def value_cents(self) -> int:
-        return sum(line.quantity * line.unit_cents for line in self.lines.values())
-
-
-@dataclass(frozen=True, slots=True)
-class TicketRecord:
-    ticket_id: int
-    user_id: int
-    order_id: int | None
-    category: str
-    priority: str
-    subject: str
-    opened_ms: int
-    resolve_after_ms: int
-    closed: bool
-    satisfaction: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class RefundRecord:
-    order_id: int
-    refund_cents: int
-    refunded_ms: int
-    returned: tuple[tuple[int, int], ...]
-
-
-@dataclass(slots=True)
-class SessionRecord:
-    """Everything one visit produced. `events` are (epoch ms, event dict) in time order."""
-
-    session_id: str
-    visitor: Visitor
-    traffic_source: str
-    referrer: str | None
-    utm: dict | None
-    landing_page: str
-    exit_page: str
-    page_views: int
-    events: list[tuple[int, dict]]
-    cart: CartRecord | None = None
-    order: OrderRecord | None = None
-    tickets: list[TicketRecord] = field(default_factory=list)
-    refund: RefundRecord | None = None
-
-    @property
-    def started_ms(self) -> int:
-        return self.events[0][0]
-
-    @property
-    def ended_ms(self) -> int:
-        return self.events[-1][0]
+    def next_ticket_id(self) -> int:
+        self._ticket += 1
+        return self._ticket
 
 
 _SUBJECTS = {
@@ -180,109 +90,6 @@ _SATISFACTION = {
     False: list(accumulate((0.05, 0.08, 0.17, 0.35, 0.35))),
     True: list(accumulate((0.30, 0.30, 0.20, 0.12, 0.08))),
 }
-
-
-class _Recorder:
-    """Builds a visit's events: one clock, one context, page bookkeeping.
-
-    The clock moves by random think times, or along `schedule` when the visit's timing was
-    decided in advance (after-sales visits, whose refund time the order row already holds).
-    """
-
-    def __init__(
-        self,
-        stream: RandomStream,
-        visitor: Visitor,
-        session_id: str,
-        source: str,
-        referrer: str | None,
-        utm: dict | None,
-        start_ms: int,
-        schedule: Iterator[int] | None = None,
-    ) -> None:
-        self.stream = stream
-        self.visitor = visitor
-        self.session_id = session_id
-        self.source = source
-        self.referrer = referrer
-        self.utm = utm
-        self.schedule = schedule
-        self.device = visitor.device.as_context()
-        self.clock = start_ms
-        self.events: list[tuple[int, dict]] = []
-        self.page: dict | None = None
-        self.landing = ""
-        self.page_views = 0
-
-    def wait(self, median_ms: float, sigma: float = 0.8) -> None:
-        if self.schedule is not None:
-            self.clock = next(self.schedule)
-        else:
-            self.clock += min(int(self.stream.lognormal(median_ms, sigma)), MAX_GAP_MS) + 1
-
-    def emit(self, event_type: str, properties: dict) -> None:
-        self.events.append(
-            (
-                self.clock,
-                {
-                    "event_id": self.stream.uuid(),
-                    "event_type": event_type,
-                    "schema_version": SCHEMA_VERSION,
-                    "occurred_at": iso_utc(self.clock),
-                    "user_id": self.visitor.user_id,
-                    "anonymous_id": self.visitor.anonymous_id,
-                    "session_id": self.session_id,
-                    "context": {
-                        "channel": self.visitor.device.channel,
-                        "device": self.device,
-                        "page": self.page,
-                        "referrer": self.referrer,
-                        "utm": self.utm,
-                        "traffic_source": self.source,
-                    },
-                    "properties": properties,
-                },
-            )
-        )
-
-    def open(self, path: str, title: str, page_type: str) -> None:
-        """session_started on the landing page, then its page view."""
-        self.page = {"path": path, "title": title}
-        self.landing = path
-        self.emit("session_started", {"landing_page": path})
-        self.wait(250, 0.5)
-        self.page_views += 1
-        self.emit("page_viewed", {"page_type": page_type, "path": path})
-
-    def view(self, path: str, title: str, page_type: str, dwell_ms: float = 22_000) -> None:
-        self.wait(dwell_ms)
-        self.page = {"path": path, "title": title}
-        self.page_views += 1
-        self.emit("page_viewed", {"page_type": page_type, "path": path})
-
-    def record(
-        self,
-        *,
-        cart: CartRecord | None = None,
-        order: OrderRecord | None = None,
-        tickets: list[TicketRecord] | None = None,
-        refund: RefundRecord | None = None,
-    ) -> SessionRecord:
-        return SessionRecord(
-            session_id=self.session_id,
-            visitor=self.visitor,
-            traffic_source=self.source,
-            referrer=self.referrer,
-            utm=self.utm,
-            landing_page=self.landing,
-            exit_page=self.page["path"] if self.page else self.landing,
-            page_views=self.page_views,
-            events=self.events,
-            cart=cart,
-            order=order,
-            tickets=tickets or [],
-            refund=refund,
-        )
 
 
 class SessionSimulator:
@@ -361,7 +168,7 @@ class SessionSimulator:
     def aftercare(self, visitor: Visitor, plan: Aftercare) -> SessionRecord:
         """The customer comes back about an order, on the visit its after-sales plan fixed."""
         schedule = iter(plan.event_times())
-        rec = _Recorder(
+        rec = VisitRecorder(
             self.stream, visitor, self.stream.uuid(), "direct", None, None, next(schedule), schedule
         )
         order_path = f"/account/orders/{plan.order_id}"
@@ -403,10 +210,12 @@ class SessionSimulator:
 
     def _recorder(
         self, visitor: Visitor, source: str, start_ms: int, department: int | None
-    ) -> _Recorder:
+    ) -> VisitRecorder:
         campaign_topic = DEPARTMENT_SLUGS[department] if department is not None else "brand"
         referrer, utm = referrer_and_utm(self.stream, source, campaign_topic, week_tag(start_ms))
-        return _Recorder(self.stream, visitor, self.stream.uuid(), source, referrer, utm, start_ms)
+        return VisitRecorder(
+            self.stream, visitor, self.stream.uuid(), source, referrer, utm, start_ms
+        )
 
     def _pick_product(self, department: int | None) -> int:
         """Product id by popularity, within the department in mind some of the time."""
@@ -419,7 +228,7 @@ class SessionSimulator:
     def _category_of(self, product: int) -> Category:
         return self.catalog.category_by_id[self.catalog.category_list[product - 1]]
 
-    def _navigate(self, rec: _Recorder, department: int | None) -> int | None:
+    def _navigate(self, rec: VisitRecorder, department: int | None) -> int | None:
         """Reach the next product: by search, through a category page, or from a link."""
         stream = self.stream
         product = self._pick_product(department)
@@ -446,7 +255,7 @@ class SessionSimulator:
         return product
 
     def _product_page(
-        self, rec: _Recorder, visitor: Visitor, product: int, cart: CartRecord | None
+        self, rec: VisitRecorder, visitor: Visitor, product: int, cart: CartRecord | None
     ) -> CartRecord | None:
         """On a product page: the product view, and maybe an add to cart."""
         stream, persona = self.stream, visitor.persona
@@ -494,7 +303,7 @@ class SessionSimulator:
             self._cart_page(rec, cart)
         return cart
 
-    def _remove_line(self, rec: _Recorder, cart: CartRecord) -> None:
+    def _remove_line(self, rec: VisitRecorder, cart: CartRecord) -> None:
         products = list(cart.lines)
         line = cart.lines.pop(products[self.stream.below(len(products))])
         rec.wait(8_000)
@@ -504,12 +313,14 @@ class SessionSimulator:
             {"cart_id": cart.cart_id, "product_id": line.product_id, "quantity": line.quantity},
         )
 
-    def _cart_page(self, rec: _Recorder, cart: CartRecord) -> None:
+    def _cart_page(self, rec: VisitRecorder, cart: CartRecord) -> None:
         rec.view("/cart", "Your cart", "cart", 10_000)
         rec.wait(300, 0.5)
         rec.emit("cart_viewed", _cart_summary(cart))
 
-    def _checkout(self, rec: _Recorder, visitor: Visitor, cart: CartRecord) -> OrderRecord | None:
+    def _checkout(
+        self, rec: VisitRecorder, visitor: Visitor, cart: CartRecord
+    ) -> OrderRecord | None:
         """The funnel's last steps; each can lose the shopper."""
         stream, persona = self.stream, visitor.persona
         if not stream.chance(persona.checkout * (0.5 + 0.5 * visitor.engagement)):
@@ -580,7 +391,7 @@ class SessionSimulator:
 
     def _open_ticket(
         self,
-        rec: _Recorder,
+        rec: VisitRecorder,
         visitor: Visitor,
         topic: tuple[str, int | None],
         priority: str | None = None,

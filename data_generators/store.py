@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from itertools import count
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +23,11 @@ from data_generators.catalog import DEPARTMENTS, Catalog, catalog_size
 from data_generators.churn import DECLINE_AFTER_ISSUE, DECLINE_DAYS
 from data_generators.inventory import Inventory
 from data_generators.orders import CURRENCY, OrderRecord, cents_text
-from data_generators.personas import ANONYMOUS_SHOPPER, PERSONA_NAMES, PERSONAS
+from data_generators.personas import PERSONA_NAMES
 from data_generators.population import HISTORY_DAYS, Population, build_population, user_rows
 from data_generators.randomness import KeyedUuids, RandomStream
-from data_generators.session import SessionRecord, SessionSimulator, VisitKind, Visitor
+from data_generators.records import SessionRecord
+from data_generators.session import CountingIds, SessionSimulator
 from data_generators.settings import GenerationResult, GenerationSettings
 from data_generators.sink import TABLE_COLUMNS, CopyBatches, EventLog
 from data_generators.timeline import (
@@ -34,10 +36,9 @@ from data_generators.timeline import (
     epoch_ms,
     iso_utc,
 )
-from data_generators.traffic import DEVICES, device_index
-from data_generators.visits import ANONYMOUS, plan_day
+from data_generators.visitors import Visitor, anonymous_visitor, customer_visitor
+from data_generators.visits import ANONYMOUS, VisitKind, plan_day
 
-PRIMARY_DEVICE_SHARE = 0.75
 CART_ABANDONED_AFTER_MS = 24 * MS_PER_HOUR
 TICKET_PENDING_AFTER_MS = 6 * MS_PER_HOUR
 # Demand forecast used to size stock: units sold per customer per day (measured on runs of
@@ -114,25 +115,6 @@ def generate_store(
     )
 
 
-class _Sequences:
-    """Integer ids in creation order (a live simulator would use database sequences)."""
-
-    def __init__(self) -> None:
-        self.order = self.ticket = self.order_item = 0
-
-    def next_order_id(self) -> int:
-        self.order += 1
-        return self.order
-
-    def next_ticket_id(self) -> int:
-        self.ticket += 1
-        return self.ticket
-
-    def next_order_item_id(self) -> int:
-        self.order_item += 1
-        return self.order_item
-
-
 class _StoreRun:
     """One generation: the world's state and the day loop."""
 
@@ -159,8 +141,8 @@ class _StoreRun:
             max(1.0, settings.users * UNITS_PER_CUSTOMER_DAY),
             self.start_ms,
         )
-        self.ids = _Sequences()
-        self.simulator = SessionSimulator(self.catalog, self.stream, self.ids, self.inventory)
+        self.order_item_ids = count(1)
+        self.simulator = SessionSimulator(self.catalog, self.stream, CountingIds(), self.inventory)
         self.aftercare_due: dict[int, list] = defaultdict(list)
 
     def run(self, progress: bool) -> None:
@@ -240,7 +222,7 @@ class _StoreRun:
             start, user, kind = int(plan.starts[i]), int(plan.users[i]), int(plan.kinds[i])
             self.log.release_before(start)
             if user == ANONYMOUS:
-                record = self.simulator.browse(self._anonymous_visitor(), start)
+                record = self.simulator.browse(anonymous_visitor(self.stream), start)
             else:
                 visitor = self._customer_visitor(user, engagement[i], declining[i])
                 if kind == VisitKind.AFTERCARE:
@@ -254,33 +236,18 @@ class _StoreRun:
         self.inventory.end_day(day)
 
     def _customer_visitor(self, user: int, engagement: float, declining: bool) -> Visitor:
-        people, churn = self.people, self.people.churn
+        churn = self.people.churn
         first_day = self.start_ms // MS_PER_DAY
         onset, quiet = int(churn.onset_day[user]), int(churn.churn_day[user])
         decline = (first_day + onset, first_day + quiet) if onset < self.settings.days else None
-        slot = 0 if self.stream.chance(PRIMARY_DEVICE_SHARE) else 1
-        last_order = int(people.last_order_id[user])
-        return Visitor(
-            user_id=user + 1,
-            anonymous_id=self.device_ids.get(user + 1, slot),
-            persona=PERSONAS[people.persona[user]],
-            device=DEVICES[people.devices[user, slot]],
-            acquisition_channel=int(people.channel[user]),
-            email_opt_in=bool(people.email_opt_in[user]),
-            buy_factor=float(people.buy_factor[user]),
+        return customer_visitor(
+            self.people,
+            self.device_ids,
+            self.stream,
+            user,
             engagement=engagement,
             declining=declining,
             decline_window=decline,
-            preferred_department=int(people.preferred_department[user]),
-            last_order_id=last_order or None,
-        )
-
-    def _anonymous_visitor(self) -> Visitor:
-        return Visitor(
-            user_id=None,
-            anonymous_id=self.stream.uuid(),
-            persona=ANONYMOUS_SHOPPER,
-            device=DEVICES[device_index(self.stream)],
         )
 
     # -- rows -----------------------------------------------------------------------------
@@ -386,7 +353,7 @@ class _StoreRun:
         for line in order.lines:
             self.batches.add(
                 "order_items",
-                (self.ids.next_order_item_id(), order.order_id, line.product_id, line.quantity,
+                (next(self.order_item_ids), order.order_id, line.product_id, line.quantity,
                  cents_text(line.unit_cents), cents_text(line.line_cents), placed, placed),
             )  # fmt: skip
 

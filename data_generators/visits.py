@@ -10,17 +10,26 @@ scheduled them. The session behaviour model then plays each visit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
 from data_generators.churn import COMPLAINTS_PER_DAY_DECLINING
 from data_generators.population import Population
-from data_generators.session import VisitKind
 from data_generators.timeline import WEEKDAY_VISIT_FACTORS, times_of_day, weekday_of
 
 # Sessions of visitors who never sign in, per expected signed-in session.
 ANONYMOUS_SESSION_RATIO = 0.45
 ANONYMOUS = -1  # the user index of a visitor who is not signed in
+
+
+class VisitKind(IntEnum):
+    """Why a visit happens; the day plan stores it per visit and the generator plays it."""
+
+    BROWSE = 0
+    SIGNUP = 1
+    AFTERCARE = 2
+    COMPLAINT = 3
 
 
 @dataclass(frozen=True)

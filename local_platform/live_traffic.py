@@ -30,10 +30,12 @@ from data_generators.orders import Aftercare
 from data_generators.personas import ANONYMOUS_SHOPPER, PERSONAS
 from data_generators.population import build_population
 from data_generators.randomness import KeyedUuids, RandomStream
-from data_generators.session import SessionRecord, SessionSimulator, Visitor
-from data_generators.store import PRIMARY_DEVICE_SHARE, UNITS_PER_CUSTOMER_DAY
+from data_generators.records import SessionRecord
+from data_generators.session import SessionSimulator
+from data_generators.store import UNITS_PER_CUSTOMER_DAY
 from data_generators.timeline import MS_PER_DAY
 from data_generators.traffic import DEVICES, device_index
+from data_generators.visitors import PRIMARY_DEVICE_SHARE, Visitor
 from data_generators.visits import ANONYMOUS_SESSION_RATIO
 
 ANONYMOUS_SHARE = ANONYMOUS_SESSION_RATIO / (1 + ANONYMOUS_SESSION_RATIO)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from cdk_app.config import read_cdk_context
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # A third environment that exists only in tests: it exercises the other side of every switch
 # (destroy_data, provisioned Redshift, two AZs, an alarm e-mail) in the same single synth.
@@ -32,6 +37,23 @@ def synth_context() -> dict[str, Any]:
         "environments": {**environments, TEST_ENV: ephemeral},
         "aws:cdk:bundling-stacks": [],
     }
+
+
+def run_app(context: dict[str, Any], outdir: Path | str, **env: str) -> subprocess.CompletedProcess:
+    """The CDK entry point in a fresh process, given its context as the CDK CLI passes it."""
+    return subprocess.run(
+        [sys.executable, "-m", "cdk_app.app"],
+        cwd=REPO_ROOT,
+        env={
+            **os.environ,
+            "CDK_CONTEXT_JSON": json.dumps(context),
+            "CDK_OUTDIR": str(outdir),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from synthesized import REPO_ROOT, run_app
 
 from cdk_app.config import (
     DEAD_LETTER_TOPIC,
@@ -18,8 +16,6 @@ from cdk_app.config import (
     load_config,
     read_cdk_context,
 )
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _context(**dev_overrides) -> dict:
@@ -103,19 +99,7 @@ def test_log_retention_days_match_what_the_stacks_can_render():
 
 @pytest.mark.infra
 def test_synth_with_an_unknown_environment_fails_with_the_config_error():
-    env = {
-        **os.environ,
-        "CDK_CONTEXT_JSON": json.dumps({"env": "staging"}),
-        "CDK_OUTDIR": "/nonexistent",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "cdk_app.app"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_app({"env": "staging"}, "/nonexistent")
     assert result.returncode == 1
     assert "config error: unknown environment 'staging'" in result.stderr
 

@@ -64,6 +64,15 @@ def _query(url: str, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
+def _by_id(url: str, sql: str) -> dict:
+    """The query's rows keyed by their first column."""
+    return {row[0]: row[1:] for row in _query(url, sql)}
+
+
+def _of_type(events: list[dict], event_type: str) -> list[dict]:
+    return [e for e in events if e["event_type"] == event_type]
+
+
 def _money(value: float) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
@@ -144,36 +153,28 @@ def test_every_order_has_one_matching_order_completed_event(small_store) -> None
 
 def test_refunds_and_tickets_match_their_events(small_store) -> None:
     url, events, _ = small_store
-    refunded = {
-        row[0]: row[1:]
-        for row in _query(
-            url, "SELECT id, refunded_amount, refunded_at FROM orders WHERE refunded_amount > 0"
-        )
-    }
+    refunded = _by_id(
+        url, "SELECT id, refunded_amount, refunded_at FROM orders WHERE refunded_amount > 0"
+    )
     refund_events = {
         e["properties"]["order_id"]: (
             _money(e["properties"]["refund_amount"]),
             _time(e["occurred_at"]),
         )
-        for e in events
-        if e["event_type"] == "order_refunded"
+        for e in _of_type(events, "order_refunded")
     }
-    tickets = {
-        row[0]: row[1:]
-        for row in _query(
-            url, "SELECT id, user_id, order_id, category, priority, opened_at FROM support_tickets"
-        )
-    }
+    tickets = _by_id(
+        url, "SELECT id, user_id, order_id, category, priority, opened_at FROM support_tickets"
+    )
     ticket_events = {
         e["properties"]["ticket_id"]: (
             e["user_id"], e["properties"]["order_id"], e["properties"]["category"],
             e["properties"]["priority"], _time(e["occurred_at"]),
         )
-        for e in events
-        if e["event_type"] == "support_ticket_opened"
+        for e in _of_type(events, "support_ticket_opened")
     }  # fmt: skip
 
-    assert sum(e["event_type"] == "order_refunded" for e in events) == len(refund_events)
+    assert len(_of_type(events, "order_refunded")) == len(refund_events)
     assert refund_events == refunded
     assert ticket_events == tickets
     assert tickets  # the 150-customer store has tickets to compare

@@ -17,10 +17,9 @@ from data_generators.catalog import DEPARTMENTS, Catalog
 from data_generators.churn import ChurnState
 from data_generators.personas import PERSONA_NAMES
 from data_generators.population import HISTORY_DAYS, Population, build_population
-from data_generators.session import VisitKind
 from data_generators.timeline import MS_PER_DAY, epoch_ms
 from data_generators.traffic import TRAFFIC_SOURCES
-from data_generators.visits import DayPlan, plan_day
+from data_generators.visits import DayPlan, VisitKind, plan_day
 
 START = date(2026, 7, 6)  # a Monday
 

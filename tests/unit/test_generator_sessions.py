@@ -19,9 +19,10 @@ from data_generators.orders import (
 )
 from data_generators.personas import ANONYMOUS_SHOPPER, PERSONAS
 from data_generators.randomness import KeyedUuids, RandomStream, format_uuids
-from data_generators.session import SessionSimulator, Visitor
+from data_generators.session import CountingIds, SessionSimulator
 from data_generators.timeline import iso_utc
 from data_generators.traffic import DEVICES
+from data_generators.visitors import Visitor
 
 START_MS = 1_790_000_000_000  # 2026-09-21T14:13:20Z
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -36,23 +37,10 @@ class _Shelf:
         return self.units
 
 
-class _Counters:
-    def __init__(self) -> None:
-        self.orders = self.tickets = 0
-
-    def next_order_id(self) -> int:
-        self.orders += 1
-        return self.orders
-
-    def next_ticket_id(self) -> int:
-        self.tickets += 1
-        return self.tickets
-
-
 def _simulator(seed: int = 1, units: int = 50) -> SessionSimulator:
     catalog = Catalog(np.random.default_rng(seed), 400)
     stream = RandomStream(np.random.SeedSequence(seed))
-    return SessionSimulator(catalog, stream, _Counters(), _Shelf(units))
+    return SessionSimulator(catalog, stream, CountingIds(), _Shelf(units))
 
 
 def _customer(user_id: int = 7, **changes: object) -> Visitor:

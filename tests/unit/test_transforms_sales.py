@@ -98,25 +98,25 @@ def test_sales_daily_channel_is_unknown_when_the_session_was_not_extracted(shop)
     }
 
 
+def _click(
+    event_id: str, time: str, session_id: str, event_type: str, **properties: object
+) -> dict:
+    """A curated event on 2026-10-01 at `time` (HH:MM)."""
+    return {"event_id": event_id, "occurred_at": f"2026-10-01 {time}", "session_id": session_id,
+            "event_type": event_type, "properties": properties}  # fmt: skip
+
+
 CLICKS = [
-    {"event_id": "v1", "occurred_at": "2026-10-01 09:00", "session_id": "S1",
-     "event_type": "product_viewed", "properties": {"product_id": 1}},
-    {"event_id": "v2", "occurred_at": "2026-10-01 09:01", "session_id": "S1",
-     "event_type": "product_viewed", "properties": {"product_id": 1}},
-    {"event_id": "c1", "occurred_at": "2026-10-01 09:02", "session_id": "S1",
-     "event_type": "product_added_to_cart", "properties": {"product_id": 1}},
-    {"event_id": "o1", "occurred_at": "2026-10-01 09:05", "session_id": "S1",
-     "event_type": "order_completed", "properties": {"order_id": 1, "items": [
-         {"product_id": 1, "quantity": 2, "unit_price": Decimal(10), "line_total": Decimal(20)},
-         {"product_id": 3, "quantity": 1, "unit_price": Decimal(30), "line_total": Decimal(30)}]}},
-    {"event_id": "v3", "occurred_at": "2026-10-01 10:00", "session_id": "S2",
-     "event_type": "product_viewed", "properties": {"product_id": 1}},
-    {"event_id": "v4", "occurred_at": "2026-10-01 10:01", "session_id": "S2",
-     "event_type": "product_viewed", "properties": {"product_id": 2}},
-    {"event_id": "c2", "occurred_at": "2026-10-01 10:02", "session_id": "S2",
-     "event_type": "product_added_to_cart", "properties": {"product_id": 2}},
-    {"event_id": "v5", "occurred_at": "2026-10-01 11:00", "session_id": "S3",
-     "event_type": "product_viewed", "properties": {"product_id": 1}},
+    _click("v1", "09:00", "S1", "product_viewed", product_id=1),
+    _click("v2", "09:01", "S1", "product_viewed", product_id=1),
+    _click("c1", "09:02", "S1", "product_added_to_cart", product_id=1),
+    _click("o1", "09:05", "S1", "order_completed", order_id=1, items=[
+        {"product_id": 1, "quantity": 2, "unit_price": Decimal(10), "line_total": Decimal(20)},
+        {"product_id": 3, "quantity": 1, "unit_price": Decimal(30), "line_total": Decimal(30)}]),
+    _click("v3", "10:00", "S2", "product_viewed", product_id=1),
+    _click("v4", "10:01", "S2", "product_viewed", product_id=2),
+    _click("c2", "10:02", "S2", "product_added_to_cart", product_id=2),
+    _click("v5", "11:00", "S3", "product_viewed", product_id=1),
 ]  # fmt: skip
 
 
