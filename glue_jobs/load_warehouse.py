@@ -25,8 +25,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlparse
+
+from pydantic import BeforeValidator, Field
 
 from contracts.warehouse.data_api import DataApi, Warehouse
 from contracts.warehouse.tables import WarehouseTable, mart_tables
@@ -159,6 +161,10 @@ def load_marts(
     return loaded
 
 
+def _comma_separated(value: object) -> object:
+    return tuple(value.split(",")) if isinstance(value, str) else value
+
+
 class LoadArguments(JobArguments):
     marts_uri: str
     database: str
@@ -167,16 +173,15 @@ class LoadArguments(JobArguments):
     secret_arn: str | None = None
     db_user: str | None = None
     copy_role: str | None = None
-    tables: str | None = None  # comma separated
+    # Comma separated on the command line.
+    tables: Annotated[tuple[str, ...], BeforeValidator(_comma_separated)] = Field(
+        default_factory=lambda: tuple(mart_tables())
+    )
 
     @property
     def target(self) -> RedshiftTarget:
         """The warehouse arguments are RedshiftTarget's fields, by the same names."""
         return RedshiftTarget(**self.model_dump(exclude={"marts_uri", "tables"}))
-
-    @property
-    def table_names(self) -> list[str]:
-        return self.tables.split(",") if self.tables else list(mart_tables())
 
 
 def main(argv: Sequence[str] = sys.argv) -> None:
@@ -190,9 +195,7 @@ def main(argv: Sequence[str] = sys.argv) -> None:
         timeout_s=BATCH_TIMEOUT_S,
         poll_interval_s=POLL_INTERVAL_S,
     )
-    loaded = load_marts(
-        boto3.client("s3"), data_api, args.marts_uri, args.table_names, target.iam_role
-    )
+    loaded = load_marts(boto3.client("s3"), data_api, args.marts_uri, args.tables, target.iam_role)
     report("load_warehouse", loaded)
 
 

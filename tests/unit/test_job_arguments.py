@@ -119,4 +119,4 @@ def test_the_load_job_targets_the_named_warehouse() -> None:
     assert args.target == RedshiftTarget(
         database="analytics", workgroup_name="ecommerce-dev", secret_arn="arn:s"
     )
-    assert (args.target.iam_role, args.table_names) == ("default", ["a", "b"])
+    assert (args.target.iam_role, args.tables) == ("default", ("a", "b"))
