@@ -1,9 +1,9 @@
 """A Lambda function's environment as one typed, validated settings model.
 
 Each function declares a `FunctionSettings` subclass whose fields are its variables (field
-`events_topic` reads EVENTS_TOPIC) and reads it once per execution environment. Every missing
-or invalid variable is reported together, by name, before the function touches an event. An
-empty variable counts as unset, as it does for the shell.
+`events_topic` reads EVENTS_TOPIC) and reads it before it touches an event, so a deploy with a
+missing or invalid variable fails at once with every such variable named, not halfway through
+a batch. An empty variable counts as unset, as it does for the shell.
 """
 
 from __future__ import annotations
