@@ -39,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_stream import SETTINGS, fresh_database  # noqa: E402
 
-from cdk_app.config import EVENTS_TOPIC, TopicConfig, load_config  # noqa: E402
+from cdk_app.config import TopicConfig, load_config  # noqa: E402
+from contracts.events.topics import EVENTS_TOPIC  # noqa: E402
 from lambdas.shared.kafka_producer import KafkaSettings, create_producer  # noqa: E402
 from local_platform.commands.simulate import BATCH_BYTES, LINGER_MS  # noqa: E402
 from local_platform.embedded_postgres import resolve_database_url  # noqa: E402

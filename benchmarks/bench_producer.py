@@ -37,7 +37,8 @@ from kafka import KafkaAdminClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cdk_app.config import EVENTS_TOPIC, TopicConfig, load_config
+from cdk_app.config import TopicConfig, load_config
+from contracts.events.topics import EVENTS_TOPIC
 from data_generators.timeline import iso_utc
 from lambdas.collector.api import KafkaRecordPublisher, create_app
 from lambdas.collector.batch import MAX_BATCH_EVENTS, Topics

@@ -24,13 +24,13 @@ from pydantic import (
     model_validator,
 )
 
+from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC
+
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 _TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A web origin as browsers send it: scheme, host and an optional port; no path, no wildcard.
 WebOrigin = Annotated[str, StringConstraints(pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")]
-EVENTS_TOPIC = "ecommerce.events.v1"
-DEAD_LETTER_TOPIC = "ecommerce.events.dlq"
 # The only retention periods CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
 

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from cdk_app.config import PlatformConfig
 from stacks.etl import EtlStack
+from stacks.foundation import Foundation
 from stacks.ingest import IngestStack
 from stacks.lake import LakeStack
 from stacks.monitoring import MonitoringStack
@@ -68,37 +69,34 @@ class PlatformStage(Stage):
             warehouse=self.warehouse,
             description=f"Monitoring: alarms and dashboard - {label}",
         )
-        # Their alarms join the dashboard through monitoring.section(...).
+        # The data flows; their alarms join the dashboard through monitoring.section(...).
+        foundation = Foundation(
+            network=self.network,
+            streaming=self.streaming,
+            oltp=self.oltp,
+            lake=self.lake,
+            warehouse=self.warehouse,
+            monitoring=self.monitoring,
+        )
         self.ingest = IngestStack(
             self,
             "Ingest",
             config=config,
-            network=self.network,
-            streaming=self.streaming,
-            monitoring=self.monitoring,
+            foundation=foundation,
             description=f"Ingest: collector API - {label}",
         )
         self.realtime = RealtimeStack(
             self,
             "Realtime",
             config=config,
-            network=self.network,
-            streaming=self.streaming,
-            oltp=self.oltp,
-            lake=self.lake,
-            warehouse=self.warehouse,
-            monitoring=self.monitoring,
+            foundation=foundation,
             description=f"Realtime: stream processor, raw stream, Redshift ingestion - {label}",
         )
         self.etl = EtlStack(
             self,
             "Etl",
             config=config,
-            network=self.network,
-            oltp=self.oltp,
-            lake=self.lake,
-            warehouse=self.warehouse,
-            monitoring=self.monitoring,
+            foundation=foundation,
             description=f"ETL: batch Glue jobs, workflow and quality rulesets - {label}",
         )
         Tags.of(self).add("project", "ecommerce-analytics")

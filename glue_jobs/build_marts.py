@@ -20,15 +20,10 @@ from datetime import UTC, date, datetime
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 
+from contracts.lake import CURATED_EVENTS, CURATED_SESSIONS, Lake, table_path
+from contracts.marts import MART_PARTITIONS
 from glue_jobs.job_runtime import IsoDate, IsoDatetime, job_arguments, job_spark_session, report
-from glue_jobs.lake import (
-    CURATED_EVENTS,
-    CURATED_SESSIONS,
-    MART_PARTITIONS,
-    Lake,
-    read_oltp_table,
-    table_path,
-)
+from glue_jobs.lake import read_oltp_table
 from glue_jobs.parallel import map_concurrently
 from glue_jobs.quality import GateArguments, QualityGate, gate_from_arguments
 from glue_jobs.staging import StagedTable, remove, staging_root

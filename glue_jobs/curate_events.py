@@ -29,8 +29,14 @@ from pydantic import model_validator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 
+from contracts.lake import (
+    CURATED_EVENTS,
+    CURATED_PARTITIONS,
+    CURATED_SESSIONS,
+    QUARANTINE,
+    table_path,
+)
 from glue_jobs.job_runtime import IsoDatetime, job_arguments, job_spark_session, report
-from glue_jobs.lake import CURATED_EVENTS, CURATED_SESSIONS, QUARANTINE, table_path
 from glue_jobs.parallel import map_concurrently
 from glue_jobs.quality import GateArguments, QualityGate, gate_from_arguments
 from glue_jobs.staging import StagedTable, exists, remove, staging_root
@@ -109,11 +115,7 @@ def run_curation(
     staging = staging_root(curated_root, gate.run_id)
     outputs = {
         name: StagedTable(table_path(staging, name), table_path(curated_root, name), partition)
-        for name, partition in (
-            (CURATED_EVENTS, "event_date"),
-            (CURATED_SESSIONS, "session_date"),
-            (QUARANTINE, "received_date"),
-        )
+        for name, partition in CURATED_PARTITIONS.items()
     }
     try:
         events = assign_sessions(curated_events(classified)).persist()
@@ -122,7 +124,7 @@ def run_curation(
         derived = {
             CURATED_SESSIONS: summarize_sessions(events),
             QUARANTINE: quarantined_events(classified).withColumn(
-                "received_date", sf.to_date("received_at")
+                CURATED_PARTITIONS[QUARANTINE], sf.to_date("received_at")
             ),
         }
         staged_sessions, _ = map_concurrently(

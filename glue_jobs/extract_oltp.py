@@ -33,6 +33,7 @@ from pydantic import model_validator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 
+from contracts.lake import RAW_OLTP, table_path
 from glue_jobs.jdbc import (
     JdbcSource,
     SplitRead,
@@ -41,7 +42,6 @@ from glue_jobs.jdbc import (
     read_table,
 )
 from glue_jobs.job_runtime import Flag, job_arguments, job_spark_session, report
-from glue_jobs.lake import RAW_OLTP, table_path
 from glue_jobs.parallel import map_concurrently
 from glue_jobs.quality import GateArguments, QualityGate, gate_from_arguments
 from glue_jobs.staging import StagedTable, remove, staging_root

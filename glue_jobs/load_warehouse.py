@@ -30,10 +30,11 @@ from urllib.parse import urlparse
 
 from pydantic import BeforeValidator, Field
 
+from contracts.lake import table_path
+from contracts.marts import MART_PARTITIONS
 from contracts.warehouse.data_api import DataApi, Warehouse
 from contracts.warehouse.tables import WarehouseTable, mart_tables
 from glue_jobs.job_runtime import JobArguments, job_arguments, report
-from glue_jobs.lake import MART_PARTITIONS, table_path
 
 MAX_STATEMENTS_PER_BATCH = 40
 # Each batch: the table's DDL, the staging table, one DELETE; then per partition a COPY,

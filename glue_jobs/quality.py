@@ -35,6 +35,7 @@ from contracts.quality.dqdl import dqdl_rule
 from glue_jobs.job_runtime import IsoDatetime, JobArguments
 from glue_jobs.parallel import map_concurrently
 from glue_jobs.quality_metrics import MetricsPublisher, NoMetrics, metrics_publisher
+from glue_jobs.rule_results import RuleResult
 
 RESULTS_SCHEMA = (
     "job string, run_id string, table_name string, rule string, check_type string, "
@@ -49,19 +50,6 @@ _COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     "<": operator.lt,
 }
-
-
-@dataclass(frozen=True)
-class RuleResult:
-    """The outcome of one rule on one table; `rule` is its DQDL text (its identity)."""
-
-    job: str
-    table: str
-    rule: str
-    check: str
-    severity: str
-    passed: bool
-    observed: str
 
 
 @dataclass(frozen=True)

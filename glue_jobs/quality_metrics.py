@@ -13,14 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from contracts.lake import QUALITY_METRICS_NAMESPACE
 from contracts.quality import CRITICAL
+from glue_jobs.rule_results import RuleResult
 
-if TYPE_CHECKING:
-    from glue_jobs.quality import RuleResult
-
-NAMESPACE = "EcommerceAnalytics/DataQuality"
 # PutMetricData accepts up to 1,000 data points per request.
 MAX_DATA_POINTS_PER_CALL = 1000
 
@@ -69,7 +67,7 @@ class CloudWatchMetrics:
     """PutMetricData through a boto3 CloudWatch client, in as few calls as allowed."""
 
     client: Any
-    namespace: str = NAMESPACE
+    namespace: str = QUALITY_METRICS_NAMESPACE
     max_per_call: int = MAX_DATA_POINTS_PER_CALL
 
     def publish(self, results: Sequence[RuleResult], timestamp: datetime) -> None:
@@ -85,7 +83,7 @@ class JsonLinesMetrics:
     """Appends each data point as one JSON line (with its namespace) to a local file."""
 
     path: Path
-    namespace: str = NAMESPACE
+    namespace: str = QUALITY_METRICS_NAMESPACE
 
     def publish(self, results: Sequence[RuleResult], timestamp: datetime) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

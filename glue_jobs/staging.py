@@ -14,7 +14,8 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from glue_jobs.lake import table_path, write_table
+from contracts.lake import table_path
+from glue_jobs.lake import write_table
 
 STAGING_FOLDER = "_staging"
 

@@ -24,19 +24,19 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 from pyspark.sql.streaming import StreamingQuery
 
-from glue_jobs.job_runtime import JobArguments, job_arguments, job_spark_session, report
-from glue_jobs.lake import RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE, table_path
-from glue_jobs.transforms.event_schema import spark_event_schema
-from glue_jobs.transforms.raw_stream import (
-    EVENT_PARTITIONS,
-    QUARANTINE_PARTITIONS,
-    classify_kafka_records,
-    quarantined_records,
-    raw_events,
+from contracts.events.topics import RAW_STREAM_GROUP_PREFIX
+from contracts.lake import (
+    RAW_STREAM_EVENT_PARTITIONS,
+    RAW_STREAM_EVENTS,
+    RAW_STREAM_QUARANTINE,
+    RAW_STREAM_QUARANTINE_PARTITIONS,
+    table_path,
 )
+from glue_jobs.job_runtime import JobArguments, job_arguments, job_spark_session, report
+from glue_jobs.transforms.event_schema import spark_event_schema
+from glue_jobs.transforms.raw_stream import classify_kafka_records, quarantined_records, raw_events
 
 JOB_NAME = "stream_events_to_raw"
-DEFAULT_CONSUMER_GROUP_PREFIX = "ecommerce-raw-stream"
 KafkaAuth = Literal["plaintext", "iam"]
 # MSK IAM for the Java Kafka client (the aws-msk-iam-auth login module).
 _MSK_IAM_OPTIONS = {
@@ -61,7 +61,7 @@ class StreamSettings(JobArguments):
     kafka_auth: KafkaAuth = "plaintext"
     trigger_seconds: int = 0
     max_offsets_per_trigger: int | None = None
-    consumer_group_prefix: str = DEFAULT_CONSUMER_GROUP_PREFIX
+    consumer_group_prefix: str = RAW_STREAM_GROUP_PREFIX
 
 
 def kafka_source_options(settings: StreamSettings) -> dict[str, str]:
@@ -88,11 +88,11 @@ def start_streams(spark: SparkSession, settings: StreamSettings) -> dict[str, St
     records = spark.readStream.format("kafka").options(**kafka_source_options(settings)).load()
     classified = classify_kafka_records(records, event_schema=spark_event_schema())
     outputs = {
-        "events": (raw_events(classified), RAW_STREAM_EVENTS, EVENT_PARTITIONS),
+        "events": (raw_events(classified), RAW_STREAM_EVENTS, RAW_STREAM_EVENT_PARTITIONS),
         "quarantined": (
             quarantined_records(classified),
             RAW_STREAM_QUARANTINE,
-            QUARANTINE_PARTITIONS,
+            RAW_STREAM_QUARANTINE_PARTITIONS,
         ),
     }
     return {

@@ -22,11 +22,11 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as sf
 
 from contracts.database import DEFAULT_PORT, PostgresEndpoint
+from contracts.lake import Lake, local_state_folder
 from glue_jobs.build_marts import OLTP_TABLES, run_build
 from glue_jobs.curate_events import DEFAULT_ALLOWED_LATENESS_HOURS, RawEventSources, run_curation
 from glue_jobs.extract_oltp import ReadSettings, run_extract
 from glue_jobs.jdbc import JdbcSource
-from glue_jobs.lake import Lake, local_state_folder
 from glue_jobs.local_spark import ensure_spark_jars, local_spark_session
 from glue_jobs.quality import QualityGate
 from glue_jobs.quality_metrics import JsonLinesMetrics

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from contracts.lake import QUALITY_RESULTS, Lake
 from contracts.warehouse.tables import WarehouseTable, mart_tables
-from glue_jobs.lake import QUALITY_RESULTS, Lake
 
 DEFAULT_WAREHOUSE = Path(__file__).resolve().parents[1] / ".local" / "warehouse.duckdb"
 

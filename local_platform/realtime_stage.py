@@ -28,7 +28,8 @@ from rich.console import RenderableType
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig, load_config
+from cdk_app.config import PlatformConfig, load_config
+from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PROCESSOR_CONSUMER_GROUP
 from contracts.oltp.migrator import apply_migrations
 from lambdas.shared.kafka_producer import EventProducer, KafkaSettings, ProducerError, event_key
 from lambdas.stream_processor.dead_letters import KafkaDeadLetterPublisher
@@ -38,7 +39,6 @@ from local_platform.commands.simulate import BATCH_BYTES, LINGER_MS
 from local_platform.console import stderr
 from local_platform.kafka_publishing import KafkaUnavailableError, open_producer
 from local_platform.stream_consumer import (
-    CONSUMER_GROUP,
     StreamTotals,
     events_consumer,
     processor_settings,
@@ -65,7 +65,7 @@ class KafkaRoute:
 
     topic: str = EVENTS_TOPIC
     dead_letter_topic: str = DEAD_LETTER_TOPIC
-    group_id: str = CONSUMER_GROUP
+    group_id: str = PROCESSOR_CONSUMER_GROUP
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from cdk_app.config import EVENTS_TOPIC, PlatformConfig
+from cdk_app.config import PlatformConfig
+from contracts.events.topics import EVENTS_TOPIC, PROCESSOR_CONSUMER_GROUP
 from lambdas.shared.kafka_producer import EventProducer, KafkaSettings, create_producer
 from lambdas.stream_processor.dead_letters import DeadLetterPublisher
 from lambdas.stream_processor.processor import BatchResult, ProcessorSettings, process_msk_event
 from lambdas.stream_processor.records import SourceRecord, encode_msk_event
 
-CONSUMER_GROUP = "ecommerce-stream-processor"
 # As large as MSK hands Lambda by default (batch size 100..10,000): fewer, bigger transactions.
 MAX_BATCH_RECORDS = 5_000
 _COMMIT_TIMEOUT_MS = 10_000
@@ -62,7 +62,7 @@ class StreamTotals:
 
 
 def events_consumer(
-    bootstrap_servers: str, topic: str = EVENTS_TOPIC, group_id: str = CONSUMER_GROUP
+    bootstrap_servers: str, topic: str = EVENTS_TOPIC, group_id: str = PROCESSOR_CONSUMER_GROUP
 ) -> KafkaConsumer:
     """A consumer that never commits on its own: the loop commits after the database does."""
     return KafkaConsumer(

@@ -18,15 +18,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from itertools import pairwise
+from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import Aws, CfnOutput, Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from cdk_app.config import PlatformConfig
+from contracts.lake import (
+    JOB_ZONES,
+    QUALITY_METRICS_NAMESPACE,
+    QUALITY_RESULTS,
+    RAW_EVENTS,
+    RAW_STREAM_EVENTS,
+    STATE_FOLDER,
+    ZONES,
+    job_table_folder,
+)
 from contracts.quality.dqdl import job_rulesets
 from stacks.constructs.alarms import AlarmSpec
 from stacks.constructs.glue_assets import (
@@ -34,13 +44,15 @@ from stacks.constructs.glue_assets import (
     glue_connection_statements,
     glue_job_assets,
 )
-from stacks.constructs.glue_security import GlueEncryption, glue_encryption, glue_workers_placement
+from stacks.constructs.glue_security import GlueEncryption, glue_encryption, glue_vpc_connection
 from stacks.constructs.keys import decrypt_through_secrets_manager
 from stacks.constructs.python_lambda import LambdaSource
+from stacks.foundation import Foundation
 from stacks.lake import LakeStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
 from stacks.oltp import OltpStack
+from stacks.platform_stack import PlatformStack
 from stacks.warehouse import WarehouseStack
 
 ETL_SOURCE = LambdaSource(
@@ -49,6 +61,9 @@ ETL_SOURCE = LambdaSource(
         "contracts/__init__.py",
         "contracts/database.py",
         "contracts/events",
+        "contracts/lake.py",
+        "contracts/marts.py",
+        "contracts/marts.yaml",
         "contracts/quality",
         "contracts/warehouse",
     ),
@@ -58,14 +73,6 @@ ETL_SOURCE = LambdaSource(
 BATCH_JOBS = ("extract_oltp", "curate_events", "build_marts", "load_warehouse")
 # Run states of Glue's "Glue Job State Change" events that mean the run did not succeed.
 FAILED_RUN_STATES = ["FAILED", "TIMEOUT", "ERROR"]
-# The lake zone (and catalog database) of each job's checked output tables.
-QUALITY_ZONES = {"extract_oltp": "raw", "curate_events": "curated", "build_marts": "marts"}
-# Lake layout the jobs use (glue_jobs/lake.py); the stack does not import Spark code. Raw
-# events: JSON Lines landed by hand or by other tools, and the streaming job's table.
-RAW_EVENTS_PREFIX = "events"
-RAW_STREAM_EVENTS_PREFIX = "events_stream"
-# Where a job's checked tables sit in its zone's bucket: <prefix><table>/.
-TABLE_PREFIXES = {"extract_oltp": "oltp/", "curate_events": "", "build_marts": ""}
 # What a crawler does in the catalog: read its database, create and update its tables and their
 # partitions.
 CRAWLER_CATALOG_ACTIONS = [
@@ -84,36 +91,22 @@ CRAWLER_CATALOG_ACTIONS = [
 ]
 # Spark's commit markers and checksums are not data.
 CRAWL_EXCLUSIONS = ["**/_SUCCESS", "**/_temporary/**", "**.crc"]
-STATE_PREFIX = "state"
-QUALITY_RESULTS_PREFIX = "dq_results"
 GLUE_TEMP_PREFIX = "glue-temp/etl"
-QUALITY_METRICS_NAMESPACE = "EcommerceAnalytics/DataQuality"
-LAKE_BUCKETS = ("raw", "curated", "marts", "artifacts")
+LAKE_BUCKETS = (*ZONES, "artifacts")
 _FIVE_MINUTES = Duration.minutes(5)
 _GT = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
 
 
-class EtlStack(Stack):
+class EtlStack(PlatformStack):
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: PlatformConfig,
-        network: NetworkStack,
-        oltp: OltpStack,
-        lake: LakeStack,
-        warehouse: WarehouseStack,
-        monitoring: MonitoringStack,
-        **kwargs,
-    ):
+        self, scope: Construct, construct_id: str, *, foundation: Foundation, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.prefix = f"ecommerce-{config.env_name}"
-        connection = self._jdbc_connection(network, oltp)
+        oltp, lake, warehouse = foundation.oltp, foundation.lake, foundation.warehouse
+        connection = self._jdbc_connection(foundation.network, oltp)
         encryption = glue_encryption(
             self,
-            config,
+            self.config,
             key_id="EtlKey",
             key_purpose="Batch Glue job logs",
             configuration_id="EtlSecurity",
@@ -134,7 +127,7 @@ class EtlStack(Stack):
         self.crawlers = self._catalog_crawlers(lake, encryption)
         self.workflow = self._workflow()
         self.rulesets = self._rulesets(lake)
-        self._alarms(monitoring)
+        self._alarms(foundation.monitoring)
         self._outputs()
 
     @property
@@ -147,41 +140,38 @@ class EtlStack(Stack):
     def _jdbc_connection(self, network: NetworkStack, oltp: OltpStack) -> glue.CfnConnection:
         """JDBC to the OLTP database over TLS, credentials from its secret; the workers sit in
         a private subnet with a group the database and the endpoints admit."""
-        security_group, placement = glue_workers_placement(
-            self, "EtlJobSg", "batch Glue jobs", network
-        )
-        oltp.admit_clients(security_group)
         url = (
-            f"jdbc:postgresql://{oltp.instance.db_instance_endpoint_address}:"
-            f"{oltp.instance.db_instance_endpoint_port}/{oltp.database_name}"
+            f"jdbc:postgresql://{oltp.database.instance.db_instance_endpoint_address}:"
+            f"{oltp.database.instance.db_instance_endpoint_port}/{oltp.database.name}"
         )
-        return glue.CfnConnection(
+        connection, workers = glue_vpc_connection(
             self,
             "OltpConnection",
-            catalog_id=self.account,
-            connection_input=glue.CfnConnection.ConnectionInputProperty(
-                name=self.connection_name,
-                description="OLTP PostgreSQL over TLS, from the platform's private subnets",
-                connection_type="JDBC",
-                connection_properties={
-                    "JDBC_CONNECTION_URL": url,
-                    "JDBC_ENFORCE_SSL": "true",
-                    "SECRET_ID": oltp.secret.secret_arn,
-                },
-                physical_connection_requirements=placement,
-            ),
+            network=network,
+            workers_group_id="EtlJobSg",
+            workers_description="batch Glue jobs",
+            name=self.connection_name,
+            description="OLTP PostgreSQL over TLS, from the platform's private subnets",
+            connection_type="JDBC",
+            properties={
+                "JDBC_CONNECTION_URL": url,
+                "JDBC_ENFORCE_SSL": "true",
+                "SECRET_ID": oltp.database.secret.secret_arn,
+            },
         )
+        oltp.database.admit_clients(workers)
+        return connection
 
     def _job_arguments(
         self, lake: LakeStack, oltp: OltpStack, warehouse: WarehouseStack
     ) -> dict[str, dict[str, str]]:
         """Each job's own arguments (glue_jobs/<job>.py documents them); the jobs with rules
         also get the quality gate's results table and metrics namespace."""
-        raw, curated, marts = (f"s3://{lake.bucket_name(zone)}" for zone in QUALITY_ZONES.values())
+        raw, curated, marts = (f"s3://{lake.bucket_name(zone)}" for zone in JOB_ZONES.values())
         temp = {"--TempDir": f"s3://{lake.bucket_name('artifacts')}/{GLUE_TEMP_PREFIX}/"}
         gate = {
             **temp,
-            "--quality_results_uri": f"{marts}/{QUALITY_RESULTS_PREFIX}",
+            "--quality_results_uri": f"{marts}/{QUALITY_RESULTS}",
             "--metrics_namespace": QUALITY_METRICS_NAMESPACE,
         }
         target = (
@@ -193,13 +183,13 @@ class EtlStack(Stack):
             "extract_oltp": {
                 **gate,
                 "--raw_uri": raw,
-                "--state_uri": f"s3://{lake.bucket_name('artifacts')}/{STATE_PREFIX}",
-                "--database_secret_id": oltp.secret.secret_arn,
+                "--state_uri": f"s3://{lake.bucket_name('artifacts')}/{STATE_FOLDER}",
+                "--database_secret_id": oltp.database.secret.secret_arn,
             },
             "curate_events": {
                 **gate,
-                "--events_path": f"{raw}/{RAW_EVENTS_PREFIX}/",
-                "--stream_events_path": f"{raw}/{RAW_STREAM_EVENTS_PREFIX}/",
+                "--events_path": f"{raw}/{RAW_EVENTS}/",
+                "--stream_events_path": f"{raw}/{RAW_STREAM_EVENTS}/",
                 "--curated_uri": curated,
                 "--allowed_lateness_hours": str(self.config.etl.allowed_lateness_hours),
             },
@@ -284,7 +274,7 @@ class EtlStack(Stack):
             *encryption.role_statements(),
             iam.PolicyStatement(
                 actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                resources=[oltp.secret.secret_arn],
+                resources=[oltp.database.secret.secret_arn],
             ),
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
@@ -295,8 +285,10 @@ class EtlStack(Stack):
             ),
             *glue_connection_statements(self.connection_name),
         ]
-        if oltp.secret.encryption_key is not None:
-            statements.append(decrypt_through_secrets_manager(oltp.secret.encryption_key.key_arn))
+        if oltp.database.secret.encryption_key is not None:
+            statements.append(
+                decrypt_through_secrets_manager(oltp.database.secret.encryption_key.key_arn)
+            )
         for statement in statements:
             role.add_to_policy(statement)
         # load_warehouse sends each load as one transaction (BatchExecuteStatement).
@@ -307,7 +299,7 @@ class EtlStack(Stack):
         """The catalog tables the crawler of `job`'s zone keeps: its checked tables, and for
         build_marts the quality results too."""
         tables = list(job_rulesets(job))
-        return [*tables, QUALITY_RESULTS_PREFIX] if job == "build_marts" else tables
+        return [*tables, QUALITY_RESULTS] if job == "build_marts" else tables
 
     def _catalog_crawlers(
         self, lake: LakeStack, encryption: GlueEncryption
@@ -322,9 +314,9 @@ class EtlStack(Stack):
         )
         catalog = f"arn:{Aws.PARTITION}:glue:{Aws.REGION}:{Aws.ACCOUNT_ID}"
         crawlers = {}
-        for job, zone in QUALITY_ZONES.items():
+        for job, zone in JOB_ZONES.items():
             database = lake.catalog_database_name(zone)
-            folders = [f"{TABLE_PREFIXES[job]}{table}" for table in self.crawled_tables(job)]
+            folders = [job_table_folder(job, table) for table in self.crawled_tables(job)]
             bucket = lake.bucket_arn(zone)
             for statement in (
                 iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket]),
@@ -425,7 +417,7 @@ class EtlStack(Stack):
     def _rulesets(self, lake: LakeStack) -> dict[tuple[str, str], glue.CfnDataQualityRuleset]:
         """The DQDL of each checked table, from the same definitions the jobs check."""
         rulesets = {}
-        for job, zone in QUALITY_ZONES.items():
+        for job, zone in JOB_ZONES.items():
             for table, dqdl in job_rulesets(job).items():
                 rulesets[(job, table)] = glue.CfnDataQualityRuleset(
                     self,

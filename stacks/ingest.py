@@ -5,9 +5,10 @@ events to the events topic, rejected ones to the dead-letter topic, and nothing 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import jsii
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -17,11 +18,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig
+from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 from stacks.constructs.alarms import AlarmSpec
 from stacks.constructs.python_lambda import LambdaSource, python_function
+from stacks.foundation import Foundation
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
+from stacks.platform_stack import PlatformStack
 from stacks.retention import LOG_RETENTION
 from stacks.streaming import StreamingStack
 
@@ -65,23 +68,14 @@ class _AccessLogSettings:
         return apigateway.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS))
 
 
-class IngestStack(Stack):
+class IngestStack(PlatformStack):
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: PlatformConfig,
-        network: NetworkStack,
-        streaming: StreamingStack,
-        monitoring: MonitoringStack,
-        **kwargs,
-    ):
+        self, scope: Construct, construct_id: str, *, foundation: Foundation, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.collector = self._collector(network, streaming)
+        self.collector = self._collector(foundation.network, foundation.streaming)
         self.api = self._api()
-        self._alarms(monitoring)
+        self._alarms(foundation.monitoring)
         CfnOutput(
             self,
             "CollectorApiUrl",
@@ -127,7 +121,7 @@ class IngestStack(Stack):
         api = apigwv2.HttpApi(
             self,
             "CollectorApi",
-            api_name=f"ecommerce-{self.config.env_name}-collector",
+            api_name=f"{self.prefix}-collector",
             description="Event collector: POST /v1/events, GET /v1/health",
             create_default_stage=False,
             cors_preflight=_cors_preflight(ingest.cors_allowed_origins),

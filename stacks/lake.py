@@ -4,17 +4,18 @@ Data Catalog databases that name the zones for Glue, Athena and Redshift Spectru
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import Aws, CfnOutput, Duration
 from aws_cdk import aws_glue as glue
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from cdk_app.config import PlatformConfig
+from contracts.lake import ZONES
+from stacks.constructs.keys import data_key
+from stacks.platform_stack import PlatformStack
 from stacks.retention import data_removal_policy
 
-ZONES = ("raw", "curated", "marts")
 # Predictable names: jobs and operators find a zone without reading stack outputs.
 BUCKET_NAME = "ecommerce-{env}-{role}-{account}-{region}"
 _ABORT_UPLOADS = s3.LifecycleRule(
@@ -39,19 +40,13 @@ _BUCKETS = (
 )
 
 
-class LakeStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: PlatformConfig, **kwargs):
+class LakeStack(PlatformStack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
+        config = self.config
         removal = data_removal_policy(config)
         destroy = config.destroy_data
-        self.key = kms.Key(
-            self,
-            "LakeKey",
-            description=f"Data lake buckets ({config.env_name})",
-            enable_key_rotation=True,
-            removal_policy=removal,
-        )
+        self.key = data_key(self, "LakeKey", config, "Data lake buckets")
         # S3 server access logging can only deliver to an SSE-S3 bucket, never SSE-KMS.
         self.access_logs = s3.Bucket(
             self,

@@ -4,7 +4,9 @@ alarm route for the whole platform."""
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack
+from typing import Any
+
+from aws_cdk import Aws, CfnOutput, Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -14,9 +16,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig
+from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 from stacks.constructs.alarms import AlarmsAndWidgets, AlarmSpec
 from stacks.oltp import OltpStack
+from stacks.platform_stack import PlatformStack
 from stacks.streaming import StreamingStack
 from stacks.warehouse import WarehouseStack
 
@@ -26,20 +29,19 @@ _GT = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
 _LT = cw.ComparisonOperator.LESS_THAN_THRESHOLD
 
 
-class MonitoringStack(Stack):
+class MonitoringStack(PlatformStack):
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: PlatformConfig,
         oltp: OltpStack,
         streaming: StreamingStack,
         warehouse: WarehouseStack,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
+        config = self.config
         key = kms.Key(
             self,
             "AlarmTopicKey",
@@ -60,7 +62,7 @@ class MonitoringStack(Stack):
             self.alarm_topic.add_subscription(
                 subscriptions.EmailSubscription(config.monitoring.alarm_email)
             )
-        self.dashboard_name = f"ecommerce-{config.env_name}"
+        self.dashboard_name = self.prefix
         self.dashboard = cw.Dashboard(
             self,
             "Dashboard",
@@ -106,7 +108,7 @@ class MonitoringStack(Stack):
 
     def _oltp(self, oltp: OltpStack) -> None:
         thresholds = self.config.monitoring
-        database = oltp.instance
+        database = oltp.database.instance
         section = self.section("OLTP database")
         cpu = database.metric_cpu_utilization(period=_FIVE_MINUTES)
         connections = database.metric_database_connections(period=_FIVE_MINUTES)

@@ -12,16 +12,21 @@ from aws_cdk import Stage, Validations
 from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
-from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PlatformConfig
-from stacks.etl import LAKE_BUCKETS, QUALITY_ZONES
-from stacks.lake import BUCKET_NAME, ZONES
-from stacks.realtime import (
+from cdk_app.config import PlatformConfig
+from contracts.events.topics import (
+    DEAD_LETTER_TOPIC,
+    EVENTS_TOPIC,
+    RAW_STREAM_GROUP_PREFIX,
+)
+from contracts.events.topics import PROCESSOR_CONSUMER_GROUP as PROCESSOR_GROUP
+from contracts.lake import JOB_ZONES, ZONES
+from stacks.constructs.raw_stream_job import (
     CHECKPOINT_PREFIX,
     GLUE_TEMP_PREFIX,
-    RAW_STREAM_GROUP_PREFIX,
     RAW_STREAM_PREFIXES,
 )
-from stacks.realtime import PROCESSOR_CONSUMER_GROUP as PROCESSOR_GROUP
+from stacks.etl import LAKE_BUCKETS
+from stacks.lake import BUCKET_NAME
 
 _MANAGED_POLICY = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/{}"
 _LAMBDA_BASIC = f"AwsSolutions-IAM4[{_MANAGED_POLICY.format('AWSLambdaBasicExecutionRole')}]"
@@ -293,7 +298,7 @@ def _etl_acknowledgements(env: str) -> list[Acknowledgement]:
                 f"The {zone} zone's crawler reads the objects of its bucket (read only); the"
                 " tables it keeps are named in its targets.",
             )
-            for zone in QUALITY_ZONES.values()
+            for zone in JOB_ZONES.values()
         ),
     ]
 

@@ -7,13 +7,15 @@ admits each client group through `admit_to_endpoints`.
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Fn, Stack
+from typing import Any
+
+from aws_cdk import CfnOutput, Fn
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_app.config import PlatformConfig
+from stacks.platform_stack import PlatformStack
 from stacks.retention import LOG_RETENTION, data_removal_policy
 
 POSTGRES_PORT = 5432
@@ -38,9 +40,10 @@ _INTERFACE_ENDPOINTS = {
 }
 
 
-class NetworkStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: PlatformConfig, **kwargs):
+class NetworkStack(PlatformStack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        config = self.config
         # AZs as Fn::GetAZs tokens keep synth offline and still give three AZs (Redshift
         # Serverless needs subnets in three) without an account/region lookup.
         self.vpc = ec2.Vpc(
@@ -58,7 +61,7 @@ class NetworkStack(Stack):
             ],
         )
         self.private_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        self._add_flow_logs(config)
+        self._add_flow_logs()
         self.endpoints_security_group = ec2.SecurityGroup(
             self,
             "EndpointsSg",
@@ -81,7 +84,8 @@ class NetworkStack(Stack):
                 open=False,
             )
 
-    def _add_flow_logs(self, config: PlatformConfig) -> None:
+    def _add_flow_logs(self) -> None:
+        config = self.config
         log_group = logs.LogGroup(
             self,
             "FlowLogGroup",

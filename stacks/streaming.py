@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
-from aws_cdk import Aws, CfnOutput, CustomResource, Duration, Stack
+from aws_cdk import Aws, CfnOutput, CustomResource, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -16,11 +17,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_msk as msk
 from constructs import Construct
 
-from cdk_app.config import PlatformConfig
 from stacks.constructs.api_lookup import api_lookup
 from stacks.constructs.keys import data_key
 from stacks.constructs.python_lambda import LambdaSource, python_function
 from stacks.network import MSK_IAM_PORT, NetworkStack
+from stacks.platform_stack import PlatformStack
 from stacks.retention import data_removal_policy
 
 KAFKA_TOPICS_SOURCE = LambdaSource(
@@ -34,19 +35,13 @@ KAFKA_TOPICS_SOURCE = LambdaSource(
 )
 
 
-class StreamingStack(Stack):
+class StreamingStack(PlatformStack):
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: PlatformConfig,
-        network: NetworkStack,
-        **kwargs,
-    ):
+        self, scope: Construct, construct_id: str, *, network: NetworkStack, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.cluster_name = f"ecommerce-{config.env_name}"
+        config = self.config
+        self.cluster_name = self.prefix
         subnet_ids = network.vpc.select_subnets(
             subnet_type=network.private_subnets.subnet_type
         ).subnet_ids
@@ -218,33 +213,31 @@ class StreamingStack(Stack):
     def grant_produce(self, grantee: iam.IGrantable, topic_names: Sequence[str]) -> None:
         """Idempotent writes (the platform's producers use acks=all with idempotence) to
         exactly these topics over IAM auth."""
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"],
-            resource_arns=[self.cluster_arn],
-        )
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
-            resource_arns=[self.topic_arn(name) for name in topic_names],
+        _grant(
+            grantee,
+            {
+                ("kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"): [
+                    self.cluster_arn
+                ],
+                ("kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"): [
+                    self.topic_arn(name) for name in topic_names
+                ],
+            },
         )
 
     def grant_consume(self, grantee: iam.IGrantable, topic_name: str, group_pattern: str) -> None:
         """Reading one topic as the consumer groups matching `group_pattern` over IAM auth."""
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
-            resource_arns=[self.cluster_arn],
-        )
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
-            resource_arns=[self.topic_arn(topic_name)],
-        )
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
-            resource_arns=[self.consumer_group_arn(group_pattern)],
+        _grant(
+            grantee,
+            {
+                ("kafka-cluster:Connect", "kafka-cluster:DescribeCluster"): [self.cluster_arn],
+                ("kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"): [
+                    self.topic_arn(topic_name)
+                ],
+                ("kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"): [
+                    self.consumer_group_arn(group_pattern)
+                ],
+            },
         )
 
     def topic_arn(self, topic_name: str) -> str:
@@ -287,3 +280,11 @@ class StreamingStack(Stack):
                     f"{topic.retention_hours} h retention"
                 ),
             )
+
+
+def _grant(grantee: iam.IGrantable, permissions: dict[tuple[str, ...], list[str]]) -> None:
+    """Each group of actions on its resources, in the grantee's own policy."""
+    for actions, resource_arns in permissions.items():
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(actions), resource_arns=resource_arns
+        )

@@ -4,18 +4,22 @@ lake and one for streaming ingestion from MSK, each scoped to exactly those reso
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnOutput, Stack
+from typing import Any
+
+from aws_cdk import Aws, CfnOutput
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_redshift as redshift
 from aws_cdk import aws_redshiftserverless as redshiftserverless
 from constructs import Construct
 
-from cdk_app.config import EVENTS_TOPIC, PlatformConfig
+from contracts.events.topics import EVENTS_TOPIC
+from contracts.lake import ZONES
 from stacks.constructs.api_lookup import api_lookup
 from stacks.constructs.keys import data_key, decrypt_through_secrets_manager
-from stacks.lake import ZONES, LakeStack
+from stacks.lake import LakeStack
 from stacks.network import REDSHIFT_PORT, NetworkStack
+from stacks.platform_stack import PlatformStack
 from stacks.retention import data_removal_policy
 from stacks.streaming import StreamingStack
 
@@ -25,22 +29,20 @@ STREAMING_CONSUMER_GROUPS = "*"
 _AUDIT_LOGS = ["userlog", "connectionlog", "useractivitylog"]
 
 
-class WarehouseStack(Stack):
+class WarehouseStack(PlatformStack):
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: PlatformConfig,
         network: NetworkStack,
         lake: LakeStack,
         streaming: StreamingStack,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.name = f"ecommerce-{config.env_name}"
-        self.key = data_key(self, "WarehouseKey", config, "Redshift data and admin secret")
+        self.name = self.prefix
+        self.key = data_key(self, "WarehouseKey", self.config, "Redshift data and admin secret")
         self.copy_role = self._copy_role(lake)
         self.streaming_role = self._streaming_role(streaming)
         self.subnet_ids = network.vpc.select_subnets(
@@ -53,42 +55,29 @@ class WarehouseStack(Stack):
         streaming.admit_clients(security_group)
         network.admit_to_endpoints(security_group)
         self.security_group_id = security_group.security_group_id
-        if config.warehouse.mode == "serverless":
+        if self.config.warehouse.mode == "serverless":
             self._serverless()
         else:
             self._provisioned()
 
     def _copy_role(self, lake: LakeStack) -> iam.Role:
-        role = iam.Role(
-            self,
-            "CopyRole",
-            assumed_by=iam.ServicePrincipal("redshift.amazonaws.com"),
-            description="Redshift COPY from the lake zones (read only)",
-        )
         bucket_arns = [lake.bucket_arn(zone) for zone in ZONES]
-        role.add_to_policy(
+        return self._redshift_role(
+            "CopyRole",
+            "Redshift COPY from the lake zones (read only)",
             iam.PolicyStatement(
                 actions=["s3:ListBucket", "s3:GetBucketLocation"], resources=bucket_arns
-            )
-        )
-        role.add_to_policy(
+            ),
             iam.PolicyStatement(
                 actions=["s3:GetObject"], resources=[f"{arn}/*" for arn in bucket_arns]
-            )
+            ),
+            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[lake.key.key_arn]),
         )
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[lake.key.key_arn])
-        )
-        return role
 
     def _streaming_role(self, streaming: StreamingStack) -> iam.Role:
-        role = iam.Role(
-            self,
+        return self._redshift_role(
             "StreamingIngestionRole",
-            assumed_by=iam.ServicePrincipal("redshift.amazonaws.com"),
-            description="Redshift streaming ingestion from the MSK events topic",
-        )
-        role.add_to_policy(
+            "Redshift streaming ingestion from the MSK events topic",
             iam.PolicyStatement(
                 actions=[
                     "kafka:GetBootstrapBrokers",
@@ -96,20 +85,29 @@ class WarehouseStack(Stack):
                     "kafka-cluster:DescribeCluster",
                 ],
                 resources=[streaming.cluster_arn],
-            )
-        )
-        role.add_to_policy(
+            ),
             iam.PolicyStatement(
                 actions=["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
                 resources=[streaming.topic_arn(EVENTS_TOPIC)],
-            )
-        )
-        role.add_to_policy(
+            ),
             iam.PolicyStatement(
                 actions=["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
                 resources=[streaming.consumer_group_arn(STREAMING_CONSUMER_GROUPS)],
-            )
+            ),
         )
+
+    def _redshift_role(
+        self, construct_id: str, description: str, *statements: iam.PolicyStatement
+    ) -> iam.Role:
+        """A role the warehouse assumes, allowed exactly `statements`."""
+        role = iam.Role(
+            self,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("redshift.amazonaws.com"),
+            description=description,
+        )
+        for statement in statements:
+            role.add_to_policy(statement)
         return role
 
     def grant_data_api(self, grantee: iam.IGrantable, execute_action: str) -> None:

@@ -17,9 +17,6 @@ from pyspark.sql.types import StructType
 
 from glue_jobs.transforms.events import BAD_JSON, PROBLEM_TYPE, contract_problem
 
-EVENT_PARTITIONS = ("event_date", "event_hour")
-QUARANTINE_PARTITIONS = ("received_date", "received_hour")
-
 # None for a valid record, else (BAD_JSON | SCHEMA_VIOLATION, detail).
 RecordCheck = Callable[[bytes | None], tuple[str, str] | None]
 

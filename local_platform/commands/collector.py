@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, ConfigError, load_config
+from cdk_app.config import ConfigError, load_config
+from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 from lambdas.collector.api import KafkaRecordPublisher, create_app
 from lambdas.collector.batch import Topics
 from local_platform.collector_server import CollectorServer

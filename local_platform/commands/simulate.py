@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from cdk_app.config import EVENTS_TOPIC, ConfigError, load_config
+from cdk_app.config import ConfigError, load_config
+from contracts.events.topics import EVENTS_TOPIC
 from data_generators.settings import MAX_USERS
 from lambdas.shared.kafka_producer import ProducerError
 from local_platform.console import fail, stderr

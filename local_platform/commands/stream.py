@@ -9,7 +9,8 @@ import psycopg
 import typer
 from kafka.errors import KafkaError
 
-from cdk_app.config import DEAD_LETTER_TOPIC, EVENTS_TOPIC, ConfigError, load_config
+from cdk_app.config import ConfigError, load_config
+from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PROCESSOR_CONSUMER_GROUP
 from contracts.oltp.migrator import MigrationError, apply_migrations
 from lambdas.stream_processor.dead_letters import KafkaDeadLetterPublisher
 from local_platform.console import fail, stderr
@@ -17,7 +18,6 @@ from local_platform.embedded_postgres import resolve_database_url
 from local_platform.errors import database_unreachable, redact_url
 from local_platform.kafka_broker import KafkaBrokerError, ensure_topics, resolve_bootstrap_servers
 from local_platform.stream_consumer import (
-    CONSUMER_GROUP,
     StreamTotals,
     dead_letter_producer,
     events_consumer,
@@ -51,7 +51,7 @@ def run(
     dead_letter_topic: Annotated[
         str, typer.Option(help="Topic for records that fail validation.")
     ] = DEAD_LETTER_TOPIC,
-    group_id: Annotated[str, typer.Option(help="Consumer group.")] = CONSUMER_GROUP,
+    group_id: Annotated[str, typer.Option(help="Consumer group.")] = PROCESSOR_CONSUMER_GROUP,
     env: Annotated[str, typer.Option(help="Environment in cdk.json (topics, thresholds).")] = "dev",
     max_events: Annotated[
         int | None, typer.Option(min=1, help="Stop after this many records.", show_default=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aws_cdk import Aws
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
@@ -97,19 +97,43 @@ def glue_encryption(
     return GlueEncryption(key, security_configuration, lake_key)
 
 
-def glue_workers_placement(
-    scope: Construct, group_id: str, description: str, network: NetworkStack
-) -> tuple[ec2.SecurityGroup, glue.CfnConnection.PhysicalConnectionRequirementsProperty]:
-    """The security group of a connection's workers, and where the connection runs them: a
-    private subnet. The group admits itself (Glue's workers talk to each other, and Glue
-    requires a self-referencing rule, all TCP) and reaches the VPC endpoints; the caller
-    admits it wherever the job connects to."""
-    group = ec2.SecurityGroup(scope, group_id, vpc=network.vpc, description=description)
+def glue_vpc_connection(
+    scope: Construct,
+    construct_id: str,
+    *,
+    network: NetworkStack,
+    workers_group_id: str,
+    workers_description: str,
+    name: str,
+    description: str,
+    connection_type: str,
+    properties: dict[str, str],
+) -> tuple[glue.CfnConnection, ec2.SecurityGroup]:
+    """A Glue connection (`name`, of `connection_type` with `properties`) that runs the
+    workers of the jobs using it in a private subnet, and their security group. The group
+    admits itself (Glue's workers talk to each other, and Glue requires a self-referencing
+    rule, all TCP) and reaches the VPC endpoints; the caller admits it wherever the job
+    connects to."""
+    group = ec2.SecurityGroup(
+        scope, workers_group_id, vpc=network.vpc, description=workers_description
+    )
     group.add_ingress_rule(group, ec2.Port.all_tcp(), "Glue workers")
     network.admit_to_endpoints(group)
     subnet = network.vpc.select_subnets(subnet_type=network.private_subnets.subnet_type)
-    return group, glue.CfnConnection.PhysicalConnectionRequirementsProperty(
-        subnet_id=subnet.subnet_ids[0],
-        availability_zone=subnet.availability_zones[0],
-        security_group_id_list=[group.security_group_id],
+    connection = glue.CfnConnection(
+        scope,
+        construct_id,
+        catalog_id=Stack.of(scope).account,
+        connection_input=glue.CfnConnection.ConnectionInputProperty(
+            name=name,
+            description=description,
+            connection_type=connection_type,
+            connection_properties=properties,
+            physical_connection_requirements=glue.CfnConnection.PhysicalConnectionRequirementsProperty(
+                subnet_id=subnet.subnet_ids[0],
+                availability_zone=subnet.availability_zones[0],
+                security_group_id_list=[group.security_group_id],
+            ),
+        ),
     )
+    return connection, group

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from stacks.constructs.migrator import DB_MIGRATOR_SOURCE
 from stacks.constructs.python_lambda import REPO_ROOT, LambdaSource
+from stacks.constructs.raw_stream_job import RAW_STREAM_SOURCE
+from stacks.constructs.stream_processor import STREAM_PROCESSOR_SOURCE
+from stacks.constructs.streaming_ingestion import REDSHIFT_SQL_SOURCE
 from stacks.etl import ETL_SOURCE
 from stacks.ingest import COLLECTOR_SOURCE
-from stacks.oltp import DB_MIGRATOR_SOURCE
-from stacks.realtime import RAW_STREAM_SOURCE, REDSHIFT_SQL_SOURCE, STREAM_PROCESSOR_SOURCE
 from stacks.streaming import KAFKA_TOPICS_SOURCE
 
 # What the runtimes bring: the Lambda Python runtime ships the AWS SDK; Glue 5.0 ships Spark,

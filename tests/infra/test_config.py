@@ -8,14 +8,8 @@ import sys
 import pytest
 from synthesized import REPO_ROOT, run_app
 
-from cdk_app.config import (
-    DEAD_LETTER_TOPIC,
-    EVENTS_TOPIC,
-    LOG_RETENTION_DAYS,
-    ConfigError,
-    load_config,
-    read_cdk_context,
-)
+from cdk_app.config import LOG_RETENTION_DAYS, ConfigError, load_config, read_cdk_context
+from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 
 
 def _context(**dev_overrides) -> dict:

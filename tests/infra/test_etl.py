@@ -8,17 +8,10 @@ from aws_cdk.assertions import Match, Template
 from synthesized import Assembly, allow_statements, as_list, resources
 
 from cdk_app.config import ConfigError, load_config, read_cdk_context
+from contracts.lake import JOB_ZONES, QUALITY_RESULTS, Lake
 from contracts.quality import load_job_rules, rule_jobs
 from contracts.quality.dqdl import job_rulesets
-from glue_jobs.lake import QUALITY_RESULTS, RAW_EVENTS, RAW_STREAM_EVENTS, STATE_FOLDER, Lake
-from stacks.etl import (
-    BATCH_JOBS,
-    QUALITY_RESULTS_PREFIX,
-    QUALITY_ZONES,
-    RAW_EVENTS_PREFIX,
-    RAW_STREAM_EVENTS_PREFIX,
-    STATE_PREFIX,
-)
+from stacks.etl import BATCH_JOBS
 from stacks.lake import BUCKET_NAME
 
 pytestmark = pytest.mark.infra
@@ -59,14 +52,8 @@ def _part(part) -> str:
     return part.get("Fn::Sub", str(part))
 
 
-def test_the_stack_uses_the_lake_layout_of_the_jobs():
-    assert (RAW_EVENTS_PREFIX, RAW_STREAM_EVENTS_PREFIX, STATE_PREFIX, QUALITY_RESULTS_PREFIX) == (
-        RAW_EVENTS,
-        RAW_STREAM_EVENTS,
-        STATE_FOLDER,
-        QUALITY_RESULTS,
-    )
-    assert set(QUALITY_ZONES) == set(rule_jobs())
+def test_every_job_with_rules_has_a_zone_and_the_workflow_runs_every_job():
+    assert set(JOB_ZONES) == set(rule_jobs())
     assert tuple(JOB_NAMES) == BATCH_JOBS
 
 
@@ -229,7 +216,7 @@ def test_crawlers_keep_every_ruleset_table_where_its_job_writes_it(assembly: Ass
             path = _rendered(target["Path"])
             table = path.rstrip("/").rsplit("/", 1)[1]  # a crawler names a table by its folder
             crawled[(properties["DatabaseName"], table)] = path.rstrip("/")
-    # The lake as the jobs lay it out (glue_jobs/lake.py), on the stack's bucket names.
+    # The lake as the jobs lay it out (contracts/lake.py), on the stack's bucket names.
     bucket = {
         zone: "s3://"
         + BUCKET_NAME.format(
@@ -245,7 +232,7 @@ def test_crawlers_keep_every_ruleset_table_where_its_job_writes_it(assembly: Ass
     }
     expected = {
         (f"ecommerce_{env}_{zone}", table): written_at[job](table)
-        for job, zone in QUALITY_ZONES.items()
+        for job, zone in JOB_ZONES.items()
         for table in job_rulesets(job)
     }
     expected[(f"ecommerce_{env}_marts", QUALITY_RESULTS)] = lake.quality_results
@@ -266,7 +253,7 @@ def test_one_ruleset_per_checked_table_with_the_rendered_dqdl(assembly: Assembly
     }
     expected_count = sum(len(load_job_rules(job).tables) for job in rule_jobs())
     assert len(found) == expected_count
-    for job, zone in QUALITY_ZONES.items():
+    for job, zone in JOB_ZONES.items():
         for table, dqdl in job_rulesets(job).items():
             ruleset = found[f"ecommerce-dev-{JOB_NAMES[job]}-{table}"]
             assert ruleset["Ruleset"] == dqdl

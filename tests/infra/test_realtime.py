@@ -13,15 +13,9 @@ import pytest
 from synthesized import TEST_ENV, Assembly, allow_statements, as_list, only, resources
 
 from cdk_app.config import ConfigError, load_config, read_cdk_context
+from contracts.events.topics import RAW_STREAM_GROUP_PREFIX
 from contracts.warehouse import STREAMING_DIR
-from glue_jobs.lake import RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE
-from glue_jobs.stream_events_to_raw import DEFAULT_CONSUMER_GROUP_PREFIX
-from stacks.realtime import (
-    RAW_STREAM_GROUP_PREFIX,
-    RAW_STREAM_PREFIXES,
-    RAW_STREAM_SCRIPT,
-    RAW_STREAM_SOURCE,
-)
+from stacks.constructs.raw_stream_job import RAW_STREAM_SCRIPT, RAW_STREAM_SOURCE
 
 pytestmark = pytest.mark.infra
 
@@ -252,12 +246,6 @@ def test_the_job_imports_nothing_its_package_asset_does_not_ship(tmp_path: Path)
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == str(tmp_path / RAW_STREAM_SCRIPT)
-
-
-def test_stack_constants_match_the_job_code():
-    """The stack cannot import the job (stacks only name runtime paths); they must agree."""
-    assert (RAW_STREAM_EVENTS, RAW_STREAM_QUARANTINE) == RAW_STREAM_PREFIXES
-    assert DEFAULT_CONSUMER_GROUP_PREFIX == RAW_STREAM_GROUP_PREFIX
 
 
 @pytest.mark.parametrize(

@@ -27,18 +27,18 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 from typer.testing import CliRunner
 
+from contracts.lake import (
+    CURATED_EVENTS,
+    CURATED_SESSIONS,
+    Lake,
+    local_state_folder,
+)
+from contracts.marts import MART_PARTITIONS
 from contracts.quality import load_job_rules
 from contracts.warehouse.tables import mart_tables
 from data_generators import GenerationSettings, generate_store
 from glue_jobs.extract_oltp import ReadSettings, TableExtract, load_watermarks, run_extract
-from glue_jobs.lake import (
-    CURATED_EVENTS,
-    CURATED_SESSIONS,
-    MART_PARTITIONS,
-    Lake,
-    local_state_folder,
-    read_oltp_table,
-)
+from glue_jobs.lake import read_oltp_table
 from glue_jobs.quality import QualityGate, QualityGateError
 from glue_jobs.transforms.customers import RFM_SEGMENT_RULES, customer_features
 from glue_jobs.transforms.oltp import SOURCE_TABLES

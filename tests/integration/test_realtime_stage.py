@@ -21,7 +21,8 @@ import pytest
 from kafka_test_topics import StreamTopics, create_stream_topics, delete_stream_topics
 from rich.console import Console
 
-from cdk_app.config import EVENTS_TOPIC, load_config
+from cdk_app.config import load_config
+from contracts.events.topics import EVENTS_TOPIC
 from data_generators import GenerationSettings, generate_store
 from local_platform.realtime_stage import KafkaRoute, render, run_realtime_stage
 

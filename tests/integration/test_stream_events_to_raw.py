@@ -13,13 +13,13 @@ import pytest
 from kafka_test_topics import StreamTopics
 from stream_events import Visitor, encode, make_event
 
-from glue_jobs.curate_events import RawEventSources, run_curation
-from glue_jobs.lake import (
+from contracts.lake import (
     CURATED_EVENTS,
     CURATED_SESSIONS,
     RAW_STREAM_EVENTS,
     RAW_STREAM_QUARANTINE,
 )
+from glue_jobs.curate_events import RawEventSources, run_curation
 from glue_jobs.quality import QualityGate
 from glue_jobs.stream_events_to_raw import StreamSettings, run_available_now
 from lambdas.shared.kafka_producer import EventProducer

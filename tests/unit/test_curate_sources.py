@@ -9,14 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from spark_fixtures import raw_event
 
+from contracts.lake import RAW_STREAM_EVENT_PARTITIONS
 from glue_jobs.curate_events import RawEventSources, read_raw_lines
 from glue_jobs.transforms.event_schema import spark_event_schema
 from glue_jobs.transforms.events import classify_raw_events, curation_counts
-from glue_jobs.transforms.raw_stream import (
-    EVENT_PARTITIONS,
-    classify_kafka_records,
-    raw_events,
-)
+from glue_jobs.transforms.raw_stream import classify_kafka_records, raw_events
 from local_platform.batch_pipeline import raw_event_sources
 
 E1 = "00000000-0000-4000-8000-0000000000e1"
@@ -54,7 +51,7 @@ def sources(spark, tmp_path) -> RawEventSources:
     # Written as the streaming job writes it: typed events by event date and hour.
     raw_events(
         classify_kafka_records(records, event_schema=spark_event_schema())
-    ).write.partitionBy(*EVENT_PARTITIONS).parquet(str(streamed))
+    ).write.partitionBy(*RAW_STREAM_EVENT_PARTITIONS).parquet(str(streamed))
     return RawEventSources(landed=str(landed.parent), streamed=str(streamed))
 
 

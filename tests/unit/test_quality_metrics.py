@@ -9,15 +9,15 @@ from datetime import UTC, datetime
 import boto3
 from botocore.stub import Stubber
 
-from glue_jobs.quality import RuleResult
+from contracts.lake import QUALITY_METRICS_NAMESPACE
 from glue_jobs.quality_metrics import (
-    NAMESPACE,
     CloudWatchMetrics,
     JsonLinesMetrics,
     NoMetrics,
     metric_data,
     metrics_publisher,
 )
+from glue_jobs.rule_results import RuleResult
 
 AT = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
 RESULTS = [
@@ -60,7 +60,9 @@ def test_cloudwatch_publisher_sends_the_data_points_in_allowed_chunks():
     client = boto3.client("cloudwatch", region_name="eu-west-1")
     with Stubber(client) as stub:
         for chunk in (EXPECTED[:4], EXPECTED[4:]):
-            stub.add_response("put_metric_data", {}, {"Namespace": NAMESPACE, "MetricData": chunk})
+            stub.add_response(
+                "put_metric_data", {}, {"Namespace": QUALITY_METRICS_NAMESPACE, "MetricData": chunk}
+            )
         CloudWatchMetrics(client, max_per_call=4).publish(RESULTS, AT)
         stub.assert_no_pending_responses()
 
@@ -75,7 +77,7 @@ def test_local_publisher_appends_json_lines(tmp_path):
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(lines) == 6 + 3
     assert lines[1] == {
-        "Namespace": NAMESPACE,
+        "Namespace": QUALITY_METRICS_NAMESPACE,
         **_datum("RulesFailed", "mart_sales_daily", 2.0),
         "Timestamp": "2026-10-01T06:00:00+00:00",
     }

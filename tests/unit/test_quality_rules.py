@@ -7,9 +7,9 @@ import pytest
 from pydantic import ValidationError
 
 from contracts.events.loader import event_types
+from contracts.marts import MART_PARTITIONS
 from contracts.quality import JobRules, NotNull, load_job_rules, rule_jobs
 from contracts.quality.dqdl import dqdl_rule, dqdl_ruleset, job_rulesets
-from glue_jobs.lake import MART_PARTITIONS
 from glue_jobs.transforms.customers import RFM_SEGMENT_RULES
 from glue_jobs.transforms.oltp import SOURCE_TABLES
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from contracts.marts import MART_PARTITIONS
 from contracts.warehouse.tables import MARTS_DIR, Column, mart_tables, parse_table
-from glue_jobs.lake import MART_PARTITIONS
 
 WAREHOUSE_DOC = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"
 

@@ -1,0 +1,24 @@
+"""What every stack of the platform starts from: the environment's config and the prefix that
+names its resources, so no stack spells `ecommerce-<env>` again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from cdk_app.config import PlatformConfig
+
+
+class PlatformStack(Stack):
+    """One concern of one environment. Subclasses take the stacks they build on as keyword
+    arguments and pass `config` (and Stack options such as `description`) through."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: PlatformConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        # Physical names (cluster, instance, warehouse, dashboard, jobs) start with it.
+        self.prefix = f"ecommerce-{config.env_name}"
