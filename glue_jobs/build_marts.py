@@ -8,7 +8,7 @@ Arguments (Glue style): --raw_uri, --curated_uri, --marts_uri (zone roots), opti
 (YYYY-MM-DD: RFM recency and inventory are computed as of the start of that day; default
 today in UTC, which is what the scheduled workflow wants), optional --features_cutoff
 (ISO 8601 with zone; default the start of --as_of in UTC) and the quality gate's arguments
-(glue_jobs.quality.GATE_ARGUMENTS).
+(glue_jobs.quality.GateArguments).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from pyspark.sql import functions as sf
 
 from contracts.lake import CURATED_EVENTS, CURATED_SESSIONS, Lake, table_path
 from contracts.marts import MART_PARTITIONS
-from glue_jobs.job_runtime import job_arguments, job_spark_session, report
+from glue_jobs.job_runtime import IsoDate, IsoDatetime, job_arguments, job_spark_session, report
 from glue_jobs.lake import read_oltp_table
 from glue_jobs.parallel import map_concurrently
-from glue_jobs.quality import GATE_ARGUMENTS, QualityGate, gate_from_arguments
+from glue_jobs.quality import GateArguments, QualityGate, gate_from_arguments
 from glue_jobs.staging import StagedTable, remove, staging_root
 from glue_jobs.transforms.marts import prepared
 from glue_jobs.transforms.marts.customer_features import customer_features
@@ -108,22 +108,25 @@ def run_build(
         remove(spark, staging)
 
 
+class BuildArguments(GateArguments):
+    raw_uri: str
+    curated_uri: str
+    marts_uri: str
+    as_of: IsoDate | None = None
+    features_cutoff: IsoDatetime | None = None
+
+    @property
+    def lake(self) -> Lake:
+        return Lake(raw=self.raw_uri, curated=self.curated_uri, marts=self.marts_uri)
+
+
 def main(argv: Sequence[str] = sys.argv) -> None:
-    args = job_arguments(
-        argv,
-        required=["raw_uri", "curated_uri", "marts_uri"],
-        optional={"as_of": None, "features_cutoff": None, **GATE_ARGUMENTS},
-    )
-    as_of = date.fromisoformat(args["as_of"]) if args["as_of"] else datetime.now(UTC).date()
-    cutoff = (
-        datetime.fromisoformat(args["features_cutoff"])
-        if args["features_cutoff"]
-        else datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
-    )
-    lake = Lake(raw=args["raw_uri"], curated=args["curated_uri"], marts=args["marts_uri"])
+    args = job_arguments(argv, BuildArguments)
+    as_of = args.as_of or datetime.now(UTC).date()
+    cutoff = args.features_cutoff or datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
     spark = job_spark_session("build_marts")
     gate = gate_from_arguments("build_marts", args)
-    report("build_marts", run_build(spark, lake, as_of, cutoff, gate))
+    report("build_marts", run_build(spark, args.lake, as_of, cutoff, gate))
 
 
 if __name__ == "__main__":
