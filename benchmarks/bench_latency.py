@@ -42,10 +42,10 @@ from bench_stream import SETTINGS, fresh_database  # noqa: E402
 from cdk_app.config import TopicConfig, load_config  # noqa: E402
 from contracts.events.topics import EVENTS_TOPIC  # noqa: E402
 from lambdas.shared.kafka_producer import KafkaSettings, create_producer  # noqa: E402
-from local_platform.commands.simulate import BATCH_BYTES, LINGER_MS  # noqa: E402
 from local_platform.embedded_postgres import resolve_database_url  # noqa: E402
 from local_platform.event_simulator import EventSimulator, concurrent_visits_for  # noqa: E402
 from local_platform.kafka_broker import ensure_topics, resolve_bootstrap_servers  # noqa: E402
+from local_platform.kafka_publishing import BATCH_BYTES, LINGER_MS  # noqa: E402
 from local_platform.live_traffic import LiveTraffic  # noqa: E402
 from local_platform.stream_consumer import events_consumer, run_stream_loop  # noqa: E402
 

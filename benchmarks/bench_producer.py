@@ -43,7 +43,6 @@ from data_generators.timeline import iso_utc
 from lambdas.collector.api import KafkaRecordPublisher, create_app
 from lambdas.collector.batch import MAX_BATCH_EVENTS, Topics
 from lambdas.shared.kafka_producer import KafkaSettings, create_producer, event_key
-from local_platform.commands.simulate import BATCH_BYTES, LINGER_MS
 from local_platform.event_simulator import EventSimulator
 from local_platform.kafka_broker import (
     KafkaBroker,
@@ -51,6 +50,7 @@ from local_platform.kafka_broker import (
     find_java,
     resolve_bootstrap_servers,
 )
+from local_platform.kafka_publishing import BATCH_BYTES, LINGER_MS
 from local_platform.live_traffic import LiveTraffic
 
 TARGET_SHARE = 0.25

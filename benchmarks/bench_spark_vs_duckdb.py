@@ -33,7 +33,13 @@ import psutil
 from pyspark.sql import functions as sf
 
 from glue_jobs.local_spark import local_spark_session
-from glue_jobs.transforms.sales import sales_daily
+from glue_jobs.transforms.marts import prepared
+from glue_jobs.transforms.marts.intermediate import (
+    order_channels,
+    placed_order_lines,
+    placed_orders,
+)
+from glue_jobs.transforms.marts.sales import sales_daily
 from glue_jobs.transforms.sessions import assign_sessions, summarize_sessions
 
 THREADS = 2
@@ -119,7 +125,7 @@ SELECT id, user_id, session_id,
        (CASE WHEN r BETWEEN 4 AND 8 THEN subtotal - discount + shipping + tax
              WHEN r BETWEEN 9 AND 11 THEN round((subtotal - discount + shipping + tax) / 3, 2)
              ELSE 0 END)::DECIMAL(12, 2) AS refunded_amount,
-       occurred_at AS placed_at
+       occurred_at AS placed_at, NULL::TIMESTAMPTZ AS refunded_at
 FROM taxed;
 
 CREATE TABLE products AS
@@ -175,7 +181,7 @@ SELECT CASE WHEN trusted THEN session_id ELSE as_uuid(anonymous_id || '|' || fir
 FROM assigned GROUP BY 1
 """
 
-# The same rules as glue_jobs.transforms.sales.sales_daily. Shares are rounded half up to
+# The same rules as glue_jobs.transforms.marts.sales.sales_daily. Shares are rounded half up to
 # cents in exact integer arithmetic (DuckDB divides decimals in floating point).
 SALES_SQL = """
 WITH placed AS (
@@ -344,9 +350,11 @@ def bench_size(spark, users: int, days: int, runs: int, workdir: Path) -> None:
         return spark.read.parquet(f"{data}/{name}.parquet")
 
     def spark_sales() -> None:
+        placed = placed_orders(prepared.orders(read("orders")))
         sales_daily(
-            read("orders"), read("order_items"), read("products"), read("categories"),
-            read("oltp_sessions"),
+            placed_order_lines(placed, prepared.order_items(read("order_items"))),
+            order_channels(placed, prepared.sessions(read("oltp_sessions"))),
+            prepared.products(read("products")), prepared.categories(read("categories")),
         ).write.mode("overwrite").parquet(f"{data}/spark_sales")  # fmt: skip
 
     def duckdb_sales() -> None:

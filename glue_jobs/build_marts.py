@@ -1,5 +1,5 @@
 """Glue job build_marts: curated events and sessions plus the raw OLTP extracts -> the marts.
-Thin: arguments and I/O here, the rules in glue_jobs.transforms (see docs/marts.md).
+Thin: arguments and I/O here, the rules in glue_jobs.transforms.marts (see docs/marts.md).
 
 Every mart is staged first and all of them are published together only when
 contracts/quality/build_marts.yaml passes; otherwise the previous marts stay as they were.
@@ -8,7 +8,7 @@ Arguments (Glue style): --raw_uri, --curated_uri, --marts_uri (zone roots), opti
 (YYYY-MM-DD: RFM recency and inventory are computed as of the start of that day; default
 today in UTC, which is what the scheduled workflow wants), optional --features_cutoff
 (ISO 8601 with zone; default the start of --as_of in UTC) and the quality gate's arguments
-(glue_jobs.quality.GATE_ARGUMENTS).
+(glue_jobs.quality.GateArguments).
 """
 
 from __future__ import annotations
@@ -22,15 +22,22 @@ from pyspark.sql import functions as sf
 
 from contracts.lake import CURATED_EVENTS, CURATED_SESSIONS, Lake, table_path
 from contracts.marts import MART_PARTITIONS
-from glue_jobs.job_runtime import job_arguments, job_spark_session, report
+from glue_jobs.job_runtime import IsoDate, IsoDatetime, job_arguments, job_spark_session, report
 from glue_jobs.lake import read_oltp_table
 from glue_jobs.parallel import map_concurrently
-from glue_jobs.quality import GATE_ARGUMENTS, QualityGate, gate_from_arguments
+from glue_jobs.quality import GateArguments, QualityGate, gate_from_arguments
 from glue_jobs.staging import StagedTable, remove, staging_root
-from glue_jobs.transforms.customers import cohort_retention, customer_features, rfm_segments
-from glue_jobs.transforms.funnel import funnel_daily
-from glue_jobs.transforms.inventory import inventory_health
-from glue_jobs.transforms.sales import product_performance, sales_daily
+from glue_jobs.transforms.marts import prepared
+from glue_jobs.transforms.marts.customer_features import customer_features
+from glue_jobs.transforms.marts.customers import cohort_retention, rfm_segments
+from glue_jobs.transforms.marts.funnel import funnel_daily
+from glue_jobs.transforms.marts.intermediate import (
+    order_channels,
+    placed_order_lines,
+    placed_orders,
+)
+from glue_jobs.transforms.marts.inventory import inventory_health
+from glue_jobs.transforms.marts.sales import product_performance, sales_daily
 
 OLTP_TABLES = (
     "users", "categories", "products", "inventory", "inventory_movements", "sessions",
@@ -45,24 +52,33 @@ def build_marts(
     as_of: date,
     features_cutoff: datetime,
 ) -> dict[str, DataFrame]:
-    """Every mart by table name, from already-loaded inputs (no I/O)."""
+    """Every mart by table name, from already-loaded inputs (no I/O): the OLTP tables and
+    the curated events are prepared, the intermediate order facts built once, and each
+    mart reads what it needs of both (glue_jobs.transforms.marts)."""
+    orders = prepared.orders(oltp["orders"])
+    products = prepared.products(oltp["products"])
+    clickstream = prepared.events(events)
+
+    placed = placed_orders(orders)
+    lines = placed_order_lines(placed, prepared.order_items(oltp["order_items"]))
+    channels = order_channels(placed, prepared.sessions(oltp["sessions"]))
+
     return {
         "mart_sales_daily": sales_daily(
-            oltp["orders"], oltp["order_items"], oltp["products"], oltp["categories"],
-            oltp["sessions"],
+            lines, channels, products, prepared.categories(oltp["categories"])
         ),
         "mart_funnel_daily": funnel_daily(sessions),
-        "mart_cohort_retention": cohort_retention(oltp["orders"]),
-        "mart_rfm_segments": rfm_segments(oltp["orders"], as_of),
-        "mart_product_performance": product_performance(
-            events, oltp["orders"], oltp["order_items"], oltp["products"]
-        ),
+        "mart_cohort_retention": cohort_retention(placed),
+        "mart_rfm_segments": rfm_segments(placed, as_of),
+        "mart_product_performance": product_performance(clickstream, lines, products),
         "mart_inventory_health": inventory_health(
-            oltp["inventory"], oltp["inventory_movements"], as_of
+            prepared.inventory(oltp["inventory"]),
+            prepared.inventory_movements(oltp["inventory_movements"]),
+            as_of,
         ),
         "customer_features": customer_features(
-            oltp["users"], oltp["orders"], sessions, oltp["support_tickets"], events,
-            features_cutoff,
+            prepared.users(oltp["users"]), orders, sessions,
+            prepared.support_tickets(oltp["support_tickets"]), clickstream, features_cutoff,
         ).withColumn("cutoff_date", sf.to_date("cutoff")),
     }  # fmt: skip
 
@@ -92,22 +108,25 @@ def run_build(
         remove(spark, staging)
 
 
+class BuildArguments(GateArguments):
+    raw_uri: str
+    curated_uri: str
+    marts_uri: str
+    as_of: IsoDate | None = None
+    features_cutoff: IsoDatetime | None = None
+
+    @property
+    def lake(self) -> Lake:
+        return Lake(raw=self.raw_uri, curated=self.curated_uri, marts=self.marts_uri)
+
+
 def main(argv: Sequence[str] = sys.argv) -> None:
-    args = job_arguments(
-        argv,
-        required=["raw_uri", "curated_uri", "marts_uri"],
-        optional={"as_of": None, "features_cutoff": None, **GATE_ARGUMENTS},
-    )
-    as_of = date.fromisoformat(args["as_of"]) if args["as_of"] else datetime.now(UTC).date()
-    cutoff = (
-        datetime.fromisoformat(args["features_cutoff"])
-        if args["features_cutoff"]
-        else datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
-    )
-    lake = Lake(raw=args["raw_uri"], curated=args["curated_uri"], marts=args["marts_uri"])
+    args = job_arguments(argv, BuildArguments)
+    as_of = args.as_of or datetime.now(UTC).date()
+    cutoff = args.features_cutoff or datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
     spark = job_spark_session("build_marts")
     gate = gate_from_arguments("build_marts", args)
-    report("build_marts", run_build(spark, lake, as_of, cutoff, gate))
+    report("build_marts", run_build(spark, args.lake, as_of, cutoff, gate))
 
 
 if __name__ == "__main__":

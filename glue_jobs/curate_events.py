@@ -13,7 +13,7 @@ Other arguments (Glue style): --curated_uri (root of the curated zone), optional
 --allowed_lateness_hours (48). Outputs are Parquet partitioned by day and replaced per
 partition, so re-running on the same input gives the same tables. They are staged first and
 published only when contracts/quality/curate_events.yaml passes (plus the quality gate's
-arguments, glue_jobs.quality.GATE_ARGUMENTS).
+arguments, glue_jobs.quality.GateArguments).
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
+from typing import Self
 
+from pydantic import model_validator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 
@@ -34,9 +36,9 @@ from contracts.lake import (
     QUARANTINE,
     table_path,
 )
-from glue_jobs.job_runtime import job_arguments, job_spark_session, report
+from glue_jobs.job_runtime import IsoDatetime, job_arguments, job_spark_session, report
 from glue_jobs.parallel import map_concurrently
-from glue_jobs.quality import GATE_ARGUMENTS, QualityGate, gate_from_arguments
+from glue_jobs.quality import GateArguments, QualityGate, gate_from_arguments
 from glue_jobs.staging import StagedTable, exists, remove, staging_root
 from glue_jobs.transforms.event_schema import spark_event_schema
 from glue_jobs.transforms.events import (
@@ -47,7 +49,7 @@ from glue_jobs.transforms.events import (
 )
 from glue_jobs.transforms.sessions import assign_sessions, summarize_sessions
 
-DEFAULT_ALLOWED_LATENESS_HOURS = "48"
+DEFAULT_ALLOWED_LATENESS_HOURS = 48.0
 # What curate_events reads of the streaming job's table (glue_jobs.transforms.raw_stream).
 STREAMED_LINE_SCHEMA = "raw_event string, kafka_timestamp timestamp"
 
@@ -141,26 +143,31 @@ def run_curation(
         remove(spark, staging)
 
 
+class CurateArguments(GateArguments):
+    curated_uri: str
+    events_path: str | None = None
+    stream_events_path: str | None = None
+    watermark: IsoDatetime | None = None
+    allowed_lateness_hours: float = DEFAULT_ALLOWED_LATENESS_HOURS
+
+    @model_validator(mode="after")
+    def _names_a_source(self) -> Self:
+        if not (self.events_path or self.stream_events_path):
+            raise ValueError("curate_events needs --events_path, --stream_events_path or both")
+        return self
+
+
 def main(argv: Sequence[str] = sys.argv) -> None:
-    args = job_arguments(
-        argv,
-        required=["curated_uri"],
-        optional={
-            "events_path": None,
-            "stream_events_path": None,
-            "watermark": None,
-            "allowed_lateness_hours": DEFAULT_ALLOWED_LATENESS_HOURS,
-            **GATE_ARGUMENTS,
-        },
-    )
-    watermark = datetime.fromisoformat(args["watermark"]) if args["watermark"] else None
-    lateness = timedelta(hours=float(args["allowed_lateness_hours"] or 0))
+    args = job_arguments(argv, CurateArguments)
     spark = job_spark_session("curate_events")
-    gate = gate_from_arguments("curate_events", args)
-    if not (args["events_path"] or args["stream_events_path"]):
-        raise SystemExit("curate_events needs --events_path, --stream_events_path or both")
-    sources = RawEventSources(args["events_path"], args["stream_events_path"])
-    counts = run_curation(spark, sources, args["curated_uri"], watermark, lateness, gate)
+    counts = run_curation(
+        spark,
+        RawEventSources(args.events_path, args.stream_events_path),
+        args.curated_uri,
+        args.watermark,
+        timedelta(hours=args.allowed_lateness_hours),
+        gate_from_arguments("curate_events", args),
+    )
     report("curate_events", counts)
 
 

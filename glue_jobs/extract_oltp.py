@@ -17,7 +17,7 @@ they were, so the next run retries the same changes.
 Arguments (Glue style): --raw_uri (raw zone root), --state_uri (state folder), the database
 as --database_secret_id (an RDS secret, on AWS) or --jdbc_url and --jdbc_user (password from
 PGPASSWORD), optional --full (true/false), --lookback_minutes, --rows_per_partition,
---max_partitions, and the quality gate's arguments (glue_jobs.quality.GATE_ARGUMENTS).
+--max_partitions, and the quality gate's arguments (glue_jobs.quality.GateArguments).
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
+from pydantic import model_validator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 
@@ -40,9 +41,9 @@ from glue_jobs.jdbc import (
     read_query,
     read_table,
 )
-from glue_jobs.job_runtime import job_arguments, job_spark_session, report
+from glue_jobs.job_runtime import Flag, job_arguments, job_spark_session, report
 from glue_jobs.parallel import map_concurrently
-from glue_jobs.quality import GATE_ARGUMENTS, QualityGate, gate_from_arguments
+from glue_jobs.quality import GateArguments, QualityGate, gate_from_arguments
 from glue_jobs.staging import StagedTable, remove, staging_root
 from glue_jobs.state import read_document, write_document
 from glue_jobs.transforms.oltp import (
@@ -240,42 +241,51 @@ def run_extract(
     return extracts
 
 
-def _jdbc_source(args: Mapping[str, str | None]) -> JdbcSource:
-    if args["database_secret_id"]:
-        return jdbc_source_from_secrets_manager(args["database_secret_id"])
-    if args["jdbc_url"] and args["jdbc_user"]:
-        return JdbcSource(args["jdbc_url"], args["jdbc_user"], os.environ.get("PGPASSWORD"))
-    raise SystemExit("extract_oltp needs --database_secret_id, or --jdbc_url and --jdbc_user")
+class ExtractArguments(GateArguments):
+    raw_uri: str
+    state_uri: str
+    database_secret_id: str | None = None
+    jdbc_url: str | None = None
+    jdbc_user: str | None = None
+    full: Flag = False
+    lookback_minutes: int = int(DEFAULT_LOOKBACK.total_seconds() // 60)
+    rows_per_partition: int = DEFAULT_ROWS_PER_PARTITION
+    max_partitions: int = DEFAULT_MAX_PARTITIONS
+
+    @model_validator(mode="after")
+    def _names_a_database(self) -> Self:
+        if not (self.database_secret_id or (self.jdbc_url and self.jdbc_user)):
+            raise ValueError(
+                "extract_oltp needs --database_secret_id, or --jdbc_url and --jdbc_user"
+            )
+        return self
+
+    @property
+    def read_settings(self) -> ReadSettings:
+        return ReadSettings(
+            lookback=timedelta(minutes=self.lookback_minutes),
+            rows_per_partition=self.rows_per_partition,
+            max_partitions=self.max_partitions,
+        )
+
+
+def _jdbc_source(args: ExtractArguments) -> JdbcSource:
+    if args.database_secret_id:
+        return jdbc_source_from_secrets_manager(args.database_secret_id)
+    return JdbcSource(str(args.jdbc_url), str(args.jdbc_user), os.environ.get("PGPASSWORD"))
 
 
 def main(argv: Sequence[str] = sys.argv) -> None:
-    args = job_arguments(
-        argv,
-        required=["raw_uri", "state_uri"],
-        optional={
-            "database_secret_id": None,
-            "jdbc_url": None,
-            "jdbc_user": None,
-            "full": "false",
-            "lookback_minutes": str(int(DEFAULT_LOOKBACK.total_seconds() // 60)),
-            "rows_per_partition": str(DEFAULT_ROWS_PER_PARTITION),
-            "max_partitions": str(DEFAULT_MAX_PARTITIONS),
-            **GATE_ARGUMENTS,
-        },
-    )
+    args = job_arguments(argv, ExtractArguments)
     spark = job_spark_session("extract_oltp")
     extracts = run_extract(
         spark,
         _jdbc_source(args),
-        args["raw_uri"],
-        args["state_uri"],
+        args.raw_uri,
+        args.state_uri,
         gate_from_arguments("extract_oltp", args),
-        full=(args["full"] or "").lower() == "true",
-        settings=ReadSettings(
-            lookback=timedelta(minutes=int(args["lookback_minutes"])),
-            rows_per_partition=int(args["rows_per_partition"]),
-            max_partitions=int(args["max_partitions"]),
-        ),
+        full=args.full,
+        settings=args.read_settings,
     )
     report(
         "extract_oltp",

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
+
+from contracts.database import PostgresEndpoint, read_secret
 
 POSTGRES_DRIVER = "org.postgresql.Driver"
 # Rows per round trip: large enough for throughput, small enough for the executor's memory.
@@ -28,23 +28,18 @@ class JdbcSource:
             options["password"] = self.password
         return options
 
-
-def jdbc_source_from_secret(secret: Mapping[str, Any]) -> JdbcSource:
-    """From an RDS database secret (host, port, dbname, username, password); TLS required."""
-    url = (
-        f"jdbc:postgresql://{secret['host']}:{secret.get('port', 5432)}/{secret['dbname']}"
-        "?sslmode=require"
-    )
-    return JdbcSource(url=url, user=secret["username"], password=secret["password"])
+    @classmethod
+    def for_endpoint(cls, endpoint: PostgresEndpoint) -> JdbcSource:
+        return cls(url=endpoint.jdbc_url(), user=endpoint.user, password=endpoint.password)
 
 
 def jdbc_source_from_secrets_manager(secret_id: str, client: Any = None) -> JdbcSource:
+    """From an RDS database secret (contracts.database); TLS required."""
     if client is None:
         import boto3  # on AWS only; local runs pass a URL
 
         client = boto3.client("secretsmanager")
-    secret = client.get_secret_value(SecretId=secret_id)["SecretString"]
-    return jdbc_source_from_secret(json.loads(secret))
+    return JdbcSource.for_endpoint(PostgresEndpoint.from_rds_secret(read_secret(client, secret_id)))
 
 
 def read_query(spark: SparkSession, source: JdbcSource, query: str) -> DataFrame:

@@ -25,14 +25,16 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlparse
+
+from pydantic import BeforeValidator, Field
 
 from contracts.lake import table_path
 from contracts.marts import MART_PARTITIONS
 from contracts.warehouse.data_api import DataApi, Warehouse
 from contracts.warehouse.tables import WarehouseTable, mart_tables
-from glue_jobs.job_runtime import job_arguments, report
+from glue_jobs.job_runtime import JobArguments, job_arguments, report
 
 MAX_STATEMENTS_PER_BATCH = 40
 # Each batch: the table's DDL, the staging table, one DELETE; then per partition a COPY,
@@ -160,37 +162,41 @@ def load_marts(
     return loaded
 
 
+def _comma_separated(value: object) -> object:
+    return tuple(value.split(",")) if isinstance(value, str) else value
+
+
+class LoadArguments(JobArguments):
+    marts_uri: str
+    database: str
+    workgroup_name: str | None = None
+    cluster_identifier: str | None = None
+    secret_arn: str | None = None
+    db_user: str | None = None
+    copy_role: str | None = None
+    # Comma separated on the command line.
+    tables: Annotated[tuple[str, ...], BeforeValidator(_comma_separated)] = Field(
+        default_factory=lambda: tuple(mart_tables())
+    )
+
+    @property
+    def target(self) -> RedshiftTarget:
+        """The warehouse arguments are RedshiftTarget's fields, by the same names."""
+        return RedshiftTarget(**self.model_dump(exclude={"marts_uri", "tables"}))
+
+
 def main(argv: Sequence[str] = sys.argv) -> None:
     import boto3  # the job runs on AWS; the module's SQL is usable without the SDK
 
-    args = job_arguments(
-        argv,
-        required=["marts_uri", "database"],
-        optional={
-            "workgroup_name": None,
-            "cluster_identifier": None,
-            "secret_arn": None,
-            "db_user": None,
-            "copy_role": None,
-            "tables": None,
-        },
-    )
-    target = RedshiftTarget(
-        database=args["database"],
-        workgroup_name=args["workgroup_name"],
-        cluster_identifier=args["cluster_identifier"],
-        secret_arn=args["secret_arn"],
-        db_user=args["db_user"],
-        copy_role=args["copy_role"],
-    )
-    tables = args["tables"].split(",") if args["tables"] else list(mart_tables())
+    args = job_arguments(argv, LoadArguments)
+    target = args.target
     data_api = DataApi(
         boto3.client("redshift-data"),
         target,
         timeout_s=BATCH_TIMEOUT_S,
         poll_interval_s=POLL_INTERVAL_S,
     )
-    loaded = load_marts(boto3.client("s3"), data_api, args["marts_uri"], tables, target.iam_role)
+    loaded = load_marts(boto3.client("s3"), data_api, args.marts_uri, args.tables, target.iam_role)
     report("load_warehouse", loaded)
 
 

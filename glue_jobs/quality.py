@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import field_validator
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as sf
 
@@ -31,6 +32,7 @@ from contracts.quality import (
     load_job_rules,
 )
 from contracts.quality.dqdl import dqdl_rule
+from glue_jobs.job_runtime import IsoDatetime, JobArguments
 from glue_jobs.parallel import map_concurrently
 from glue_jobs.quality_metrics import MetricsPublisher, NoMetrics, metrics_publisher
 from glue_jobs.rule_results import RuleResult
@@ -41,15 +43,6 @@ RESULTS_SCHEMA = (
     "evaluated_at timestamp"
 )
 RESULTS_PARTITIONS = ("job", "run_id")
-# Arguments every gated job accepts (all optional): the run id the results are filed under,
-# "now" for freshness (ISO 8601 with zone), where results and metrics go.
-GATE_ARGUMENTS: dict[str, str | None] = {
-    "run_id": None,
-    "reference_time": None,
-    "quality_results_uri": None,
-    "metrics_namespace": None,
-    "metrics_file": None,
-}
 _COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "=": operator.eq,
     ">=": operator.ge,
@@ -254,18 +247,32 @@ class QualityGate:
         )
 
 
-def gate_from_arguments(job: str, args: Mapping[str, str | None]) -> QualityGate:
-    """The gate a job entry script builds from GATE_ARGUMENTS (defaults: a run id and the
+class GateArguments(JobArguments):
+    """Arguments every gated job accepts (all optional): the run id the results are filed
+    under, "now" for freshness (ISO 8601 with zone), where results and metrics go."""
+
+    run_id: str | None = None
+    reference_time: IsoDatetime | None = None
+    quality_results_uri: str | None = None
+    metrics_namespace: str | None = None
+    metrics_file: str | None = None
+
+    @field_validator("reference_time")
+    @classmethod
+    def _has_time_zone(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. 2026-10-01T00:00:00+00:00")
+        return value
+
+
+def gate_from_arguments(job: str, args: GateArguments) -> QualityGate:
+    """The gate a job entry script builds from its GateArguments (defaults: a run id and the
     reference time from the clock, no results table, no metrics)."""
     now = datetime.now(UTC)
-    given = args["reference_time"]
-    reference_time = datetime.fromisoformat(given) if given else now
-    if reference_time.tzinfo is None:
-        raise ValueError("--reference_time needs a time zone, e.g. 2026-10-01T00:00:00+00:00")
     return QualityGate(
         job=job,
-        run_id=args["run_id"] or now.strftime("%Y%m%dT%H%M%SZ"),
-        reference_time=reference_time,
-        results_path=args["quality_results_uri"],
-        metrics=metrics_publisher(args["metrics_namespace"], args["metrics_file"]),
+        run_id=args.run_id or now.strftime("%Y%m%dT%H%M%SZ"),
+        reference_time=args.reference_time or now,
+        results_path=args.quality_results_uri,
+        metrics=metrics_publisher(args.metrics_namespace, args.metrics_file),
     )

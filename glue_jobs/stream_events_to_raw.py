@@ -16,10 +16,10 @@ built from its `_spark_metadata` log), which ignores files of an uncommitted bat
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Literal
 
+from pydantic import ConfigDict, Field
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 from pyspark.sql.streaming import StreamingQuery
@@ -32,7 +32,7 @@ from contracts.lake import (
     RAW_STREAM_QUARANTINE_PARTITIONS,
     table_path,
 )
-from glue_jobs.job_runtime import job_arguments, job_spark_session, report
+from glue_jobs.job_runtime import JobArguments, job_arguments, job_spark_session, report
 from glue_jobs.transforms.event_schema import spark_event_schema
 from glue_jobs.transforms.raw_stream import classify_kafka_records, quarantined_records, raw_events
 
@@ -49,12 +49,15 @@ _MSK_IAM_OPTIONS = {
 }
 
 
-@dataclass(frozen=True)
-class StreamSettings:
+class StreamSettings(JobArguments):
+    """The job's arguments; the two roots are passed as --raw_uri and --checkpoint_uri."""
+
+    model_config = ConfigDict(validate_by_name=True)
+
     bootstrap_servers: str
     topic: str
-    raw_root: str
-    checkpoint_root: str
+    raw_root: str = Field(alias="raw_uri")
+    checkpoint_root: str = Field(alias="checkpoint_uri")
     kafka_auth: KafkaAuth = "plaintext"
     trigger_seconds: int = 0
     max_offsets_per_trigger: int | None = None
@@ -137,35 +140,8 @@ def _rows_written(query: StreamingQuery, name: str) -> int:
     )
 
 
-def settings_from_arguments(args: Mapping[str, str | None]) -> StreamSettings:
-    auth = args["kafka_auth"] or "plaintext"
-    if auth not in ("plaintext", "iam"):
-        raise ValueError(f"--kafka_auth must be plaintext or iam, got {auth!r}")
-    max_offsets = args["max_offsets_per_trigger"]
-    return StreamSettings(
-        bootstrap_servers=str(args["bootstrap_servers"]),
-        topic=str(args["topic"]),
-        raw_root=str(args["raw_uri"]),
-        checkpoint_root=str(args["checkpoint_uri"]),
-        kafka_auth=auth,  # type: ignore[arg-type]
-        trigger_seconds=int(args["trigger_seconds"] or 0),
-        max_offsets_per_trigger=int(max_offsets) if max_offsets else None,
-        consumer_group_prefix=args["consumer_group_prefix"] or RAW_STREAM_GROUP_PREFIX,
-    )
-
-
 def main(argv: Sequence[str] = sys.argv) -> None:
-    args = job_arguments(
-        argv,
-        required=["bootstrap_servers", "topic", "raw_uri", "checkpoint_uri"],
-        optional={
-            "kafka_auth": "plaintext",
-            "trigger_seconds": "0",
-            "max_offsets_per_trigger": None,
-            "consumer_group_prefix": RAW_STREAM_GROUP_PREFIX,
-        },
-    )
-    settings = settings_from_arguments(args)
+    settings = job_arguments(argv, StreamSettings)
     spark = job_spark_session(JOB_NAME, needs_extra_jars=True)
     if settings.trigger_seconds > 0:
         start_streams(spark, settings)

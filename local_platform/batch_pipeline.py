@@ -21,6 +21,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as sf
 
+from contracts.database import DEFAULT_PORT, PostgresEndpoint
 from contracts.lake import Lake, local_state_folder
 from glue_jobs.build_marts import OLTP_TABLES, run_build
 from glue_jobs.curate_events import DEFAULT_ALLOWED_LATENESS_HOURS, RawEventSources, run_curation
@@ -72,10 +73,15 @@ def jdbc_source(database_url: str) -> JdbcSource:
     if host.startswith("/"):
         raise ValueError("the batch jobs read PostgreSQL over TCP; give a host, not a socket")
     user = parts.get("user") or "postgres"
-    database = parts.get("dbname") or user  # libpq's default, too
-    query = f"?sslmode={parts['sslmode']}" if parts.get("sslmode") else ""
-    url = f"jdbc:postgresql://{host}:{parts.get('port') or 5432}/{database}{query}"
-    return JdbcSource(url, user, parts.get("password"))
+    endpoint = PostgresEndpoint(
+        host=host,
+        dbname=parts.get("dbname") or user,  # libpq's default, too
+        user=user,
+        password=parts.get("password"),
+        port=int(parts.get("port") or DEFAULT_PORT),
+        sslmode=parts.get("sslmode"),
+    )
+    return JdbcSource.for_endpoint(endpoint)
 
 
 def shop_as_of(database_url: str) -> date:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
+
+from local_platform.console import fail
 
 
 def database_unreachable(error: BaseException) -> bool:
@@ -17,3 +21,15 @@ def database_unreachable(error: BaseException) -> bool:
 def redact_url(url: str) -> str:
     """Hide the password in a connection URL before printing it."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+@contextmanager
+def exit_when_unreachable(url: str) -> Iterator[None]:
+    """Exit with one clear line when the work inside never reached the database at `url`;
+    every other error goes on up."""
+    try:
+        yield
+    except Exception as error:
+        if database_unreachable(error):
+            fail(f"cannot reach the database at {redact_url(url)}: {error}")
+        raise

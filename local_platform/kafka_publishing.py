@@ -1,4 +1,5 @@
-"""Producers for the local commands that publish (simulate, collector serve), checked up front.
+"""Producers for the local commands that publish (simulate, collector serve, the demo's
+real-time stage), checked up front, with their tuning.
 
 The broker is the one given on the command line, else $KAFKA_BOOTSTRAP_SERVERS, else the local
 broker (started when needed); KAFKA_AUTH=iam with AWS_REGION selects MSK IAM, as in the Lambda.
@@ -10,7 +11,7 @@ so a typo fails in seconds with its name instead of as a stream of send timeouts
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from kafka.errors import KafkaError
 
@@ -24,11 +25,20 @@ from lambdas.shared.kafka_producer import (
     create_producer,
     kafka_settings_from_environment,
 )
+from local_platform.events_file import record_key
 from local_platform.kafka_broker import KafkaBrokerError, ensure_topics, resolve_bootstrap_servers
 
 # How long a send may wait for room in the send queue, and how long the broker has to answer
 # whether a topic exists.
 MAX_BLOCK_MS = 10_000
+# Large batches and a short linger for producers that send continuously (the simulator, a
+# whole events file), so batches fill up.
+LINGER_MS = 10
+BATCH_BYTES = 262_144
+# How long a live producer, when it stops, waits for the acknowledgements still due.
+FLUSH_TIMEOUT_S = 30.0
+# How long a whole events file's sends wait for their acknowledgements.
+FILE_DELIVERY_TIMEOUT_S = 120.0
 
 
 class KafkaUnavailableError(RuntimeError):
@@ -75,3 +85,13 @@ def open_producer(
         if not found:
             raise KafkaUnavailableError(f"topic {topic!r} does not exist on {servers}")
     return producer
+
+
+def produce_lines(producer: EventProducer, topic: str, lines: Iterable[bytes]) -> int:
+    """Send every event line keyed like the simulator and the collector do; returns how many
+    the broker acknowledged, after raising if any send failed."""
+    records = ((topic, record_key(line), line) for line in lines)
+    try:
+        return producer.deliver(records, FILE_DELIVERY_TIMEOUT_S)
+    except ProducerError as error:
+        raise KafkaUnavailableError(f"events were not acknowledged: {error}") from error

@@ -27,15 +27,13 @@ import numpy as np
 from data_generators.catalog import DEPARTMENTS, Catalog, catalog_size
 from data_generators.inventory import Inventory
 from data_generators.orders import Aftercare
-from data_generators.personas import ANONYMOUS_SHOPPER, PERSONAS
 from data_generators.population import build_population
 from data_generators.randomness import KeyedUuids, RandomStream
 from data_generators.records import SessionRecord
-from data_generators.session import SessionSimulator
+from data_generators.session import CountingIds, SessionSimulator
 from data_generators.store import UNITS_PER_CUSTOMER_DAY
 from data_generators.timeline import MS_PER_DAY
-from data_generators.traffic import DEVICES, device_index
-from data_generators.visitors import PRIMARY_DEVICE_SHARE, Visitor
+from data_generators.visitors import Visitor, anonymous_visitor, customer_visitor
 from data_generators.visits import ANONYMOUS_SESSION_RATIO
 
 ANONYMOUS_SHARE = ANONYMOUS_SESSION_RATIO / (1 + ANONYMOUS_SESSION_RATIO)
@@ -44,21 +42,6 @@ ANONYMOUS_SHARE = ANONYMOUS_SESSION_RATIO / (1 + ANONYMOUS_SESSION_RATIO)
 # pages): about the first six events per visit in flight.
 INITIAL_STAGGER_MS = 3 * 60_000
 _BUSY_REDRAWS = 3
-
-
-class _LiveIds:
-    """Order and ticket ids counted up from the start time in ms: new runs do not reuse ids."""
-
-    def __init__(self, first: int) -> None:
-        self._order = self._ticket = first - 1
-
-    def next_order_id(self) -> int:
-        self._order += 1
-        return self._order
-
-    def next_ticket_id(self) -> int:
-        self._ticket += 1
-        return self._ticket
 
 
 @dataclass
@@ -100,7 +83,8 @@ class LiveTraffic:
             now_ms,
         )
         self._stream = RandomStream(stream_seed)
-        self._simulator = SessionSimulator(catalog, self._stream, _LiveIds(now_ms), stock)
+        # Order and ticket ids count up from the start time in ms: a new run reuses none.
+        self._simulator = SessionSimulator(catalog, self._stream, CountingIds(now_ms), stock)
 
         churn = self._people.churn
         self._customers = np.flatnonzero(churn.alive(0)).tolist()
@@ -175,27 +159,14 @@ class LiveTraffic:
         return None
 
     def _customer(self, user: int) -> Visitor:
-        people = self._people
-        slot = 0 if self._stream.chance(PRIMARY_DEVICE_SHARE) else 1
-        last_order = int(people.last_order_id[user])
-        return Visitor(
-            user_id=user + 1,
-            anonymous_id=self._device_ids.get(user + 1, slot),
-            persona=PERSONAS[people.persona[user]],
-            device=DEVICES[people.devices[user, slot]],
-            acquisition_channel=int(people.channel[user]),
-            email_opt_in=bool(people.email_opt_in[user]),
-            buy_factor=float(people.buy_factor[user]),
+        return customer_visitor(
+            self._people,
+            self._device_ids,
+            self._stream,
+            user,
             engagement=self._engagement.get(user, 1.0),
             declining=user in self._declining,
-            preferred_department=int(people.preferred_department[user]),
-            last_order_id=last_order or None,
         )
 
     def _anonymous(self) -> Visitor:
-        return Visitor(
-            user_id=None,
-            anonymous_id=self._stream.uuid(),
-            persona=ANONYMOUS_SHOPPER,
-            device=DEVICES[device_index(self._stream)],
-        )
+        return anonymous_visitor(self._stream)

@@ -128,6 +128,14 @@ def run_stream_loop(
     return totals
 
 
+def records_waiting(consumer: KafkaConsumer, topic: str) -> int:
+    """Records on the topic past the group's committed offsets: what catching up means."""
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+    ends = consumer.end_offsets(partitions)
+    starts = consumer.beginning_offsets(partitions)
+    return sum(ends[tp] - max(consumer.committed(tp) or 0, starts[tp]) for tp in partitions)
+
+
 def _commit(consumer: KafkaConsumer, polled: dict[TopicPartition, list]) -> bool:
     """Commit the offsets after the batch. A failure (broker restarting, group rebalancing)
     is not fatal: the batch is delivered again later and the dedupe skips it."""

@@ -59,6 +59,7 @@ ETL_SOURCE = LambdaSource(
     paths=(
         "glue_jobs",
         "contracts/__init__.py",
+        "contracts/database.py",
         "contracts/events",
         "contracts/lake.py",
         "contracts/marts.py",

@@ -25,7 +25,12 @@ from stacks.platform_stack import PlatformStack
 from stacks.retention import data_removal_policy
 
 KAFKA_TOPICS_SOURCE = LambdaSource(
-    paths=("lambdas/kafka_topics", "lambdas/__init__.py", "lambdas/custom_resource.py"),
+    paths=(
+        "lambdas/kafka_topics",
+        "lambdas/__init__.py",
+        "lambdas/shared/__init__.py",
+        "lambdas/shared/custom_resource.py",
+    ),
     requirements="lambdas/kafka_topics/requirements.txt",
 )
 

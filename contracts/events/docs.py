@@ -7,7 +7,6 @@ fails when the committed file differs from what the schemas produce. Regenerate 
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from contracts.events.loader import ENVELOPE, event_types, load_schemas, schema_version
 from contracts.events.validator import MAX_EVENT_BYTES
+from contracts.generated_docs import write_page
 
 DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 _TABLE_HEADER = ["| Field | Type | Required | Description |", "|---|---|---|---|"]
@@ -156,11 +156,7 @@ def _cell(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Write the rendered reference to docs/events.md (or --output)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=DOCS_PATH)
-    output = parser.parse_args(argv).output
-    output.write_text(render_markdown(), encoding="utf-8")
-    print(f"wrote {output}")
+    write_page(render_markdown, DOCS_PATH, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

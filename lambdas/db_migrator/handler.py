@@ -7,14 +7,14 @@ safe: applied files are skipped and a failing file rolls the whole run back.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import boto3
 from psycopg.conninfo import make_conninfo
 
+from contracts.database import RDS_SSL_MODE, PostgresEndpoint, read_secret
 from contracts.oltp.migrator import apply_migrations
-from lambdas.custom_resource import Outcome, respond
+from lambdas.shared.custom_resource import Outcome, respond
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -27,26 +27,15 @@ def migrate(event: dict[str, Any]) -> Outcome:
     physical_id = f"oltp-migrations:{properties['DatabaseName']}"
     if event["RequestType"] == "Delete":
         return Outcome(event.get("PhysicalResourceId", physical_id))
-    secret = json.loads(
-        boto3.client("secretsmanager").get_secret_value(SecretId=properties["SecretArn"])[
-            "SecretString"
-        ]
+    secret = read_secret(boto3.client("secretsmanager"), properties["SecretArn"])
+    endpoint = PostgresEndpoint.from_rds_secret(
+        secret,
+        dbname=properties["DatabaseName"],
+        sslmode=properties.get("SslMode", RDS_SSL_MODE),
     )
     applied = apply_migrations(
-        connection_string(secret, properties["DatabaseName"], properties.get("SslMode", "require"))
+        make_conninfo(
+            **endpoint.libpq_parameters(), connect_timeout="10", application_name="db_migrator"
+        )
     )
     return Outcome(physical_id, {"AppliedCount": str(len(applied)), "Applied": ",".join(applied)})
-
-
-def connection_string(secret: dict[str, Any], database_name: str, ssl_mode: str) -> str:
-    """libpq conninfo from an RDS-generated secret (host, port, username, password)."""
-    return make_conninfo(
-        host=secret["host"],
-        port=str(secret["port"]),
-        user=secret["username"],
-        password=secret["password"],
-        dbname=database_name,
-        sslmode=ssl_mode,
-        connect_timeout="10",
-        application_name="db_migrator",
-    )

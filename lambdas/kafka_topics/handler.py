@@ -17,8 +17,8 @@ from kafka.admin import (
     NewTopic,
 )
 
-from lambdas.custom_resource import Outcome, respond
 from lambdas.kafka_topics.topics import desired_topics, plan_changes
+from lambdas.shared.custom_resource import Outcome, respond
 
 _UNKNOWN_TOPIC = 3  # Kafka error code UNKNOWN_TOPIC_OR_PARTITION
 

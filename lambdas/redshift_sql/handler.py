@@ -14,7 +14,7 @@ from typing import Any
 
 from contracts.warehouse import existence_probe, load_scripts
 from contracts.warehouse.data_api import DataApi, Warehouse
-from lambdas.custom_resource import Outcome, Sender, put_response, respond
+from lambdas.shared.custom_resource import Outcome, Sender, put_response, respond
 
 DEFAULT_TIMEOUT_S = 300.0
 

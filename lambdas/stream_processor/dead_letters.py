@@ -15,7 +15,7 @@ from typing import Protocol
 
 import orjson
 
-from lambdas.shared.kafka_producer import EventProducer
+from lambdas.shared.kafka_producer import EventProducer, KafkaSettings, create_producer
 from lambdas.stream_processor.records import SourceRecord
 
 STAGE = "stream_processor"
@@ -88,6 +88,22 @@ class KafkaDeadLetterPublisher:
             ((self._topic, letter.record.key, dead_letter_message(letter)) for letter in letters),
             PUBLISH_TIMEOUT_S,
         )
+
+
+class DeadLetterTopic:
+    """Publishes dead letters to a topic. The producer is built on the first dead letter, so
+    clean batches never pay for a Kafka connection; the settings are checked at once."""
+
+    def __init__(self, topic: str, settings: KafkaSettings) -> None:
+        self.topic = topic
+        self.settings = settings
+        self._publisher: KafkaDeadLetterPublisher | None = None
+
+    def publish(self, letters: Sequence[DeadLetter]) -> None:
+        if self._publisher is None:
+            producer = create_producer(self.settings, client_id="stream-processor")
+            self._publisher = KafkaDeadLetterPublisher(producer, self.topic)
+        self._publisher.publish(letters)
 
 
 def _identity(value: bytes | None) -> tuple[str | None, str | None]:

@@ -11,6 +11,7 @@ from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 from lambdas.collector.api import KafkaRecordPublisher, create_app
 from lambdas.collector.batch import Topics
 from local_platform.collector_server import CollectorServer
+from local_platform.commands.options import BootstrapServersOption
 from local_platform.console import fail, stderr
 from local_platform.kafka_publishing import (
     KafkaUnavailableError,
@@ -27,10 +28,7 @@ def serve(
         int, typer.Option(min=0, max=65535, help="TCP port; 0 picks a free one.")
     ] = 8080,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    bootstrap_servers: Annotated[
-        str | None,
-        typer.Option(help="HOST:PORT. Default: $KAFKA_BOOTSTRAP_SERVERS, else the local broker."),
-    ] = None,
+    bootstrap_servers: BootstrapServersOption = None,
     env: Annotated[
         str, typer.Option(help="Environment in cdk.json (topics, CORS origins).")
     ] = "dev",

@@ -7,24 +7,18 @@ from typing import Annotated
 import typer
 
 from contracts.oltp.migrator import MigrationError, apply_migrations
+from local_platform.commands.options import DatabaseUrlOption
+from local_platform.commands.servers import start_server, stop_server
 from local_platform.console import fail, stderr
 from local_platform.embedded_postgres import (
     EmbeddedPostgres,
     EmbeddedPostgresError,
     resolve_database_url,
 )
-from local_platform.errors import database_unreachable, redact_url
+from local_platform.errors import exit_when_unreachable
 
+SERVER = "the embedded PostgreSQL"
 app = typer.Typer(help="The OLTP database: embedded server and migrations.", no_args_is_help=True)
-
-DatabaseUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="PostgreSQL URL. Default: $DATABASE_URL, else the embedded server.",
-        show_default=False,
-    ),
-]
 
 
 @app.command()
@@ -32,10 +26,7 @@ def up(
     print_url: Annotated[bool, typer.Option(help="Print only the URL (for scripts).")] = False,
 ) -> None:
     """Start the embedded PostgreSQL (or find it running)."""
-    try:
-        url = EmbeddedPostgres().start()
-    except EmbeddedPostgresError as error:
-        fail(f"could not start the embedded PostgreSQL: {error}")
+    url = start_server(EmbeddedPostgres().start, EmbeddedPostgresError, SERVER)
     if print_url:
         print(url)
     else:
@@ -45,25 +36,20 @@ def up(
 @app.command()
 def down() -> None:
     """Stop the embedded PostgreSQL; its data stays in .local/postgres."""
-    try:
-        stopped = EmbeddedPostgres().stop()
-    except EmbeddedPostgresError as error:
-        fail(f"could not stop the embedded PostgreSQL: {error}")
-    stderr.print("Stopped." if stopped else "The embedded PostgreSQL was not running.")
+    stop_server(EmbeddedPostgres().stop, EmbeddedPostgresError, SERVER)
 
 
 @app.command()
 def migrate(database_url: DatabaseUrlOption = None) -> None:
     """Apply pending OLTP migrations (contracts/oltp/migrations); a re-run changes nothing."""
     url = resolve_database_url(database_url)
-    try:
-        applied = apply_migrations(url, on_apply=lambda m: stderr.print(f"  applying {m.filename}"))
-    except MigrationError as error:
-        fail(f"{error}\nNothing was applied; the database is as it was before this run.")
-    except Exception as error:
-        if database_unreachable(error):
-            fail(f"cannot reach the database at {redact_url(url)}: {error}")
-        raise
+    with exit_when_unreachable(url):
+        try:
+            applied = apply_migrations(
+                url, on_apply=lambda m: stderr.print(f"  applying {m.filename}")
+            )
+        except MigrationError as error:
+            fail(f"{error}\nNothing was applied; the database is as it was before this run.")
     if applied:
         stderr.print(f"Applied {len(applied)} migration(s).")
     else:

@@ -8,6 +8,8 @@ import typer
 from kafka.errors import KafkaError
 
 from cdk_app.config import ConfigError, load_config
+from local_platform.commands.options import BootstrapServersOption
+from local_platform.commands.servers import start_server, stop_server
 from local_platform.console import fail, stderr
 from local_platform.kafka_broker import (
     KafkaBroker,
@@ -17,6 +19,7 @@ from local_platform.kafka_broker import (
     resolve_bootstrap_servers,
 )
 
+SERVER = "the local Kafka broker"
 app = typer.Typer(help="The local Kafka broker (KRaft, from Maven jars).", no_args_is_help=True)
 
 EnvOption = Annotated[
@@ -43,10 +46,7 @@ def up(
     ] = False,
 ) -> None:
     """Start the local broker (or find it running) and create the topics from config."""
-    try:
-        bootstrap_servers = KafkaBroker().start()
-    except KafkaBrokerError as error:
-        fail(f"could not start the local Kafka broker: {error}")
+    bootstrap_servers = start_server(KafkaBroker().start, KafkaBrokerError, SERVER)
     created = _create_topics(bootstrap_servers, env)
     if print_bootstrap:
         print(bootstrap_servers)
@@ -59,30 +59,18 @@ def up(
 @app.command()
 def down() -> None:
     """Stop the local broker; its data stays in .local/kafka."""
-    try:
-        stopped = KafkaBroker().stop()
-    except KafkaBrokerError as error:
-        fail(f"could not stop the local Kafka broker: {error}")
-    stderr.print("Stopped." if stopped else "The local Kafka broker was not running.")
+    stop_server(KafkaBroker().stop, KafkaBrokerError, SERVER)
 
 
 @app.command()
 def topics(
     env: EnvOption = "dev",
-    bootstrap_servers: Annotated[
-        str | None,
-        typer.Option(
-            "--bootstrap-servers",
-            help="HOST:PORT. Default: $KAFKA_BOOTSTRAP_SERVERS, else the local broker.",
-            show_default=False,
-        ),
-    ] = None,
+    bootstrap_servers: BootstrapServersOption = None,
 ) -> None:
     """Create any missing topic from config, then list the topics with their partitions."""
-    try:
-        servers = resolve_bootstrap_servers(bootstrap_servers)
-    except KafkaBrokerError as error:
-        fail(f"could not start the local Kafka broker: {error}")
+    servers = start_server(
+        lambda: resolve_bootstrap_servers(bootstrap_servers), KafkaBrokerError, SERVER
+    )
     created = set(_create_topics(servers, env))
     try:
         partitions = describe_topics(servers)

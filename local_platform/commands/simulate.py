@@ -13,19 +13,18 @@ from cdk_app.config import ConfigError, load_config
 from contracts.events.topics import EVENTS_TOPIC
 from data_generators.settings import MAX_USERS
 from lambdas.shared.kafka_producer import ProducerError
+from local_platform.commands.options import BootstrapServersOption
 from local_platform.console import fail, stderr
 from local_platform.event_simulator import EventSimulator, SimulationTotals, concurrent_visits_for
 from local_platform.kafka_publishing import (
+    BATCH_BYTES,
+    FLUSH_TIMEOUT_S,
+    LINGER_MS,
     KafkaUnavailableError,
     local_kafka_settings,
     open_producer,
 )
 from local_platform.live_traffic import LiveTraffic
-
-FLUSH_TIMEOUT_S = 30.0
-# Large batches and a short linger: the simulator sends continuously, so batches fill up.
-LINGER_MS = 10
-BATCH_BYTES = 262_144
 
 
 def _totals_line(totals: SimulationTotals) -> str:
@@ -44,10 +43,7 @@ def simulate(
     users: Annotated[
         int, typer.Option(min=1, max=MAX_USERS, help="Customers in the simulated shop.")
     ] = 1000,
-    bootstrap_servers: Annotated[
-        str | None,
-        typer.Option(help="HOST:PORT. Default: $KAFKA_BOOTSTRAP_SERVERS, else the local broker."),
-    ] = None,
+    bootstrap_servers: BootstrapServersOption = None,
     topic: Annotated[str, typer.Option(help="Topic to produce to.")] = EVENTS_TOPIC,
     seed: Annotated[
         int | None,

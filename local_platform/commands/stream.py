@@ -13,9 +13,10 @@ from cdk_app.config import ConfigError, load_config
 from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC, PROCESSOR_CONSUMER_GROUP
 from contracts.oltp.migrator import MigrationError, apply_migrations
 from lambdas.stream_processor.dead_letters import KafkaDeadLetterPublisher
+from local_platform.commands.options import BootstrapServersOption, DatabaseUrlOption
 from local_platform.console import fail, stderr
 from local_platform.embedded_postgres import resolve_database_url
-from local_platform.errors import database_unreachable, redact_url
+from local_platform.errors import exit_when_unreachable, redact_url
 from local_platform.kafka_broker import KafkaBrokerError, ensure_topics, resolve_bootstrap_servers
 from local_platform.stream_consumer import (
     StreamTotals,
@@ -39,14 +40,8 @@ def _summary(totals: StreamTotals) -> str:
 
 @app.command()
 def run(
-    bootstrap_servers: Annotated[
-        str | None,
-        typer.Option(help="HOST:PORT. Default: $KAFKA_BOOTSTRAP_SERVERS, else the local broker."),
-    ] = None,
-    database_url: Annotated[
-        str | None,
-        typer.Option(help="PostgreSQL URL. Default: $DATABASE_URL, else the embedded server."),
-    ] = None,
+    bootstrap_servers: BootstrapServersOption = None,
+    database_url: DatabaseUrlOption = None,
     topic: Annotated[str, typer.Option(help="Events topic to consume.")] = EVENTS_TOPIC,
     dead_letter_topic: Annotated[
         str, typer.Option(help="Topic for records that fail validation.")
@@ -73,15 +68,12 @@ def run(
     except (KafkaBrokerError, KafkaError) as error:
         fail(f"Kafka is not available: {error}")
     url = resolve_database_url(database_url)
-    try:
-        apply_migrations(url)
-        conn = psycopg.connect(url, autocommit=True)
-    except MigrationError as error:
-        fail(str(error))
-    except psycopg.Error as error:
-        if database_unreachable(error):
-            fail(f"cannot reach the database at {redact_url(url)}: {error}")
-        raise
+    with exit_when_unreachable(url):
+        try:
+            apply_migrations(url)
+            conn = psycopg.connect(url, autocommit=True)
+        except MigrationError as error:
+            fail(str(error))
 
     settings = processor_settings(config)
     consumer = events_consumer(servers, topic, group_id)

@@ -20,8 +20,10 @@ DB_MIGRATOR_SOURCE = LambdaSource(
     paths=(
         "lambdas/db_migrator",
         "lambdas/__init__.py",
-        "lambdas/custom_resource.py",
+        "lambdas/shared/__init__.py",
+        "lambdas/shared/custom_resource.py",
         "contracts/__init__.py",
+        "contracts/database.py",
         "contracts/oltp",
     ),
     requirements="lambdas/db_migrator/requirements.txt",

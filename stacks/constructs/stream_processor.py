@@ -28,6 +28,7 @@ STREAM_PROCESSOR_SOURCE = LambdaSource(
         "lambdas/__init__.py",
         "lambdas/shared",
         "contracts/__init__.py",
+        "contracts/database.py",
         "contracts/events",
     ),
     requirements="lambdas/stream_processor/requirements.txt",

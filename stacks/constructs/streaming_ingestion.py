@@ -18,7 +18,8 @@ REDSHIFT_SQL_SOURCE = LambdaSource(
     paths=(
         "lambdas/redshift_sql",
         "lambdas/__init__.py",
-        "lambdas/custom_resource.py",
+        "lambdas/shared/__init__.py",
+        "lambdas/shared/custom_resource.py",
         "contracts/__init__.py",
         "contracts/warehouse",
     ),

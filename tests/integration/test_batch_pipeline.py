@@ -35,14 +35,16 @@ from contracts.lake import (
 )
 from contracts.marts import MART_PARTITIONS
 from contracts.quality import load_job_rules
+from contracts.warehouse.queries import analyst_queries
 from contracts.warehouse.tables import mart_tables
 from data_generators import GenerationSettings, generate_store
 from glue_jobs.extract_oltp import ReadSettings, TableExtract, load_watermarks, run_extract
 from glue_jobs.lake import read_oltp_table
 from glue_jobs.quality import QualityGate, QualityGateError
-from glue_jobs.transforms.customers import RFM_SEGMENT_RULES, customer_features
+from glue_jobs.transforms.marts import prepared
+from glue_jobs.transforms.marts.customer_features import customer_features
+from glue_jobs.transforms.marts.customers import RFM_SEGMENT_RULES
 from glue_jobs.transforms.oltp import SOURCE_TABLES
-from local_platform.analyst_queries import analyst_queries
 from local_platform.batch_pipeline import BatchSettings, StageReport, jdbc_source, run_batch
 from local_platform.cli import app
 
@@ -279,8 +281,19 @@ def test_customer_features_hold_nothing_from_after_the_cutoff(pipeline, spark):
         .withColumn("refunded_at", sf.when(~refunded_later, sf.col("refunded_at")))
     )
 
-    def features(*inputs: DataFrame, at: datetime) -> list[tuple]:
-        return sorted(tuple(row) for row in customer_features(*inputs, at).collect())
+    def features(
+        users: DataFrame,
+        orders: DataFrame,
+        sessions: DataFrame,
+        tickets: DataFrame,
+        events: DataFrame,
+        at: datetime,
+    ) -> list[tuple]:
+        frame = customer_features(
+            prepared.users(users), prepared.orders(orders), sessions,
+            prepared.support_tickets(tickets), prepared.events(events), at,
+        )  # fmt: skip
+        return sorted(tuple(row) for row in frame.collect())
 
     everything = features(users, orders, sessions, tickets, events, at=cutoff)
     as_then = features(

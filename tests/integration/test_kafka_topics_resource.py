@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
-from lambdas.custom_resource import respond
 from lambdas.kafka_topics import handler as kafka_topics
+from lambdas.shared.custom_resource import respond
 
 pytestmark = pytest.mark.integration
 HOUR_MS = 3_600_000

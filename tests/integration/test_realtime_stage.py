@@ -24,7 +24,8 @@ from rich.console import Console
 from cdk_app.config import load_config
 from contracts.events.topics import EVENTS_TOPIC
 from data_generators import GenerationSettings, generate_store
-from local_platform.realtime_stage import KafkaRoute, render, run_realtime_stage
+from local_platform.demo.realtime import render
+from local_platform.stream_replay import KafkaRoute, run_realtime_stage
 
 pytestmark = pytest.mark.integration
 

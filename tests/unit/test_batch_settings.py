@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from glue_jobs.jdbc import JdbcSource, jdbc_source_from_secret
+from contracts.database import PostgresEndpoint
+from glue_jobs.jdbc import JdbcSource
 from local_platform.batch_pipeline import jdbc_source
 
 
@@ -31,8 +32,16 @@ def test_a_unix_socket_is_refused_because_jdbc_needs_tcp():
 
 
 def test_an_rds_secret_becomes_a_tls_source_whose_password_is_not_printed():
-    source = jdbc_source_from_secret(
-        {"host": "shop.rds", "port": 5432, "dbname": "shop", "username": "etl", "password": "pw"}
+    source = JdbcSource.for_endpoint(
+        PostgresEndpoint.from_rds_secret(
+            {
+                "host": "shop.rds",
+                "port": 5432,
+                "dbname": "shop",
+                "username": "etl",
+                "password": "pw",
+            }
+        )
     )
     assert source.url == "jdbc:postgresql://shop.rds:5432/shop?sslmode=require"
     assert source.options()["password"] == "pw"

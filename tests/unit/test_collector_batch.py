@@ -28,7 +28,7 @@ from lambdas.collector.batch import (
     response_body,
     triage,
 )
-from lambdas.collector.handler import topics_from_environment
+from lambdas.collector.settings import CollectorSettings
 
 TOPICS = Topics(events="events.v1", dead_letters="events.dlq")
 RECEIVED = datetime(2026, 10, 1, 12, 0, 0, 250_000, tzinfo=UTC)
@@ -319,10 +319,12 @@ def test_health_and_unknown_routes() -> None:
 
 
 def test_lambda_topics_come_from_the_environment() -> None:
+    kafka = {"KAFKA_BOOTSTRAP_SERVERS": "b-1:9098"}  # the settings need a broker, too
     environ = {"EVENTS_TOPIC": "ecommerce.events.v1", "DEAD_LETTER_TOPIC": "ecommerce.events.dlq"}
-    assert topics_from_environment(environ) == Topics("ecommerce.events.v1", "ecommerce.events.dlq")
+    settings = CollectorSettings.from_environment({**kafka, **environ})
+    assert settings.topics == Topics("ecommerce.events.v1", "ecommerce.events.dlq")
     with pytest.raises(RuntimeError, match="set EVENTS_TOPIC and DEAD_LETTER_TOPIC"):
-        topics_from_environment({})
+        CollectorSettings.from_environment(kafka)
 
 
 SHOP = "https://shop.example.com"

@@ -10,7 +10,7 @@ from contracts.events.loader import event_types
 from contracts.marts import MART_PARTITIONS
 from contracts.quality import JobRules, NotNull, load_job_rules, rule_jobs
 from contracts.quality.dqdl import dqdl_rule, dqdl_ruleset, job_rulesets
-from glue_jobs.transforms.customers import RFM_SEGMENT_RULES
+from glue_jobs.transforms.marts.customers import RFM_SEGMENT_RULES
 from glue_jobs.transforms.oltp import SOURCE_TABLES
 
 

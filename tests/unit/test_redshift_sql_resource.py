@@ -11,8 +11,8 @@ import pytest
 from botocore.stub import Stubber
 
 from contracts.warehouse import STREAMING_DIR
-from lambdas.custom_resource import respond
 from lambdas.redshift_sql.handler import apply_scripts
+from lambdas.shared.custom_resource import respond
 
 WORKGROUP = "ecommerce-dev"
 DATABASE = "analytics"

@@ -10,35 +10,39 @@ from moto import mock_aws
 from psycopg.conninfo import conninfo_to_dict
 
 from lambdas.shared.kafka_producer import KafkaSettings, KafkaSettingsError
-from lambdas.stream_processor.handler import (
-    database_url_from_environment,
-    dead_letter_topic_from_environment,
-    settings_from_environment,
-)
+from lambdas.stream_processor.handler import database_url, dead_letter_topic
+from lambdas.stream_processor.settings import StreamProcessorSettings
+
+# The variables each test does not look at, so that the settings validate.
+DATABASE = {"DATABASE_URL": "postgresql://app@db:5432/ecommerce"}
+PROCESSOR = {"CART_ABANDONMENT_MINUTES": "30", "DEDUPE_WINDOW_HOURS": "72"}
 
 
 def test_processor_settings_come_from_the_environment() -> None:
-    settings = settings_from_environment(
-        {"CART_ABANDONMENT_MINUTES": "45", "DEDUPE_WINDOW_HOURS": "168"}
-    )
+    settings = StreamProcessorSettings.from_environment(
+        {**DATABASE, "CART_ABANDONMENT_MINUTES": "45", "DEDUPE_WINDOW_HOURS": "168"}
+    ).processor
     assert (settings.cart_abandonment_minutes, settings.dedupe_window_hours) == (45, 168)
 
 
 @pytest.mark.parametrize("name", ["CART_ABANDONMENT_MINUTES", "DEDUPE_WINDOW_HOURS"])
 @pytest.mark.parametrize("value", [None, "", "0", "-5", "thirty", "1.5"])
 def test_processor_settings_must_be_positive_integers(name: str, value: str | None) -> None:
-    environ = {"CART_ABANDONMENT_MINUTES": "30", "DEDUPE_WINDOW_HOURS": "72"}
+    environ = {**DATABASE, **PROCESSOR}
     if value is None:
         del environ[name]
     else:
         environ[name] = value
     with pytest.raises(RuntimeError, match=name):
-        settings_from_environment(environ)
+        StreamProcessorSettings.from_environment(environ)
 
 
 def test_database_url_is_used_as_given() -> None:
     url = "postgresql://app@db:5432/ecommerce"
-    assert database_url_from_environment({"DATABASE_URL": url, "DATABASE_SECRET_ARN": "x"}) == url
+    settings = StreamProcessorSettings.from_environment(
+        {**PROCESSOR, "DATABASE_URL": url, "DATABASE_SECRET_ARN": "x"}
+    )
+    assert database_url(settings) == url
 
 
 def test_database_url_is_built_from_the_rds_secret(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,7 +61,11 @@ def test_database_url_is_built_from_the_rds_secret(monkeypatch: pytest.MonkeyPat
                 }
             ),
         )
-        conninfo = database_url_from_environment({"DATABASE_SECRET_ARN": secret["ARN"]})
+        conninfo = database_url(
+            StreamProcessorSettings.from_environment(
+                {**PROCESSOR, "DATABASE_SECRET_ARN": secret["ARN"]}
+            )
+        )
 
     assert conninfo_to_dict(conninfo) == {
         "host": "db.internal",
@@ -71,21 +79,28 @@ def test_database_url_is_built_from_the_rds_secret(monkeypatch: pytest.MonkeyPat
 
 def test_database_url_or_secret_is_required() -> None:
     with pytest.raises(RuntimeError, match="DATABASE_URL or DATABASE_SECRET_ARN"):
-        database_url_from_environment({})
+        StreamProcessorSettings.from_environment(PROCESSOR)
 
 
 def test_dead_letter_topic_is_optional() -> None:
-    assert dead_letter_topic_from_environment({"KAFKA_BOOTSTRAP_SERVERS": "b:9098"}) is None
+    settings = StreamProcessorSettings.from_environment(
+        {**DATABASE, **PROCESSOR, "KAFKA_BOOTSTRAP_SERVERS": "b:9098"}
+    )
+    assert dead_letter_topic(settings) is None
 
 
 def test_dead_letter_topic_uses_the_kafka_settings_of_the_environment() -> None:
-    topic = dead_letter_topic_from_environment(
-        {
-            "DEAD_LETTER_TOPIC": "ecommerce.events.dlq",
-            "KAFKA_BOOTSTRAP_SERVERS": "b-1:9098,b-2:9098",
-            "KAFKA_AUTH": "iam",
-            "AWS_REGION": "eu-west-1",
-        }
+    topic = dead_letter_topic(
+        StreamProcessorSettings.from_environment(
+            {
+                **DATABASE,
+                **PROCESSOR,
+                "DEAD_LETTER_TOPIC": "ecommerce.events.dlq",
+                "KAFKA_BOOTSTRAP_SERVERS": "b-1:9098,b-2:9098",
+                "KAFKA_AUTH": "iam",
+                "AWS_REGION": "eu-west-1",
+            }
+        )
     )
 
     assert topic is not None
@@ -97,4 +112,6 @@ def test_dead_letter_topic_uses_the_kafka_settings_of_the_environment() -> None:
 
 def test_dead_letter_topic_without_a_broker_is_refused_before_any_batch() -> None:
     with pytest.raises(KafkaSettingsError, match="KAFKA_BOOTSTRAP_SERVERS"):
-        dead_letter_topic_from_environment({"DEAD_LETTER_TOPIC": "ecommerce.events.dlq"})
+        StreamProcessorSettings.from_environment(
+            {**DATABASE, **PROCESSOR, "DEAD_LETTER_TOPIC": "ecommerce.events.dlq"}
+        )

@@ -9,18 +9,23 @@ from decimal import Decimal
 import pytest
 from spark_fixtures import day, events_frame, table, utc
 
-from glue_jobs.transforms.customers import cohort_retention, customer_features, rfm_segments
+from glue_jobs.transforms.marts import prepared
+from glue_jobs.transforms.marts.customer_features import customer_features
+from glue_jobs.transforms.marts.customers import cohort_retention, rfm_segments
+from glue_jobs.transforms.marts.intermediate import placed_orders
 
 ORDERS_SCHEMA = (
     "id bigint, user_id bigint, status string, total decimal(12,2), "
-    "refunded_amount decimal(12,2), placed_at timestamp, refunded_at timestamp"
+    "refunded_amount decimal(12,2), placed_at timestamp, refunded_at timestamp, "
+    "session_id string, subtotal decimal(12,2)"
 )
 
 
 def orders_frame(spark, rows: list[tuple]):
-    """Orders from (user_id, status, total, refunded, placed_at[, refunded_at]); ids by position."""
-    padded = [(n, *row, *([None] * (6 - len(row)))) for n, row in enumerate(rows, start=1)]
-    return table(spark, ORDERS_SCHEMA, padded)
+    """Prepared orders from (user_id, status, total, refunded, placed_at[, refunded_at]); ids
+    by position, no session or subtotal (these marts read neither)."""
+    padded = [(n, *row, *([None] * (8 - len(row)))) for n, row in enumerate(rows, start=1)]
+    return prepared.orders(table(spark, ORDERS_SCHEMA, padded))
 
 
 def test_cohort_retention_weeks_since_first_order(spark) -> None:
@@ -38,7 +43,7 @@ def test_cohort_retention_weeks_since_first_order(spark) -> None:
     ])  # fmt: skip
     got = {
         (r.cohort_week, r.weeks_since): (r.cohort_size, r.active_customers, r.retention_rate)
-        for r in cohort_retention(orders).collect()
+        for r in cohort_retention(placed_orders(orders)).collect()
     }
     # Last week with an order: 10-12, so cohort 09-28 has weeks 0..2 and 10-05 weeks 0..1.
     assert got == {
@@ -72,7 +77,7 @@ def test_rfm_for_five_customers(spark) -> None:
     got = {
         r.user_id: (r.recency_days, r.frequency, r.monetary, r.r_score, r.f_score, r.m_score,
                     r.segment)
-        for r in rfm_segments(orders, day("2026-11-01")).collect()
+        for r in rfm_segments(placed_orders(orders), day("2026-11-01")).collect()
     }  # fmt: skip
     # Distinct values, so each score is the rank 1..5 (score = 1 + floor(5 * (rank - 1) / 5)):
     #   recency 90, 40, 20, 5, 2 -> R 1..5 (older is worse); frequency 1, 2, 3, 4, 6 -> F 1..5;
@@ -137,13 +142,16 @@ def features(spark, cutoff: datetime, keep=always):
         if keep(at)
     ]  # fmt: skip
     return customer_features(
-        users=table(spark, "id bigint, signed_up_at timestamp", [u for u in USERS if keep(u[1])]),
+        users=prepared.users(
+            table(spark, "id bigint, signed_up_at timestamp", [u for u in USERS if keep(u[1])])
+        ),
         orders=orders_frame(spark, orders),
         sessions=table(spark, "user_id bigint, started_at timestamp",
                        [s for s in SESSIONS if keep(s[1])]),
-        support_tickets=table(spark, "user_id bigint, opened_at timestamp",
-                              [t for t in TICKETS if keep(t[1])]),
-        events=events_frame(spark, events),
+        support_tickets=prepared.support_tickets(
+            table(spark, "user_id bigint, opened_at timestamp", [t for t in TICKETS if keep(t[1])])
+        ),
+        events=prepared.events(events_frame(spark, events)),
         cutoff=cutoff,
     )  # fmt: skip
 

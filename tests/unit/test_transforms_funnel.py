@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from spark_fixtures import day
 
-from glue_jobs.transforms.funnel import funnel_daily
+from glue_jobs.transforms.marts.funnel import funnel_daily
 from glue_jobs.transforms.sessions import assign_sessions, summarize_sessions
 
 

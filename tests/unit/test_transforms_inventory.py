@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from spark_fixtures import day, table
 
-from glue_jobs.transforms.inventory import inventory_health
+from glue_jobs.transforms.marts import prepared
+from glue_jobs.transforms.marts.inventory import inventory_health
 
 AS_OF = day("2026-10-29")
 MOVEMENTS = [
@@ -34,9 +35,10 @@ def test_inventory_health(spark) -> None:
     movements = table(
         spark, "product_id bigint, quantity int, reason string, occurred_at timestamp", MOVEMENTS
     )
-    got = {
-        r.product_id: r.asDict() for r in inventory_health(inventory, movements, AS_OF).collect()
-    }
+    health = inventory_health(
+        prepared.inventory(inventory), prepared.inventory_movements(movements), AS_OF
+    )
+    got = {r.product_id: r.asDict() for r in health.collect()}
 
     p1 = got[1]
     # daily demand: 14, 14 and 26 zeros -> mean 28/28 = 1;

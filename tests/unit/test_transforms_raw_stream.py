@@ -110,7 +110,12 @@ def test_each_record_lands_in_exactly_one_output(classified):
 
 
 def test_kafka_options_plaintext_locally_and_msk_iam_in_aws():
-    local = StreamSettings("127.0.0.1:9092", "events", "/lake/raw", "/ckpt")
+    local = StreamSettings(
+        bootstrap_servers="127.0.0.1:9092",
+        topic="events",
+        raw_root="/lake/raw",
+        checkpoint_root="/ckpt",
+    )
     assert kafka_source_options(local) == {
         "kafka.bootstrap.servers": "127.0.0.1:9092",
         "subscribe": "events",
@@ -119,7 +124,12 @@ def test_kafka_options_plaintext_locally_and_msk_iam_in_aws():
         "groupIdPrefix": "ecommerce-raw-stream",
     }
     msk = StreamSettings(
-        "b-1:9098", "events", "s3://raw", "s3://ckpt", kafka_auth="iam", max_offsets_per_trigger=500
+        bootstrap_servers="b-1:9098",
+        topic="events",
+        raw_root="s3://raw",
+        checkpoint_root="s3://ckpt",
+        kafka_auth="iam",
+        max_offsets_per_trigger=500,
     )
     options = kafka_source_options(msk)
     assert options["kafka.security.protocol"] == "SASL_SSL"

@@ -7,11 +7,18 @@ from decimal import Decimal
 import pytest
 from spark_fixtures import day, table
 
-from glue_jobs.transforms.sales import product_performance, sales_daily
+from glue_jobs.transforms.marts import prepared
+from glue_jobs.transforms.marts.intermediate import (
+    order_channels,
+    placed_order_lines,
+    placed_orders,
+)
+from glue_jobs.transforms.marts.sales import product_performance, sales_daily
 
 ORDERS_SCHEMA = (
     "id bigint, user_id bigint, session_id string, status string, subtotal decimal(12,2), "
-    "total decimal(12,2), refunded_amount decimal(12,2), placed_at timestamp"
+    "total decimal(12,2), refunded_amount decimal(12,2), placed_at timestamp, "
+    "refunded_at timestamp"
 )
 ORDERS = [
     # O1: subtotal 50 - discount 5 + shipping 5 + tax 4 = 54; 10 refunded.
@@ -34,10 +41,28 @@ ORDER_ITEMS = [
 ]  # fmt: skip
 
 
+def order_lines(shop):
+    """The placed order lines of the shop, through the prepared and intermediate layers."""
+    return placed_order_lines(
+        placed_orders(prepared.orders(shop["orders"])), prepared.order_items(shop["order_items"])
+    )
+
+
+def daily_sales(shop, sessions):
+    """mart_sales_daily over the shop, with `sessions` as the shop's session table."""
+    placed = placed_orders(prepared.orders(shop["orders"]))
+    return sales_daily(
+        order_lines(shop),
+        order_channels(placed, prepared.sessions(sessions)),
+        prepared.products(shop["products"]),
+        prepared.categories(shop["categories"]),
+    )
+
+
 @pytest.fixture
 def shop(spark):
     return {
-        "orders": table(spark, ORDERS_SCHEMA, ORDERS),
+        "orders": table(spark, ORDERS_SCHEMA, [(*order, None) for order in ORDERS]),
         "order_items": table(
             spark, "order_id bigint, product_id bigint, quantity int, line_total decimal(12,2)",
             ORDER_ITEMS,
@@ -54,9 +79,7 @@ def shop(spark):
 
 
 def test_sales_daily_allocates_totals_to_categories(shop) -> None:
-    rows = sales_daily(
-        shop["orders"], shop["order_items"], shop["products"], shop["categories"], shop["sessions"]
-    ).collect()
+    rows = daily_sales(shop, shop["sessions"]).collect()
     got = {
         (r.order_date, r.category_name, r.channel): (
             r.orders, r.units, r.revenue, r.aov, r.refunded_orders, r.refunds
@@ -87,9 +110,7 @@ def test_sales_daily_channel_is_unknown_when_the_session_was_not_extracted(shop)
     # O3's session sess-app-1 is missing from the sessions table: it is still a sale of
     # 10.00, now on the "unknown" channel; the web orders keep their channel.
     sessions = shop["sessions"].filter("id <> 'sess-app-1'")
-    rows = sales_daily(
-        shop["orders"], shop["order_items"], shop["products"], shop["categories"], sessions
-    ).filter("order_date = '2026-10-01'")
+    rows = daily_sales(shop, sessions).filter("order_date = '2026-10-01'")
     got = {(r.category_name, r.channel): (r.orders, r.revenue) for r in rows.collect()}
     assert got == {
         ("Shoes", "web"): (2, Decimal("49.10")),
@@ -122,7 +143,7 @@ CLICKS = [
 
 def test_product_performance_rates(shop, make_events) -> None:
     rows = product_performance(
-        make_events(CLICKS), shop["orders"], shop["order_items"], shop["products"]
+        prepared.events(make_events(CLICKS)), order_lines(shop), prepared.products(shop["products"])
     ).collect()
     got = {
         r.product_id: (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column
 from pyspark.sql import functions as sf
 
 # Amounts in the marts: exact decimals with cents, wide enough for sums of numeric(12,2).
@@ -14,8 +14,3 @@ def ratio(numerator: str | Column, denominator: str | Column) -> Column:
     top = sf.col(numerator) if isinstance(numerator, str) else numerator
     bottom = sf.col(denominator) if isinstance(denominator, str) else denominator
     return sf.when(bottom > 0, top.cast("double") / bottom)
-
-
-def placed_orders(orders: DataFrame) -> DataFrame:
-    """The orders that are sales: every status but cancelled."""
-    return orders.filter(sf.col("status") != "cancelled")

@@ -30,7 +30,7 @@ def inventory_health(
     as_of: date,
     service_level_z: float = SERVICE_LEVEL_Z,
 ) -> DataFrame:
-    """One row per product in `inventory`, as of the start of `as_of` (UTC)."""
+    """One row per product in the prepared `inventory`, as of the start of `as_of` (UTC)."""
     first_day = as_of - timedelta(days=DEMAND_WINDOW_DAYS)
     short_first_day = as_of - timedelta(days=SHORT_WINDOW_DAYS)
     daily_demand = (
@@ -61,12 +61,7 @@ def inventory_health(
     safety = service_level_z * sf.col("demand_stddev") * sf.sqrt(sf.col("lead_time_days"))
     reorder_point = sf.ceil(lead_time_demand + safety).cast("int")
     return (
-        inventory.select(
-            "product_id",
-            "on_hand",
-            "lead_time_days",
-            sf.col("reorder_point").alias("configured_reorder_point"),
-        )
+        inventory.select("product_id", "on_hand", "lead_time_days", "configured_reorder_point")
         .join(demand, "product_id")
         .withColumn("safety_stock", sf.ceil(safety).cast("int"))
         .withColumn("reorder_point", reorder_point)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as sf
 
-from glue_jobs.transforms.common import ratio
+from glue_jobs.transforms.marts.common import ratio
 
 # Steps in order, with the curated session flag that marks reaching each one.
 FUNNEL_STEPS = (

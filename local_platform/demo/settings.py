@@ -1,0 +1,32 @@
+"""What every stage of one demo run shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from data_generators import GenerationSettings
+
+DEMO_DATABASE = "ecommerce_demo"
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """owns_database: the demo made the database and rebuilds it every run; reset: the user
+    allowed replacing the data in a database they named."""
+
+    database_url: str
+    owns_database: bool
+    reset: bool
+    workdir: Path
+    generation: GenerationSettings
+
+    @property
+    def replace(self) -> bool:
+        """Whether the stages may replace data already in the database."""
+        return self.owns_database or self.reset
+
+    @property
+    def events_path(self) -> Path:
+        """The clickstream the shop stage writes and the later stages read."""
+        return self.workdir / "events.jsonl.gz"
