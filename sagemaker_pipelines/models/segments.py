@@ -2,8 +2,9 @@
 
 The rules are data (ACTION_RULES, first match wins) so docs/ml.md can show them as they are
 and a test can prove that every combination of inputs gets exactly the label the table says.
-RFM segments are the names the rfm_segments mart assigns (glue_jobs/transforms/customers.py);
-None stands for a customer without a placed order, whom that mart does not list.
+RFM segments are the names the mart_rfm_segments mart assigns
+(glue_jobs/transforms/marts/customers.py); None stands for a customer without a placed order,
+whom that mart does not list.
 """
 
 from __future__ import annotations

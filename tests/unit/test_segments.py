@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glue_jobs.transforms.customers import RFM_SEGMENT_RULES
+from glue_jobs.transforms.marts.customers import RFM_SEGMENT_RULES
 from sagemaker_pipelines.models.segments import (
     ACTION_RULES,
     BANDS,
