@@ -10,9 +10,10 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import pytest
+from cdnow_like_shops import cdnow_like_shop
 from threadpoolctl import threadpool_limits
 
-from sagemaker_pipelines.models.btyd import BgNbd, GammaGamma, InsufficientDataError
+from sagemaker_pipelines.models.btyd import InsufficientDataError
 from sagemaker_pipelines.models.churn import (
     ChurnModel,
     global_drivers,
@@ -20,7 +21,6 @@ from sagemaker_pipelines.models.churn import (
     train_churn,
 )
 from sagemaker_pipelines.models.features import FEATURES, labelled_examples
-from sagemaker_pipelines.models.simulated_log import simulate_log
 
 CUTOFFS = [pd.Timestamp("2024-10-31"), pd.Timestamp("2024-08-31")]
 
@@ -34,16 +34,7 @@ def _one_thread() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def examples() -> tuple[pd.DataFrame, pd.Series]:
-    log = simulate_log(
-        BgNbd(r=0.243, alpha=4.414, a=0.793, b=2.426),
-        GammaGamma(p=6.25, q=3.74, v=15.44),
-        3_000,
-        "2024-01-01",
-        120,
-        "2025-03-01",
-        np.random.default_rng(21),
-        unit_days=7,
-    ).log
+    log = cdnow_like_shop(3_000, 120, "2025-03-01", seed=21).log
     return labelled_examples(log, CUTOFFS)
 
 

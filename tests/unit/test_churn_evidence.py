@@ -10,10 +10,11 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import pytest
+from cdnow_like_shops import cdnow_like_shop
 from threadpoolctl import threadpool_limits
 
 from sagemaker_pipelines.models import cdnow
-from sagemaker_pipelines.models.btyd import BgNbd, GammaGamma, fit_bgnbd, fit_gamma_gamma
+from sagemaker_pipelines.models.btyd import fit_bgnbd, fit_gamma_gamma
 from sagemaker_pipelines.models.churn import train_churn
 from sagemaker_pipelines.models.evaluation import (
     btyd_holdout_prediction,
@@ -30,7 +31,7 @@ from sagemaker_pipelines.models.features import (
     labelled_examples,
     training_cutoffs,
 )
-from sagemaker_pipelines.models.simulated_log import simulate_log, true_churn_probability
+from sagemaker_pipelines.models.simulated_log import true_churn_probability
 from sagemaker_pipelines.models.transactions import clean_transactions, rfm_summary
 
 EVALUATION_CUTOFF = "1998-03-31"
@@ -109,16 +110,7 @@ def test_clv_holdout_on_cdnow_master_against_last_period_repeats(master: pd.Data
 
 @pytest.fixture(scope="module")
 def simulated() -> tuple[pd.DataFrame, pd.DataFrame]:
-    shop = simulate_log(
-        BgNbd(r=0.243, alpha=4.414, a=0.793, b=2.426),
-        GammaGamma(p=6.25, q=3.74, v=15.44),
-        20_000,
-        "2024-01-01",
-        365,
-        "2025-12-31",
-        np.random.default_rng(1),
-        unit_days=7,
-    )
+    shop = cdnow_like_shop(20_000, 365, "2025-12-31", seed=1)
     return shop.log, shop.truth
 
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+from cdnow_like_shops import cdnow_like_shop
 
-from sagemaker_pipelines.models.btyd import BgNbd, GammaGamma
 from sagemaker_pipelines.models.features import (
     EXTRA_PREFIX,
     FEATURES,
@@ -18,7 +18,6 @@ from sagemaker_pipelines.models.features import (
     labelled_examples,
     training_cutoffs,
 )
-from sagemaker_pipelines.models.simulated_log import simulate_log
 from sagemaker_pipelines.models.transactions import AMOUNT, CUSTOMER, DATE, PeriodError
 
 CUTOFF = pd.Timestamp("2024-12-31")
@@ -28,16 +27,7 @@ DAY = pd.Timedelta(days=1)
 @pytest.fixture(scope="module")
 def log() -> pd.DataFrame:
     """2,000 simulated customers (CDNOW's parameters, in weeks) and three written by hand."""
-    simulated = simulate_log(
-        BgNbd(r=0.243, alpha=4.414, a=0.793, b=2.426),
-        GammaGamma(p=6.25, q=3.74, v=15.44),
-        2_000,
-        "2024-01-01",
-        180,
-        "2025-07-01",
-        np.random.default_rng(11),
-        unit_days=7,
-    ).log
+    simulated = cdnow_like_shop(2_000, 180, "2025-07-01", seed=11).log
     by_hand = pd.DataFrame(
         [
             (900_001, CUTOFF - 20 * DAY, 10.0),
