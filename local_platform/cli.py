@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from local_platform.commands import batch, collector, db, demo, generate, kafka, simulate, stream
+from local_platform.commands import (
+    batch,
+    collector,
+    db,
+    demo,
+    generate,
+    kafka,
+    ml,
+    simulate,
+    stream,
+)
 
 app = typer.Typer(
     help="Run the e-commerce analytics platform on one machine.",
@@ -20,6 +30,7 @@ app.command("demo")(demo.demo)
 app.command("simulate")(simulate.simulate)
 app.add_typer(collector.app, name="collector")
 app.add_typer(batch.app, name="batch")
+app.add_typer(ml.app, name="ml")
 
 
 def main() -> None:

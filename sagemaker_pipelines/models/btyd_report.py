@@ -40,8 +40,9 @@ class HoldoutCheck:
     """Predicted against actual repeat purchases (purchase days) and revenue in the holdout,
     over the customers summarized at the calibration end.
 
-    by_frequency has one row per calibration frequency (the last, FREQUENCY_CAP+, pooling
-    the rest): customers, mean actual and mean expected holdout purchases.
+    by_frequency has one row per calibration frequency, labelled "0", "1", ... and
+    "7+" (FREQUENCY_CAP and above): customers, mean actual and mean expected holdout
+    purchases.
     """
 
     length: float
@@ -181,6 +182,10 @@ def _holdout_check(
         .groupby("frequency")
         .agg(customers=("actual", "size"), actual=("actual", "mean"), expected=("expected", "mean"))
     )
+    by_frequency.index = [
+        f"{value}+" if value == FREQUENCY_CAP else str(value) for value in by_frequency.index
+    ]
+    by_frequency.index.name = "frequency"
     return HoldoutCheck(
         length=float(summary.holdout_length),
         customers=len(customers),
