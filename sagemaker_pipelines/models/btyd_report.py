@@ -117,6 +117,12 @@ def fit_btyd_report(
     if summary.holdout_length is not None:
         if horizon_days is not None:
             raise ValueError("horizon_days applies only without a holdout")
+        if summary.customers["holdout_frequency"].sum() == 0:
+            raise PeriodError(
+                f"the holdout to {summary.holdout_end.date()} holds no purchase by the "
+                f"{len(summary.customers):,} customers of the calibration period: nothing to "
+                "compare the predictions with"
+            )
         horizon = summary.holdout_length
     elif horizon_days is None or horizon_days <= 0:
         raise ValueError(f"without a holdout, horizon_days must be > 0, got {horizon_days}")
@@ -151,6 +157,8 @@ def fit_btyd_report(
         holdout = _holdout_check(summary, bgnbd, gamma_gamma)
 
     repeaters = (x > 0) & (spend > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN when spend never varies
+        correlation = float(np.corrcoef(x[repeaters], spend[repeaters])[0, 1])
     return BtydReport(
         cleaning=cleaning,
         summary=summary,
@@ -159,7 +167,7 @@ def fit_btyd_report(
         horizon=horizon,
         clv_months=clv_months,
         annual_discount_rate=annual_discount_rate,
-        spend_frequency_correlation=float(np.corrcoef(x[repeaters], spend[repeaters])[0, 1]),
+        spend_frequency_correlation=correlation,
         predictions=predictions,
         holdout=holdout,
     )
@@ -170,11 +178,6 @@ def _holdout_check(
 ) -> HoldoutCheck:
     customers = summary.customers
     actual = customers["holdout_frequency"]
-    if actual.sum() == 0:
-        raise PeriodError(
-            f"the holdout to {summary.holdout_end.date()} holds no repeat purchase by the "
-            f"{len(customers):,} customers of the calibration period: nothing to compare with"
-        )
     purchases, revenue = btyd_holdout_prediction(summary, bgnbd.params, gamma_gamma.params)
     groups = customers["frequency"].clip(upper=FREQUENCY_CAP)
     by_frequency = (
