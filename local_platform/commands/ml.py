@@ -52,6 +52,13 @@ class Duplicates(StrEnum):
     keep = "keep"
 
 
+def _day_option(description: str) -> Any:
+    """A day given as YYYY-MM-DD."""
+    return typer.Option(
+        formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help=description, show_default=False
+    )
+
+
 @app.command("fit-btyd", epilog=EPILOG)
 def fit_btyd(
     transactions: Annotated[
@@ -64,21 +71,13 @@ def fit_btyd(
         ),
     ],
     calibration_end: Annotated[
-        datetime,
-        typer.Option(
-            formats=["%Y-%m-%d"],
-            metavar="YYYY-MM-DD",
-            help="Last day (inclusive) of the history the models are fitted on.",
-        ),
+        datetime, _day_option("Last day (inclusive) of the history the models are fitted on.")
     ],
     holdout_end: Annotated[
         datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"],
-            metavar="YYYY-MM-DD",
-            help="Last day of a holdout after the calibration end: prints predicted against "
-            "actual repeat purchases, and the expected purchases cover its length.",
-            show_default=False,
+        _day_option(
+            "Last day of a holdout after the calibration end: prints predicted against actual "
+            "repeat purchases, and the expected purchases cover its length."
         ),
     ] = None,
     customer_col: Annotated[str, typer.Option(help="Column holding the customer id.")] = (
