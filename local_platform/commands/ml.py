@@ -9,6 +9,7 @@ options and the CSV, and presents the report.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict
 from datetime import datetime
@@ -221,7 +222,7 @@ def _write_predictions(predictions: pd.DataFrame, out: Path) -> None:
 
 def _finite(value: float) -> float | None:
     """JSON has no NaN: an undefined figure is null."""
-    return value if value == value and abs(value) != float("inf") else None
+    return value if math.isfinite(value) else None
 
 
 def _document(
@@ -323,17 +324,19 @@ def _tables(report: BtydReport, unit: Unit, transactions: Path) -> list[Table]:
     )
     tables = [read, params, figures]
     if report.holdout is not None:
-        tables += _holdout_tables(report.holdout, unit)
+        tables += _holdout_tables(report.holdout, unit, report.summary.new_in_holdout)
     return tables
 
 
-def _holdout_tables(holdout: HoldoutCheck, unit: Unit) -> list[Table]:
+def _holdout_tables(holdout: HoldoutCheck, unit: Unit, new_in_holdout: int) -> list[Table]:
     totals = Table(
         "holdout",
         "predicted",
         "actual",
         "error",
         title=f"Holdout: {holdout.length:g} {unit.value}, {holdout.customers:,} customers",
+        caption=f"{new_in_holdout:,} customers whose first purchase is in the holdout are "
+        "not counted",
     )
     totals.add_row(
         "repeat purchases",
