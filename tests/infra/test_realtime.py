@@ -42,6 +42,15 @@ def _imported_output(value: dict) -> str:
     return value["Fn::GetStackOutput"]["OutputName"]
 
 
+def _kafka_actions(grants: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Kafka actions by cluster resource (topic/..., group/...), from `_actions_by_resource`."""
+    return {
+        resource.rsplit(":", 1)[1]: sorted(a for a in actions if a.startswith("kafka-cluster:"))
+        for resource, actions in grants.items()
+        if resource.startswith("arn:${AWS::Partition}:kafka:")
+    }
+
+
 def _actions_by_resource(env: str, role_path: str, assembly: Assembly) -> dict[str, set[str]]:
     """Allowed actions of one role grouped by resource (ARNs flattened to text)."""
     grouped: dict[str, set[str]] = {}
@@ -98,11 +107,7 @@ def test_processor_reads_events_writes_dead_letters_and_nothing_else_on_kafka(
     assembly: Assembly,
 ):
     grants = _actions_by_resource("dev", "StreamProcessorFunction", assembly)
-    kafka = {
-        resource.rsplit(":", 1)[1]: sorted(a for a in actions if a.startswith("kafka-cluster:"))
-        for resource, actions in grants.items()
-        if resource.startswith("arn:${AWS::Partition}:kafka:")
-    }
+    kafka = _kafka_actions(grants)
     assert kafka == {
         f"topic/ecommerce-dev/*/{EVENTS}": [
             "kafka-cluster:DescribeTopic",
@@ -202,11 +207,7 @@ def test_raw_stream_role_writes_only_its_prefixes_and_reads_only_the_events_topi
         f"{artifacts}/checkpoints/stream_events_to_raw*",
         f"{artifacts}/glue-temp/stream_events_to_raw*",
     }
-    kafka = {
-        resource.rsplit(":", 1)[1]: sorted(a for a in actions if a.startswith("kafka-cluster:"))
-        for resource, actions in grants.items()
-        if resource.startswith("arn:${AWS::Partition}:kafka:")
-    }
+    kafka = _kafka_actions(grants)
     assert kafka == {
         f"topic/ecommerce-dev/*/{EVENTS}": [
             "kafka-cluster:DescribeTopic",
