@@ -1,0 +1,57 @@
+"""What the step scripts share: reading the lake's Parquet folders, writing outputs, and
+refusing bad input with one clear line and a non-zero exit (nothing written)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import pandas as pd
+
+from sagemaker_pipelines.models.orders import ORDER_COLUMNS, placed_transactions
+
+FEATURES_PARTITION = "cutoff_date"
+"""The customer_features mart's partition column (contracts/marts.yaml)."""
+REFUSED = 2
+"""Exit code of a step that refuses its input (too little history, missing data)."""
+
+
+def refuse(message: str) -> NoReturn:
+    """Stop the step: the reason on stderr, exit code REFUSED."""
+    print(f"refused: {message}", file=sys.stderr)
+    raise SystemExit(REFUSED)
+
+
+def has_parquet(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.rglob("*.parquet"))
+
+
+def read_folder(folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Every Parquet file under `folder` (hive partition folders become columns)."""
+    if not has_parquet(folder):
+        refuse(f"no Parquet files under {folder}")
+    return pd.read_parquet(folder, columns=columns)
+
+
+def read_placed_log(orders: Path) -> pd.DataFrame:
+    """The clean placed transaction log from the raw orders extract under `orders`."""
+    log, _ = placed_transactions(read_folder(orders, list(ORDER_COLUMNS)))
+    return log
+
+
+def read_features(folder: Path) -> dict[pd.Timestamp, pd.DataFrame]:
+    """The customer_features mart by cutoff day; empty when the folder holds no Parquet."""
+    if not has_parquet(folder):
+        return {}
+    mart = pd.read_parquet(folder)
+    days = pd.to_datetime(mart[FEATURES_PARTITION].astype(str))
+    return {
+        day: part.drop(columns=FEATURES_PARTITION).reset_index(drop=True)
+        for day, part in mart.groupby(days)
+    }
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path, index=False)

@@ -1,0 +1,69 @@
+"""Prepare step: the raw orders extract -> training and test examples and the clean log."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import argparse
+import json
+
+from sagemaker_pipelines.models.btyd import FitError, InsufficientDataError
+from sagemaker_pipelines.models.datasets import split_examples
+from sagemaker_pipelines.models.features import DEFAULT_HORIZON_DAYS
+from sagemaker_pipelines.models.transactions import CUSTOMER, PeriodError
+from sagemaker_pipelines.steps.common import (
+    read_features,
+    read_placed_log,
+    refuse,
+    write_parquet,
+)
+
+INPUT = Path("/opt/ml/processing/input")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=Path, default=INPUT / "orders")
+    parser.add_argument("--features", type=Path, default=INPUT / "features")
+    parser.add_argument("--cutoff", default="", help="YYYY-MM-DD; empty: last order day - horizon")
+    parser.add_argument("--horizon-days", type=int, default=DEFAULT_HORIZON_DAYS)
+    parser.add_argument("--output", type=Path, default=Path("/opt/ml/processing/output"))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    log = read_placed_log(args.orders)
+    try:
+        examples = split_examples(
+            log,
+            args.cutoff or None,
+            horizon_days=args.horizon_days,
+            extras=read_features(args.features) or None,
+        )
+    except (InsufficientDataError, FitError, PeriodError) as error:
+        refuse(f"too little history: {error}")
+    write_parquet(examples.train, args.output / "train" / "examples.parquet")
+    write_parquet(examples.test, args.output / "test" / "examples.parquet")
+    write_parquet(log, args.output / "transactions" / "transactions.parquet")
+    counts = {
+        "cutoff": examples.cutoff.date().isoformat(),
+        "horizon_days": args.horizon_days,
+        "orders": len(log),
+        "customers": int(log[CUSTOMER].nunique()),
+        "train_examples": len(examples.train),
+        "test_examples": len(examples.test),
+        "training_cutoffs": [day.date().isoformat() for day in examples.training_cutoffs],
+        "skipped_cutoffs": [day.date().isoformat() for day in examples.skipped_cutoffs],
+        "uses_customer_features": examples.uses_extra,
+    }
+    (args.output / "prepare.json").write_text(json.dumps(counts, indent=2) + "\n")
+    print(json.dumps(counts))
+
+
+if __name__ == "__main__":
+    main()

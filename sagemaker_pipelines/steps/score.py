@@ -1,0 +1,124 @@
+"""Score step: every customer with the approved bundle -> customer_scores/as_of=YYYY-MM-DD/.
+
+Locally the runner hands the model folder (--model); in the cloud the step finds the latest
+Approved packages of the churn and CLV groups itself (--churn-group, --clv-group).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import argparse
+import tempfile
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from sagemaker_pipelines.models.btyd import FitError, InsufficientDataError
+from sagemaker_pipelines.models.bundle import ARCHIVE_FILE, ModelBundle, load_bundle
+from sagemaker_pipelines.models.scoring import score_customers, scoring_day, uses_extra
+from sagemaker_pipelines.models.transactions import PeriodError
+from sagemaker_pipelines.registry import ModelVersion, SageMakerRegistry
+from sagemaker_pipelines.steps.common import (
+    has_parquet,
+    read_features,
+    read_folder,
+    read_placed_log,
+    refuse,
+    write_parquet,
+)
+
+INPUT = Path("/opt/ml/processing/input")
+SCORES_FILE = "part-00000.parquet"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, help="folder with model.tar.gz or model.joblib")
+    parser.add_argument("--churn-group", help="model package group of the churn model")
+    parser.add_argument("--clv-group", help="model package group of the CLV model")
+    parser.add_argument("--model-version", default="", help="version recorded with --model")
+    parser.add_argument("--orders", type=Path, default=INPUT / "orders")
+    parser.add_argument("--features", type=Path, default=INPUT / "features")
+    parser.add_argument(
+        "--rfm-segments",
+        type=Path,
+        default=INPUT / "rfm_segments",
+        help="the mart_rfm_segments mart (optional; its latest as_of is used)",
+    )
+    parser.add_argument("--as-of", default="", help="YYYY-MM-DD; empty: today (UTC)")
+    parser.add_argument("--output", type=Path, default=Path("/opt/ml/processing/output/scores"))
+    args = parser.parse_args(argv)
+    if (args.model is None) == (args.churn_group is None or args.clv_group is None):
+        parser.error("give either --model or both --churn-group and --clv-group")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.model is not None:
+        bundle = load_bundle(args.model)
+        versions = (args.model_version or bundle.trained_at.isoformat(),) * 2
+    else:
+        bundle, versions = _approved_bundle(args.churn_group, args.clv_group)
+    as_of = pd.Timestamp(args.as_of or datetime.now(timezone.utc).date()).normalize()
+    log = read_placed_log(args.orders)
+    extra = None
+    if uses_extra(bundle):
+        extra = read_features(args.features).get(scoring_day(log, as_of))
+        if extra is None:
+            refuse(f"the model needs customer_features at {scoring_day(log, as_of).date()}")
+    try:
+        scores = score_customers(
+            bundle,
+            log,
+            as_of,
+            churn_model_version=versions[0],
+            clv_model_version=versions[1],
+            scored_at=datetime.now(timezone.utc),
+            extra=extra,
+            rfm_segments=_rfm_segments(args.rfm_segments),
+        )
+    except (InsufficientDataError, FitError, PeriodError) as error:
+        refuse(f"cannot score: {error}")
+    write_parquet(scores, args.output / f"as_of={as_of.date().isoformat()}" / SCORES_FILE)
+    print(f"scored {len(scores)} customers as of {as_of.date()}")
+
+
+def _rfm_segments(folder: Path) -> pd.Series | None:
+    """segment per user_id from the mart's latest as_of, or None without the mart."""
+    if not has_parquet(folder):
+        return None
+    mart = read_folder(folder, ["user_id", "segment", "as_of"])
+    latest = mart[mart["as_of"].astype(str) == mart["as_of"].astype(str).max()]
+    return latest.set_index("user_id")["segment"]
+
+
+def _approved_bundle(churn_group: str, clv_group: str) -> tuple[ModelBundle, tuple[str, str]]:
+    """The churn model of the churn group's latest Approved package and the CLV models of
+    the CLV group's (the same artifact unless one group was approved on its own)."""
+    import boto3
+
+    registry = SageMakerRegistry(boto3.client("sagemaker"))
+    churn, clv = registry.latest_approved(churn_group), registry.latest_approved(clv_group)
+    churn_bundle, clv_bundle = _download(churn), _download(clv)
+    bundle = replace(churn_bundle, bgnbd=clv_bundle.bgnbd, gamma_gamma=clv_bundle.gamma_gamma)
+    return bundle, (churn.version, clv.version)
+
+
+def _download(version: ModelVersion) -> ModelBundle:
+    import boto3
+
+    bucket, _, key = version.artifact.removeprefix("s3://").partition("/")
+    with tempfile.TemporaryDirectory() as folder:
+        boto3.client("s3").download_file(bucket, key, str(Path(folder) / ARCHIVE_FILE))
+        return load_bundle(Path(folder))
+
+
+if __name__ == "__main__":
+    main()

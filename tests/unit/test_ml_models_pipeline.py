@@ -1,0 +1,153 @@
+"""The modelling pieces the pipeline steps are thin over: raw orders to the placed log, the
+model bundle, scoring and the registration condition, on hand-made fixtures."""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from cdnow_like_shops import cdnow_like_shop
+from threadpoolctl import threadpool_limits
+
+from sagemaker_pipelines.models.bundle import (
+    ARCHIVE_FILE,
+    ModelBundle,
+    archive_bundle,
+    load_bundle,
+    save_bundle,
+    train_bundle,
+)
+from sagemaker_pipelines.models.datasets import LABEL, split_examples
+from sagemaker_pipelines.models.evaluation_report import condition_failures
+from sagemaker_pipelines.models.orders import latest_orders, placed_transactions
+from sagemaker_pipelines.models.scoring import SCORE_COLUMNS, score_customers
+from sagemaker_pipelines.models.transactions import MissingColumnsError
+
+TRAINED_AT = datetime(2025, 7, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Gradient boosting's OpenMP threads crawl on a machine whose cores are all busy."""
+    with threadpool_limits(1):
+        yield
+
+
+def _order(
+    order_id: int, user: int, status: str, total: str, placed: str, updated: str
+) -> dict[str, object]:
+    return {
+        "id": order_id,
+        "user_id": user,
+        "status": status,
+        "total": total,
+        "placed_at": pd.Timestamp(placed, tz="UTC"),
+        "updated_at": pd.Timestamp(updated, tz="UTC"),
+    }
+
+
+def test_placed_log_keeps_the_latest_version_of_each_placed_order() -> None:
+    raw = pd.DataFrame(
+        [
+            _order(1, 10, "placed", "20.00", "2025-01-02 10:00", "2025-01-02 10:00"),
+            _order(1, 10, "delivered", "20.00", "2025-01-02 10:00", "2025-01-05 08:00"),
+            _order(2, 10, "placed", "35.50", "2025-01-03 23:30", "2025-01-03 23:30"),
+            _order(2, 10, "cancelled", "35.50", "2025-01-03 23:30", "2025-01-04 09:00"),
+            _order(3, 11, "cancelled", "12.00", "2025-01-04 09:00", "2025-01-04 09:00"),
+            _order(3, 11, "refunded", "12.00", "2025-01-04 09:00", "2025-01-09 09:00"),
+            _order(4, 11, "shipped", "12.00", "2025-01-04 18:00", "2025-01-04 18:00"),
+        ]
+    )
+    log, report = placed_transactions(raw.sample(frac=1, random_state=3))
+    assert log.to_dict("records") == [
+        {"customer_id": 10, "date": pd.Timestamp("2025-01-02"), "amount": 20.0},
+        {"customer_id": 11, "date": pd.Timestamp("2025-01-04"), "amount": 12.0},
+        {"customer_id": 11, "date": pd.Timestamp("2025-01-04"), "amount": 12.0},
+    ]
+    assert report.rows_read == 3
+    assert report.duplicate_rows == 1
+    assert list(latest_orders(raw)["status"]) == ["delivered", "cancelled", "refunded", "shipped"]
+
+
+def test_placed_log_names_missing_columns() -> None:
+    with pytest.raises(MissingColumnsError, match=r"\['updated_at'\]"):
+        placed_transactions(pd.DataFrame(columns=["id", "user_id", "status", "total", "placed_at"]))
+
+
+@pytest.fixture(scope="module")
+def shop_log() -> pd.DataFrame:
+    return cdnow_like_shop(1_200, 365, "2025-07-01", seed=5).log
+
+
+@pytest.fixture(scope="module")
+def bundle(shop_log: pd.DataFrame) -> ModelBundle:
+    examples = split_examples(shop_log, horizon_days=90)
+    return train_bundle(examples.train, shop_log, 90, TRAINED_AT)
+
+
+def test_the_bundle_is_fitted_at_the_evaluation_cutoff(
+    shop_log: pd.DataFrame, bundle: ModelBundle
+) -> None:
+    assert bundle.cutoff == pd.Timestamp("2025-04-01")
+    examples = split_examples(shop_log, horizon_days=90)
+    assert bundle.base_rate == pytest.approx(examples.train[LABEL].mean())
+    assert bundle.describe()["cutoff"] == "2025-04-01"
+
+
+def test_the_bundle_round_trips_through_the_folder_and_the_archive(
+    bundle: ModelBundle, tmp_path: Path
+) -> None:
+    save_bundle(bundle, tmp_path / "model")
+    archive_bundle(tmp_path / "model", tmp_path / "packed" / ARCHIVE_FILE)
+    with tarfile.open(tmp_path / "packed" / ARCHIVE_FILE) as tar:
+        assert sorted(tar.getnames()) == ["model.joblib", "model.json"]
+    for folder in (tmp_path / "model", tmp_path / "packed"):
+        loaded = load_bundle(folder)
+        assert loaded.bgnbd == bundle.bgnbd
+        assert loaded.describe() == bundle.describe()
+    with pytest.raises(FileNotFoundError, match=r"neither model\.joblib nor model\.tar\.gz"):
+        load_bundle(tmp_path)
+
+
+def test_scores_cover_new_customers_without_nan(
+    shop_log: pd.DataFrame, bundle: ModelBundle
+) -> None:
+    known = np.sort(shop_log["customer_id"].unique())
+    segments = pd.Series(["champions", "lost"], index=pd.Index([int(known[0]), 99_999]))
+    scores = score_customers(
+        bundle,
+        shop_log,
+        "2025-06-30",
+        churn_model_version="3",
+        clv_model_version="4",
+        scored_at=TRAINED_AT,
+        rfm_segments=segments,
+    )
+    assert tuple(scores.columns) == SCORE_COLUMNS
+    assert len(scores) == len(known) + 1
+    assert not scores.isna().any().any()
+    new = scores.set_index("user_id").loc[99_999]
+    assert new["new_customer"]
+    assert new["p_alive"] == 1.0
+    assert new["action_segment"] == "first order pending"
+    assert scores["new_customer"].sum() == 1
+    assert set(scores["churn_band"]) <= {"low", "medium", "high"}
+    assert (scores[["churn_model_version", "clv_model_version"]] == ["3", "4"]).all().all()
+
+
+def test_condition_names_every_metric_that_misses() -> None:
+    report = {
+        "churn": {"auc": {"value": 0.7}, "brier": {"value": 0.2}},
+        "clv": {"abs_revenue_error": {"value": 0.3}},
+    }
+    assert condition_failures(report, 0.6, 0.25, 0.5) == []
+    assert condition_failures(report, 0.8, 0.1, 0.2) == [
+        "churn AUC 0.7000 is not >= 0.8",
+        "churn Brier score 0.2000 is not <= 0.1",
+        "CLV holdout revenue error 0.3000 is not <= 0.2",
+    ]

@@ -1,0 +1,180 @@
+"""The step scripts run as SageMaker runs them: `python sagemaker_pipelines/steps/<name>.py`
+in a fresh process, on a simulated shop written as the lake's raw orders extract. Each output
+is recomputed here through the library functions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from cdnow_like_shops import cdnow_like_shop, write_raw_orders
+from threadpoolctl import threadpool_limits
+
+from sagemaker_pipelines.models.bundle import load_bundle
+from sagemaker_pipelines.models.datasets import LABEL, split_examples
+from sagemaker_pipelines.models.evaluation import (
+    brier_score,
+    btyd_holdout_prediction,
+    roc_auc,
+    spearman,
+)
+from sagemaker_pipelines.models.scoring import SCORE_COLUMNS
+from sagemaker_pipelines.models.simulated_log import SimulatedLog
+from sagemaker_pipelines.models.transactions import rfm_summary
+
+STEPS = Path(__file__).resolve().parents[2] / "sagemaker_pipelines" / "steps"
+HORIZON = 90
+
+
+def run_step(name: str, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The script as a plain file in a fresh process, outside the repository, with no
+    PYTHONPATH: the script must find its package itself."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, str(STEPS / f"{name}.py"), *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def run_ok(name: str, *args: str | Path, cwd: Path) -> None:
+    result = run_step(name, *args, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    with threadpool_limits(1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def simulated() -> SimulatedLog:
+    return cdnow_like_shop(1_200, 365, "2025-07-01", seed=11)
+
+
+@pytest.fixture(scope="module")
+def shop(simulated: SimulatedLog) -> pd.DataFrame:
+    return simulated.log
+
+
+@pytest.fixture(scope="module")
+def run(simulated: SimulatedLog, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """prepare -> train -> evaluate -> score, in pipeline order."""
+    root = tmp_path_factory.mktemp("steps")
+    write_raw_orders(simulated, root / "orders")
+    run_ok("prepare", "--orders", "orders", "--features", "none", "--output", "prepared", cwd=root)
+    run_ok(
+        "train",
+        "--train", "prepared/train",
+        "--transactions", "prepared/transactions",
+        "--model-dir", "model",
+        cwd=root,
+    )  # fmt: skip
+    run_ok(
+        "evaluate",
+        "--model", "model",
+        "--test", "prepared/test",
+        "--transactions", "prepared/transactions",
+        "--output", "evaluation",
+        cwd=root,
+    )  # fmt: skip
+    run_ok(
+        "score",
+        "--model", "model",
+        "--model-version", "7",
+        "--orders", "orders",
+        "--as-of", "2025-06-30",
+        "--output", "scores",
+        cwd=root,
+    )  # fmt: skip
+    return root
+
+
+def _placed(shop: pd.DataFrame) -> pd.DataFrame:
+    """The log the extract encodes: the simulated orders, totals rounded to cents."""
+    return shop.assign(amount=shop["amount"].round(2))
+
+
+def test_prepare_writes_the_temporal_split_and_the_clean_log(shop: pd.DataFrame, run: Path) -> None:
+    expected = split_examples(_placed(shop), horizon_days=HORIZON)
+    train = pd.read_parquet(run / "prepared" / "train" / "examples.parquet")
+    test = pd.read_parquet(run / "prepared" / "test" / "examples.parquet")
+    pd.testing.assert_frame_equal(train, expected.train, check_dtype=False)
+    pd.testing.assert_frame_equal(test, expected.test, check_dtype=False)
+    transactions = pd.read_parquet(run / "prepared" / "transactions" / "transactions.parquet")
+    assert len(transactions) == len(shop)
+    counts = json.loads((run / "prepared" / "prepare.json").read_text())
+    assert counts["cutoff"] == "2025-04-01"
+    assert counts["train_examples"] == len(train)
+    assert counts["test_examples"] == len(test)
+
+
+def test_train_saves_the_bundle_and_its_description(run: Path) -> None:
+    bundle = load_bundle(run / "model")
+    described = json.loads((run / "model" / "model.json").read_text())
+    assert described == json.loads(json.dumps(bundle.describe()))
+    assert described["cutoff"] == "2025-04-01"
+    assert described["horizon_days"] == HORIZON
+
+
+def test_evaluation_json_holds_the_contract_keys_with_recomputed_values(
+    shop: pd.DataFrame, run: Path
+) -> None:
+    report = json.loads((run / "evaluation" / "evaluation.json").read_text())
+    assert set(report["churn"]) == {"auc", "brier", "lift_top_decile"}
+    assert {"btyd_expected_purchases", "recency"} <= set(report["churn_baselines"])
+    assert set(report["clv"]) >= {"abs_revenue_error", "spearman"}
+    assert set(report["clv_baseline"]) == {"abs_revenue_error", "spearman"}
+
+    bundle = load_bundle(run / "model")
+    test = pd.read_parquet(run / "prepared" / "test" / "examples.parquet")
+    probability = bundle.churn.predict_proba(test)
+    assert report["churn"]["auc"]["value"] == pytest.approx(roc_auc(test[LABEL], probability))
+    assert report["churn"]["brier"]["value"] == pytest.approx(brier_score(test[LABEL], probability))
+    assert report["churn_baselines"]["recency"]["auc"] == pytest.approx(
+        roc_auc(test[LABEL], test["days_since_last_order"])
+    )
+    summary = rfm_summary(_placed(shop), "2025-04-01", "2025-06-30")
+    _, revenue = btyd_holdout_prediction(summary, bundle.bgnbd, bundle.gamma_gamma)
+    actual = summary.customers["holdout_revenue"]
+    assert report["clv"]["abs_revenue_error"]["value"] == pytest.approx(
+        abs(revenue.sum() / actual.sum() - 1)
+    )
+    assert report["clv"]["spearman"]["value"] == pytest.approx(spearman(revenue, actual))
+
+
+def test_score_writes_one_row_per_customer_under_its_day(shop: pd.DataFrame, run: Path) -> None:
+    files = list((run / "scores").rglob("*.parquet"))
+    assert [path.relative_to(run / "scores").as_posix() for path in files] == [
+        "as_of=2025-06-30/part-00000.parquet"
+    ]
+    scores = pd.read_parquet(files[0])
+    assert tuple(scores.columns) == SCORE_COLUMNS
+    assert len(scores) == shop["customer_id"].nunique()
+    assert not scores.isna().any().any()
+    assert (scores["churn_model_version"] == "7").all()
+    assert scores["churn_probability"].between(0, 1).all()
+    drivers = json.loads(scores["top_drivers"].iloc[0])
+    assert [set(driver) for driver in drivers] == [{"feature", "effect"}] * 3
+    assert np.isfinite(scores["clv_365d"]).all()
+
+
+def test_too_little_history_fails_clearly_and_writes_nothing(tmp_path: Path) -> None:
+    short = cdnow_like_shop(300, 60, "2024-04-15", seed=2)
+    write_raw_orders(short, tmp_path / "orders")
+    result = run_step("prepare", "--orders", "orders", "--output", "prepared", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("refused: too little history: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "prepared").exists()
