@@ -32,6 +32,10 @@ CURATED_PARTITIONS: dict[str, str] = {
     QUARANTINE: "received_date",
 }
 
+# Curated zone, written by the ML scoring pipeline: one partition per scoring day.
+CUSTOMER_SCORES = "customer_scores"
+CUSTOMER_SCORES_PARTITION = "as_of"
+
 # Marts zone: one folder per mart of contracts/marts.yaml (its partition column there), and
 # the data-quality results of every job run.
 QUALITY_RESULTS = "dq_results"

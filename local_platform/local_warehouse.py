@@ -44,6 +44,17 @@ def _replace_table(
     return connection.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
 
 
+def load_table(warehouse: Path, table: WarehouseTable, folder: str) -> int:
+    """Recreate one table from every partition under its lake folder, as the marts are; rows."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("SET TimeZone = 'UTC'")
+        connection.execute("BEGIN TRANSACTION")
+        rows = _replace_table(connection, table, folder)
+        connection.execute("COMMIT")
+    return rows
+
+
 def load_local_warehouse(warehouse: Path, lake: Lake) -> dict[str, int]:
     """Recreate every mart table (and dq_results) from the lake; rows per table."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 MARTS_DIR = Path(__file__).resolve().parent / "marts"
+CUSTOMER_SCORES_DDL = Path(__file__).resolve().parent / "scores" / "customer_scores.sql"
 _CREATE = re.compile(r"CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+(\w+)\s*\(", re.IGNORECASE)
 _COLUMN = re.compile(
     r"^(?P<name>[a-z_][a-z0-9_]*)\s+"
@@ -88,3 +89,9 @@ def mart_tables() -> dict[str, WarehouseTable]:
             raise ValueError(f"{path.name} creates {table.name}")
         tables[table.name] = table
     return tables
+
+
+@cache
+def customer_scores_table() -> WarehouseTable:
+    """The ML scores' table (contracts/warehouse/scores), loaded beside the marts."""
+    return parse_table(CUSTOMER_SCORES_DDL.read_text(encoding="utf-8"))

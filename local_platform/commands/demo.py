@@ -14,8 +14,7 @@ import typer
 from data_generators import GenerationSettings
 from local_platform.commands.options import DatabaseUrlOption
 from local_platform.demo.pipeline import run_demo
-
-DEMO_HOME = Path(__file__).resolve().parents[2] / ".local" / "demo"
+from local_platform.demo.settings import DEMO_HOME
 
 
 def demo(

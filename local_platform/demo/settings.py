@@ -8,6 +8,8 @@ from pathlib import Path
 from data_generators import GenerationSettings
 
 DEMO_DATABASE = "ecommerce_demo"
+DEMO_HOME = Path(__file__).resolve().parents[2] / ".local" / "demo"
+"""The demo's files (clickstream, lake, warehouse, model registry); `ecom ml` reads the same."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,151 @@
+"""Stage 4 of the demo, customer models: the training pipeline's steps on the demo's lake, the
+metrics beside their baselines, approval, scoring, and what the scores say (the distribution
+by risk band and action segment, the ten highest-value customers at risk and why).
+`ecom ml run` runs the same train, approve and score.
+
+A shop with too little order history cannot train; the stage says so and the demo goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+from local_platform.console import stderr
+from local_platform.demo.settings import DemoSettings
+from local_platform.ml_runner import (
+    ConditionFailedError,
+    MlPaths,
+    StepRefusedError,
+    approve,
+    model_groups,
+    score,
+    train,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ENV = "dev"
+AT_RISK = "high"
+"""Customers "at risk" are those in the high churn band."""
+SHOWN_AT_RISK = 10
+
+
+def run(settings: DemoSettings) -> None:
+    """The stage, on the lake the batch stage just built, with a fresh registry."""
+    import pandas as pd
+
+    stderr.rule("[bold]Stage 4: customer models[/bold] (churn and lifetime value)")
+    paths = MlPaths.beside(settings.workdir / "lake")
+    shutil.rmtree(paths.registry, ignore_errors=True)
+    shutil.rmtree(paths.runs, ignore_errors=True)
+    groups = model_groups(ENV)
+    try:
+        trained = train(paths, groups)
+    except StepRefusedError as error:
+        stderr.print(f"[yellow]Models not trained:[/yellow] {error}", highlight=False)
+        stderr.print("Generate a shop with a longer history (`ecom demo --days ...`) to see them.")
+        return
+    except ConditionFailedError as error:
+        stderr.print(metrics_table(error.evaluation))
+        stderr.print(f"[yellow]Not registered:[/yellow] {error}", highlight=False)
+        return
+    stderr.print(metrics_table(trained.evaluation))
+    version = approve(paths, groups)[0].version
+    scored = score(
+        paths,
+        groups,
+        database_url=settings.database_url,
+        warehouse=settings.workdir / "warehouse.duckdb",
+    )
+    stderr.print(
+        f"Version {version} approved; scored {scored.database_rows:,} customers as of "
+        f"{scored.as_of} into the lake, the warehouse and PostgreSQL.",
+        highlight=False,
+    )
+    scores = pd.read_parquet(scored.scores)
+    stderr.print(distribution_table(scores))
+    stderr.print(at_risk_table(scores))
+
+
+def metrics_table(evaluation: dict[str, Any]) -> Table:
+    """The model's metrics on the holdout beside the baselines' (evaluation.json)."""
+    churn, baselines = evaluation["churn"], evaluation["churn_baselines"]
+    clv, clv_baseline = evaluation["clv"], evaluation["clv_baseline"]
+    table = Table(
+        "model", "churn AUC", "lift top 10%", "Brier", "CLV revenue error", "CLV Spearman",
+        title=f"Holdout after {evaluation['cutoff']} ({evaluation['customers']:,} customers)",
+    )  # fmt: skip
+    table.add_row(
+        "churn model + BG/NBD, Gamma-Gamma",
+        _number(churn["auc"]["value"]),
+        _number(churn["lift_top_decile"]["value"]),
+        _number(churn["brier"]["value"]),
+        _percent(clv["abs_revenue_error"]["value"]),
+        _number(clv["spearman"]["value"]),
+    )
+    for name, title in (
+        ("btyd_expected_purchases", "BG/NBD expected purchases"),
+        ("recency", "days since last order"),
+    ):
+        row = baselines[name]
+        table.add_row(title, _number(row["auc"]), _number(row["lift_top_decile"]), "–", "–", "–")
+    base_rate_brier = _number(baselines["base_rate"]["brier"])
+    table.add_row("training churn rate", "0.500", "1.000", base_rate_brier, "–", "–")
+    table.add_row(
+        "last period repeats",
+        "–",
+        "–",
+        "–",
+        _percent(clv_baseline["abs_revenue_error"]),
+        _number(clv_baseline["spearman"]),
+    )
+    return table
+
+
+def distribution_table(scores: pd.DataFrame) -> Table:
+    """Customers per action segment and churn risk band, with their mean 12-month CLV."""
+    counts = pd.crosstab(scores["action_segment"], scores["churn_band"])
+    counts = counts.reindex(columns=["low", "medium", "high"], fill_value=0)
+    clv = scores.groupby("action_segment")["clv_365d"].mean()
+    table = Table("action segment", "low risk", "medium", "high", "mean CLV 12m",
+                  title="Scores by action segment and churn band")  # fmt: skip
+    for segment, row in counts.sort_values("high", ascending=False).iterrows():
+        table.add_row(str(segment), *[f"{int(n):,}" for n in row], f"{clv[segment]:,.2f}")
+    return table
+
+
+def at_risk_table(scores: pd.DataFrame) -> Table:
+    """The highest-value customers in the high churn band, with their top drivers."""
+    at_risk = scores[scores["churn_band"] == AT_RISK].nlargest(SHOWN_AT_RISK, "clv_365d")
+    table = Table("user", "CLV 12m", "P(churn)", "P(alive)", "action segment", "top drivers",
+                  title=f"Top {SHOWN_AT_RISK} highest-value customers at risk")  # fmt: skip
+    for row in at_risk.itertuples():
+        table.add_row(
+            str(row.user_id),
+            f"{row.clv_365d:,.2f}",
+            _number(row.churn_probability),
+            _number(row.p_alive),
+            row.action_segment,
+            _drivers(row.top_drivers),
+        )
+    return table
+
+
+def _drivers(text: str) -> str:
+    """ "days_since_last_order ↑, frequency ↓": what raises (↑) or lowers (↓) the risk."""
+    return ", ".join(
+        f"{driver['feature']} {'↑' if driver['effect'] > 0 else '↓'}" for driver in json.loads(text)
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1%}"
