@@ -30,9 +30,9 @@ class Thresholds:
     """The registration condition's pipeline parameters; defaults from measured values
     (docs/ml.md, "Pipelines locally")."""
 
-    min_churn_auc: float = 0.65
-    max_churn_brier: float = 0.2
-    max_clv_revenue_error: float = 0.5
+    min_churn_auc: float = 0.7
+    max_churn_brier: float = 0.19
+    max_clv_revenue_error: float = 0.35
 
 
 @dataclass(frozen=True)

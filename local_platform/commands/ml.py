@@ -1,6 +1,8 @@
 """`ecom ml ...`: the customer models on this machine.
 
-`fit-btyd` fits BG/NBD and Gamma-Gamma to any transaction log for analysts. The modelling
+`fit-btyd` fits BG/NBD and Gamma-Gamma to any transaction log for analysts; `train`,
+`approve`, `score` and `run` run the SageMaker pipelines' step scripts over a local lake
+(local_platform/ml_runner.py). The modelling
 lives in sagemaker_pipelines/models and needs the `ml` extra (pandas, scipy); it is imported
 when the command runs, so the rest of `ecom` works without it. This module only reads the
 options and the CSV, and presents the report.
@@ -20,7 +22,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from local_platform.commands.options import DatabaseUrlOption
 from local_platform.console import fail, stderr
+from local_platform.demo.settings import DEMO_HOME
+from local_platform.ml_runner import Thresholds
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -366,3 +371,209 @@ def _holdout_tables(holdout: HoldoutCheck, unit: Unit, new_in_holdout: int) -> l
             f"{row['expected']:.2f}",
         )
     return [totals, by_frequency]
+
+
+# The pipelines on this machine: the step scripts in pipeline order over the demo's lake.
+
+LakeOption = Annotated[
+    Path,
+    typer.Option(help="Lake folder (raw, curated, marts) the steps read and the scores land in."),
+]
+RegistryOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Local model registry folder. Default: model_registry beside the lake.",
+        show_default=False,
+    ),
+]
+EnvOption = Annotated[str, typer.Option(help="Environment in the model group names.")]
+CutoffOption = Annotated[
+    datetime | None,
+    _day_option("Evaluation cutoff. Default: the last order day minus the horizon."),
+]
+HorizonOption = Annotated[
+    int, typer.Option(min=1, help="Churned = no order in this many days after a cutoff.")
+]
+MinAucOption = Annotated[float, typer.Option(help="Register only with a churn AUC at least this.")]
+MaxBrierOption = Annotated[
+    float, typer.Option(help="Register only with a churn Brier score at most this.")
+]
+MaxClvErrorOption = Annotated[
+    float,
+    typer.Option(help="Register only with a relative CLV holdout revenue error at most this."),
+]
+VersionOption = Annotated[
+    str | None,
+    typer.Option(help="Version to approve. Default: the newest pending one.", show_default=False),
+]
+AsOfOption = Annotated[
+    datetime | None, _day_option("Scoring day (the partition as_of=). Default: today (UTC).")
+]
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Local DuckDB warehouse. Default: warehouse.duckdb beside the lake.",
+        show_default=False,
+    ),
+]
+
+
+DEFAULT_LAKE = DEMO_HOME / "lake"
+DEFAULTS = Thresholds()
+
+
+@app.command("train")
+def train_command(
+    lake: LakeOption = DEFAULT_LAKE,
+    registry: RegistryOption = None,
+    env: EnvOption = "dev",
+    cutoff: CutoffOption = None,
+    horizon_days: HorizonOption = 90,
+    min_churn_auc: MinAucOption = DEFAULTS.min_churn_auc,
+    max_churn_brier: MaxBrierOption = DEFAULTS.max_churn_brier,
+    max_clv_revenue_error: MaxClvErrorOption = DEFAULTS.max_clv_revenue_error,
+) -> None:
+    """The training pipeline: prepare, train, evaluate; registers the model as
+    PendingManualApproval when its metrics pass the thresholds."""
+    _train(
+        lake, registry, env, cutoff, horizon_days,
+        Thresholds(min_churn_auc, max_churn_brier, max_clv_revenue_error),
+    )  # fmt: skip
+
+
+@app.command("approve")
+def approve_command(
+    lake: LakeOption = DEFAULT_LAKE,
+    registry: RegistryOption = None,
+    env: EnvOption = "dev",
+    version: VersionOption = None,
+) -> None:
+    """Approve a registered version in the churn and CLV groups."""
+    _approve(lake, registry, env, version)
+
+
+@app.command("score")
+def score_command(
+    lake: LakeOption = DEFAULT_LAKE,
+    registry: RegistryOption = None,
+    env: EnvOption = "dev",
+    as_of: AsOfOption = None,
+    warehouse: WarehouseOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """The scoring pipeline with the latest approved version: every customer's scores to the
+    lake (curated customer_scores), the DuckDB warehouse and PostgreSQL."""
+    _score(lake, registry, env, as_of, warehouse, database_url)
+
+
+@app.command("run")
+def run_command(
+    lake: LakeOption = DEFAULT_LAKE,
+    registry: RegistryOption = None,
+    env: EnvOption = "dev",
+    cutoff: CutoffOption = None,
+    horizon_days: HorizonOption = 90,
+    min_churn_auc: MinAucOption = DEFAULTS.min_churn_auc,
+    max_churn_brier: MaxBrierOption = DEFAULTS.max_churn_brier,
+    max_clv_revenue_error: MaxClvErrorOption = DEFAULTS.max_clv_revenue_error,
+    as_of: AsOfOption = None,
+    warehouse: WarehouseOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """train, then approve the version it registered, then score."""
+    version = _train(
+        lake, registry, env, cutoff, horizon_days,
+        Thresholds(min_churn_auc, max_churn_brier, max_clv_revenue_error),
+    )  # fmt: skip
+    _approve(lake, registry, env, version)
+    _score(lake, registry, env, as_of, warehouse, database_url)
+
+
+def _train(
+    lake: Path,
+    registry: Path | None,
+    env: str,
+    cutoff: datetime | None,
+    horizon_days: int,
+    thresholds: Thresholds,
+) -> str:
+    """Run training; the registered version, or exit naming why nothing was registered."""
+    from local_platform.demo.ml import metrics_table
+    from local_platform.ml_runner import (
+        ConditionFailedError,
+        MlPaths,
+        StepRefusedError,
+        model_groups,
+        train,
+    )
+
+    try:
+        trained = train(
+            MlPaths.beside(lake, registry),
+            model_groups(env),
+            horizon_days=horizon_days,
+            cutoff=cutoff.date() if cutoff else None,
+            thresholds=thresholds,
+        )
+    except StepRefusedError as error:
+        fail(str(error), INPUT_ERROR)
+    except ConditionFailedError as error:
+        stderr.print(metrics_table(error.evaluation))
+        fail(f"not registered: {error}")
+    stderr.print(metrics_table(trained.evaluation))
+    for version in trained.versions:
+        stderr.print(f"Registered {version.group} version {version.version} ({version.status})")
+    return trained.versions[0].version
+
+
+def _approve(lake: Path, registry: Path | None, env: str, version: str | None) -> None:
+    from local_platform.ml_runner import MlPaths, approve, model_groups
+    from sagemaker_pipelines.registry import RegistryError
+
+    try:
+        approved = approve(MlPaths.beside(lake, registry), model_groups(env), version)
+    except RegistryError as error:
+        fail(str(error))
+    for model in approved:
+        stderr.print(f"Approved {model.group} version {model.version}")
+
+
+def _score(
+    lake: Path,
+    registry: Path | None,
+    env: str,
+    as_of: datetime | None,
+    warehouse: Path | None,
+    database_url: str | None,
+) -> None:
+    from local_platform.embedded_postgres import resolve_database_url
+    from local_platform.errors import exit_when_unreachable
+    from local_platform.ml_runner import MlPaths, StepRefusedError, model_groups, score
+    from sagemaker_pipelines.registry import RegistryError
+
+    url = resolve_database_url(database_url)
+    with exit_when_unreachable(url):
+        try:
+            scored = score(
+                MlPaths.beside(lake, registry),
+                model_groups(env),
+                database_url=url,
+                warehouse=warehouse or lake.parent / "warehouse.duckdb",
+                as_of=as_of.date() if as_of else None,
+            )
+        except RegistryError as error:
+            fail(f"{error}: train and approve a model first (`ecom ml train`, `ecom ml approve`)")
+        except StepRefusedError as error:
+            fail(str(error), INPUT_ERROR)
+    if scored.newer_pending is not None:
+        stderr.print(
+            f"[yellow]Version {scored.newer_pending.version} is pending approval;[/yellow] "
+            f"scored with the approved version {scored.version.version}.",
+            highlight=False,
+        )
+    stderr.print(
+        f"Scored {scored.database_rows:,} customers as of {scored.as_of} with version "
+        f"{scored.version.version}: {scored.scores}, warehouse table customer_scores "
+        f"({scored.warehouse_rows:,} rows), PostgreSQL table customer_scores.",
+        highlight=False,
+    )
