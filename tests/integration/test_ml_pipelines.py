@@ -1,0 +1,112 @@
+"""The ML pipelines on one machine, end to end: a generated shop's orders as the lake's raw
+extract, training with a failing condition (nothing registered), training, approval through
+the local registry, and scoring into the lake, the DuckDB warehouse and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import psycopg
+import pytest
+
+from contracts.lake import CUSTOMER_SCORES, Lake
+from data_generators import GenerationSettings, generate_store
+from local_platform.ml_runner import (
+    ConditionFailedError,
+    MlPaths,
+    Thresholds,
+    approve,
+    model_groups,
+    score,
+    train,
+)
+from sagemaker_pipelines.registry import APPROVED, PENDING, LocalRegistry, RegistryError
+
+STORE = GenerationSettings(users=3_000, days=365, seed=7)
+GROUPS = model_groups("test")
+AS_OF = pd.Timestamp("2026-10-01").date()
+
+
+def write_orders_extract(database_url: str, lake: Lake) -> int:
+    """The orders table as one full batch of the extract job's raw layout; rows written."""
+    with psycopg.connect(database_url) as connection:
+        cursor = connection.execute(
+            "SELECT id, user_id, status, total, placed_at, updated_at FROM orders"
+        )
+        orders = pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
+    folder = Path(lake.raw_table("orders")) / "extract_batch=full"
+    folder.mkdir(parents=True)
+    orders.to_parquet(folder / "part-00000.parquet", index=False)
+    return len(orders)
+
+
+@pytest.fixture
+def shop(migrated_database: str, tmp_path: Path) -> tuple[str, MlPaths]:
+    generate_store(STORE, migrated_database, events_out=tmp_path / "events.jsonl.gz")
+    paths = MlPaths.beside(tmp_path / "lake")
+    write_orders_extract(migrated_database, paths.lake)
+    return migrated_database, paths
+
+
+def _buyers(database_url: str) -> int:
+    with psycopg.connect(database_url) as connection:
+        return connection.execute(
+            "SELECT count(DISTINCT user_id) FROM orders WHERE status <> 'cancelled'"
+        ).fetchone()[0]
+
+
+def _database_rows(database_url: str) -> list[tuple]:
+    with psycopg.connect(database_url) as connection:
+        return connection.execute(
+            "SELECT as_of, count(*), count(DISTINCT churn_model_version), "
+            "bool_and(jsonb_array_length(top_drivers) = 3) FROM customer_scores GROUP BY as_of"
+        ).fetchall()
+
+
+def test_train_approve_score_end_to_end(shop: tuple[str, MlPaths], tmp_path: Path) -> None:
+    database_url, paths = shop
+    registry = LocalRegistry(paths.registry)
+    warehouse = tmp_path / "warehouse.duckdb"
+
+    with pytest.raises(ConditionFailedError) as failed:
+        train(paths, GROUPS, thresholds=Thresholds(min_churn_auc=1.01, max_churn_brier=0.0))
+    first, second = failed.value.failures
+    assert first.startswith("churn AUC ")
+    assert first.endswith(" is not >= 1.01")
+    assert second.startswith("churn Brier score ")
+    assert registry.versions(GROUPS[0]) == registry.versions(GROUPS[1]) == []
+    with pytest.raises(RegistryError):
+        score(paths, GROUPS, database_url=database_url, warehouse=warehouse, as_of=AS_OF)
+
+    trained = train(paths, GROUPS)
+    assert [(v.group, v.version, v.status) for v in trained.versions] == [
+        (GROUPS[0], "1", PENDING),
+        (GROUPS[1], "1", PENDING),
+    ]
+    assert trained.versions[0].metrics == trained.evaluation
+    assert [v.status for v in approve(paths, GROUPS)] == [APPROVED, APPROVED]
+
+    scored = score(paths, GROUPS, database_url=database_url, warehouse=warehouse, as_of=AS_OF)
+    buyers = _buyers(database_url)
+    assert scored.version.version == "1"
+    assert scored.newer_pending is None
+    assert scored.scores == Path(paths.lake.curated_table(CUSTOMER_SCORES)) / "as_of=2026-10-01"
+    lake_scores = pd.read_parquet(scored.scores)
+    assert len(lake_scores) == buyers
+    assert not lake_scores.isna().any().any()
+    assert scored.warehouse_rows == scored.database_rows == buyers
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert connection.execute(
+            "SELECT count(*), min(as_of), sum(clv_365d) FROM customer_scores"
+        ).fetchone() == (buyers, AS_OF, pytest.approx(lake_scores["clv_365d"].sum()))
+    assert _database_rows(database_url) == [(AS_OF, buyers, 1, True)]
+
+    # Re-scoring the day replaces its rows; a newer pending version is reported, not used.
+    train(paths, GROUPS)
+    again = score(paths, GROUPS, database_url=database_url, warehouse=warehouse, as_of=AS_OF)
+    assert again.version.version == "1"
+    assert again.newer_pending is not None
+    assert again.newer_pending.version == "2"
+    assert _database_rows(database_url) == [(AS_OF, buyers, 1, True)]
