@@ -14,6 +14,8 @@ import pytest
 from cdnow_like_shops import cdnow_like_shop
 from threadpoolctl import threadpool_limits
 
+from contracts.lake import CUSTOMER_SCORES_PARTITION
+from contracts.warehouse.tables import customer_scores_table
 from sagemaker_pipelines.models.bundle import (
     ARCHIVE_FILE,
     ModelBundle,
@@ -151,3 +153,7 @@ def test_condition_names_every_metric_that_misses() -> None:
         "churn Brier score 0.2000 is not <= 0.1",
         "CLV holdout revenue error 0.3000 is not <= 0.2",
     ]
+
+
+def test_the_scores_ddl_lists_the_score_columns_then_the_partition() -> None:
+    assert customer_scores_table().column_names == [*SCORE_COLUMNS, CUSTOMER_SCORES_PARTITION]
