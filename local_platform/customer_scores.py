@@ -1,6 +1,6 @@
 """Where a local scoring run's scores go after the lake: the DuckDB warehouse (the whole
 customer_scores table, rebuilt from the lake's partitions as Redshift's load would) and the
-OLTP database's customer_scores table (upserted per user_id and as_of, so a re-run of a day
+OLTP database's ml.customer_scores table (upserted per user_id and as_of, so a re-run of a day
 replaces its rows and leaves the other days)."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from local_platform.local_warehouse import load_table
 
 KEY = ("user_id", "as_of")
 JSON_COLUMNS = ("top_drivers",)
+DATABASE_TABLE = "ml.customer_scores"
 
 
 def load_scores_into_warehouse(warehouse: Path, lake: Lake) -> int:
@@ -31,7 +32,7 @@ def upsert_scores(database_url: str, scores: pd.DataFrame, as_of: str) -> int:
     placeholders = ", ".join("%s::jsonb" if name in JSON_COLUMNS else "%s" for name in columns)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in columns if name not in KEY)
     statement = (
-        f"INSERT INTO customer_scores ({names}) VALUES ({placeholders}) "
+        f"INSERT INTO {DATABASE_TABLE} ({names}) VALUES ({placeholders}) "
         f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
     )
     with psycopg.connect(database_url) as connection, connection.cursor() as cursor:

@@ -574,6 +574,6 @@ def _score(
     stderr.print(
         f"Scored {scored.database_rows:,} customers as of {scored.as_of} with version "
         f"{scored.version.version}: {scored.scores}, warehouse table customer_scores "
-        f"({scored.warehouse_rows:,} rows), PostgreSQL table customer_scores.",
+        f"({scored.warehouse_rows:,} rows), PostgreSQL table ml.customer_scores.",
         highlight=False,
     )

@@ -61,7 +61,7 @@ def _database_rows(database_url: str) -> list[tuple]:
     with psycopg.connect(database_url) as connection:
         return connection.execute(
             "SELECT as_of, count(*), count(DISTINCT churn_model_version), "
-            "bool_and(jsonb_array_length(top_drivers) = 3) FROM customer_scores GROUP BY as_of"
+            "bool_and(jsonb_array_length(top_drivers) = 3) FROM ml.customer_scores GROUP BY as_of"
         ).fetchall()
 
 

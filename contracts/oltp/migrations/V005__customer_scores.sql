@@ -1,7 +1,10 @@
 -- The ML scoring pipeline's scores, for the shop's own services (retention offers, service
 -- priority): one row per customer and scoring day, upserted, so re-scoring a day replaces it.
--- Derived data: no foreign key to users, a score row never blocks deleting a user.
-CREATE TABLE customer_scores (
+-- Derived data in a schema of its own, as the real-time tables are (the public schema holds
+-- the shop's own tables); no foreign key to users, a score row never blocks deleting a user.
+CREATE SCHEMA ml;
+
+CREATE TABLE ml.customer_scores (
     user_id               bigint           NOT NULL,
     as_of                 date             NOT NULL,
     churn_probability     double precision NOT NULL CHECK (churn_probability BETWEEN 0 AND 1),
@@ -21,4 +24,4 @@ CREATE TABLE customer_scores (
 );
 
 -- "Latest scores" reads one day for every customer.
-CREATE INDEX customer_scores_as_of ON customer_scores (as_of);
+CREATE INDEX customer_scores_as_of ON ml.customer_scores (as_of);
