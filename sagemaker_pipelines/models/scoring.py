@@ -10,6 +10,7 @@ match.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 
 import numpy as np
@@ -62,12 +63,13 @@ def score_customers(
     scored_at: datetime,
     extra: pd.DataFrame | None = None,
     rfm_segments: pd.Series | None = None,
+    customers: Iterable[object] = (),
 ) -> pd.DataFrame:
     """One row per customer (SCORE_COLUMNS), sorted by user_id.
 
     Customers are those with an order by the scoring day plus those in `extra` (the
-    customer_features mart at as_of, required when the model was trained with it) and in
-    `rfm_segments` (segment name per user_id).
+    customer_features mart at as_of, required when the model was trained with it), in
+    `rfm_segments` (segment name per user_id) and in `customers` (for example every user).
     """
     if uses_extra(bundle) and extra is None:
         raise ValueError("the model was trained with the customer_features mart; pass it")
@@ -78,7 +80,7 @@ def score_customers(
         horizon_days=bundle.horizon_days,
         unit_days=bundle.unit_days,
         extra=extra if uses_extra(bundle) else None,
-        customers=None if rfm_segments is None else rfm_segments.index,
+        customers=[*customers, *([] if rfm_segments is None else rfm_segments.index)],
     )
     features = built.frame.sort_index()
     probability = bundle.churn.predict_proba(features)

@@ -68,11 +68,13 @@ def main(argv: list[str] | None = None) -> None:
         bundle, versions = _approved_bundle(args.churn_group, args.clv_group)
     as_of = pd.Timestamp(args.as_of or datetime.now(timezone.utc).date()).normalize()
     log = read_placed_log(args.orders)
-    extra = None
-    if uses_extra(bundle):
-        extra = read_features(args.features).get(scoring_day(log, as_of))
-        if extra is None:
-            refuse(f"the model needs customer_features at {scoring_day(log, as_of).date()}")
+    features = read_features(args.features)
+    day = scoring_day(log, as_of)
+    extra = features.get(day)
+    if uses_extra(bundle) and extra is None:
+        refuse(f"the model needs customer_features at {day.date()}")
+    # Every customer the latest mart lists is scored, those without an order as new ones.
+    customers = features[max(features)]["user_id"] if features else []
     try:
         scores = score_customers(
             bundle,
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
             scored_at=datetime.now(timezone.utc),
             extra=extra,
             rfm_segments=_rfm_segments(args.rfm_segments),
+            customers=customers,
         )
     except (InsufficientDataError, FitError, PeriodError) as error:
         refuse(f"cannot score: {error}")

@@ -31,6 +31,7 @@ from sagemaker_pipelines.models.transactions import rfm_summary
 
 STEPS = Path(__file__).resolve().parents[2] / "sagemaker_pipelines" / "steps"
 HORIZON = 90
+NEW_USER = 99_999
 
 
 def run_step(name: str, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -73,7 +74,10 @@ def run(simulated: SimulatedLog, tmp_path_factory: pytest.TempPathFactory) -> Pa
     """prepare -> train -> evaluate -> score, in pipeline order."""
     root = tmp_path_factory.mktemp("steps")
     write_raw_orders(simulated, root / "orders")
-    run_ok("prepare", "--orders", "orders", "--features", "none", "--output", "prepared", cwd=root)
+    _write_features_mart(simulated.log, root / "features")
+    run_ok(
+        "prepare", "--orders", "orders", "--features", "features", "--output", "prepared", cwd=root
+    )
     run_ok(
         "train",
         "--train", "prepared/train",
@@ -94,11 +98,21 @@ def run(simulated: SimulatedLog, tmp_path_factory: pytest.TempPathFactory) -> Pa
         "--model", "model",
         "--model-version", "7",
         "--orders", "orders",
+        "--features", "features",
         "--as-of", "2025-06-30",
         "--output", "scores",
         cwd=root,
     )  # fmt: skip
     return root
+
+
+def _write_features_mart(log: pd.DataFrame, folder: Path) -> None:
+    """A customer_features mart at one cutoff only (so training leaves its columns out),
+    listing every buyer and NEW_USER, who never ordered."""
+    users = [*sorted(log["customer_id"].unique()), NEW_USER]
+    part = folder / "cutoff_date=2025-06-30" / "part-00000.parquet"
+    part.parent.mkdir(parents=True)
+    pd.DataFrame({"user_id": users, "tickets": 0}).to_parquet(part, index=False)
 
 
 def _placed(shop: pd.DataFrame) -> pd.DataFrame:
@@ -118,6 +132,7 @@ def test_prepare_writes_the_temporal_split_and_the_clean_log(shop: pd.DataFrame,
     assert counts["cutoff"] == "2025-04-01"
     assert counts["train_examples"] == len(train)
     assert counts["test_examples"] == len(test)
+    assert counts["uses_customer_features"] is False
 
 
 def test_train_saves_the_bundle_and_its_description(run: Path) -> None:
@@ -161,8 +176,9 @@ def test_score_writes_one_row_per_customer_under_its_day(shop: pd.DataFrame, run
     ]
     scores = pd.read_parquet(files[0])
     assert tuple(scores.columns) == SCORE_COLUMNS
-    assert len(scores) == shop["customer_id"].nunique()
+    assert len(scores) == shop["customer_id"].nunique() + 1
     assert not scores.isna().any().any()
+    assert scores.loc[scores["new_customer"], "user_id"].tolist() == [NEW_USER]
     assert (scores["churn_model_version"] == "7").all()
     assert scores["churn_probability"].between(0, 1).all()
     drivers = json.loads(scores["top_drivers"].iloc[0])
