@@ -19,10 +19,7 @@ from typing import Any
 
 from contracts.lake import CUSTOMER_SCORES, CUSTOMER_SCORES_PARTITION, Lake
 from sagemaker_pipelines.registry import PENDING, LocalRegistry, ModelVersion
-
-STEPS = Path(__file__).resolve().parents[1] / "sagemaker_pipelines" / "steps"
-REFUSED = 2
-"""The step scripts' exit code for input they refuse (sagemaker_pipelines/steps/common.py)."""
+from sagemaker_pipelines.steps import REFUSED, STEPS_DIR
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ class ConditionFailedError(Exception):
 def run_step(name: str, *args: str | Path) -> str:
     """Run sagemaker_pipelines/steps/<name>.py as SageMaker would; its stdout."""
     result = subprocess.run(
-        [sys.executable, str(STEPS / f"{name}.py"), *map(str, args)],
+        [sys.executable, str(STEPS_DIR / f"{name}.py"), *map(str, args)],
         capture_output=True,
         text=True,
         check=False,
@@ -108,7 +105,7 @@ def train(
     paths: MlPaths,
     groups: tuple[str, str],
     *,
-    horizon_days: int = 90,
+    horizon_days: int | None = None,
     cutoff: date | None = None,
     thresholds: Thresholds = Thresholds(),
 ) -> Trained:
@@ -122,13 +119,14 @@ def train(
 
     run = paths.runs / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     lake, prepared, model = paths.lake, run / "prepared", run / "model"
-    horizon = str(horizon_days)
+    # Without a horizon the steps use the models' default (features.DEFAULT_HORIZON_DAYS).
+    horizon = () if horizon_days is None else ("--horizon-days", str(horizon_days))
     run_step(
         "prepare",
         "--orders", lake.raw_table(ORDERS),
         "--features", lake.mart(FEATURES_MART),
         "--cutoff", cutoff.isoformat() if cutoff else "",
-        "--horizon-days", horizon,
+        *horizon,
         "--output", prepared,
     )  # fmt: skip
     run_step(
@@ -136,7 +134,7 @@ def train(
         "--train", prepared / "train",
         "--transactions", prepared / "transactions",
         "--model-dir", model,
-        "--horizon-days", horizon,
+        *horizon,
     )  # fmt: skip
     archive_bundle(model, model / ARCHIVE_FILE)
     run_step(

@@ -392,7 +392,12 @@ CutoffOption = Annotated[
     _day_option("Evaluation cutoff. Default: the last order day minus the horizon."),
 ]
 HorizonOption = Annotated[
-    int, typer.Option(min=1, help="Churned = no order in this many days after a cutoff.")
+    int | None,
+    typer.Option(
+        min=1,
+        help="Churned = no order in this many days after a cutoff. Default: the models' (90).",
+        show_default=False,
+    ),
 ]
 MinAucOption = Annotated[float, typer.Option(help="Register only with a churn AUC at least this.")]
 MaxBrierOption = Annotated[
@@ -428,7 +433,7 @@ def train_command(
     registry: RegistryOption = None,
     env: EnvOption = "dev",
     cutoff: CutoffOption = None,
-    horizon_days: HorizonOption = 90,
+    horizon_days: HorizonOption = None,
     min_churn_auc: MinAucOption = DEFAULTS.min_churn_auc,
     max_churn_brier: MaxBrierOption = DEFAULTS.max_churn_brier,
     max_clv_revenue_error: MaxClvErrorOption = DEFAULTS.max_clv_revenue_error,
@@ -472,7 +477,7 @@ def run_command(
     registry: RegistryOption = None,
     env: EnvOption = "dev",
     cutoff: CutoffOption = None,
-    horizon_days: HorizonOption = 90,
+    horizon_days: HorizonOption = None,
     min_churn_auc: MinAucOption = DEFAULTS.min_churn_auc,
     max_churn_brier: MaxBrierOption = DEFAULTS.max_churn_brier,
     max_clv_revenue_error: MaxClvErrorOption = DEFAULTS.max_clv_revenue_error,
@@ -494,7 +499,7 @@ def _train(
     registry: Path | None,
     env: str,
     cutoff: datetime | None,
-    horizon_days: int,
+    horizon_days: int | None,
     thresholds: Thresholds,
 ) -> str:
     """Run training; the registered version, or exit naming why nothing was registered."""

@@ -10,11 +10,10 @@ from typing import NoReturn
 import pandas as pd
 
 from sagemaker_pipelines.models.orders import ORDER_COLUMNS, placed_transactions
+from sagemaker_pipelines.steps import REFUSED
 
 FEATURES_PARTITION = "cutoff_date"
 """The customer_features mart's partition column (contracts/marts.yaml)."""
-REFUSED = 2
-"""Exit code of a step that refuses its input (too little history, missing data)."""
 
 
 def refuse(message: str) -> NoReturn:

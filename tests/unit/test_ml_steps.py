@@ -28,8 +28,8 @@ from sagemaker_pipelines.models.evaluation import (
 from sagemaker_pipelines.models.scoring import SCORE_COLUMNS
 from sagemaker_pipelines.models.simulated_log import SimulatedLog
 from sagemaker_pipelines.models.transactions import rfm_summary
+from sagemaker_pipelines.steps import REFUSED, STEPS_DIR
 
-STEPS = Path(__file__).resolve().parents[2] / "sagemaker_pipelines" / "steps"
 HORIZON = 90
 NEW_USER = 99_999
 
@@ -39,7 +39,7 @@ def run_step(name: str, *args: str | Path, cwd: Path) -> subprocess.CompletedPro
     PYTHONPATH: the script must find its package itself."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"OMP_NUM_THREADS": "1"}
     return subprocess.run(
-        [sys.executable, str(STEPS / f"{name}.py"), *map(str, args)],
+        [sys.executable, str(STEPS_DIR / f"{name}.py"), *map(str, args)],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -190,7 +190,7 @@ def test_too_little_history_fails_clearly_and_writes_nothing(tmp_path: Path) -> 
     short = cdnow_like_shop(300, 60, "2024-04-15", seed=2)
     write_raw_orders(short, tmp_path / "orders")
     result = run_step("prepare", "--orders", "orders", "--output", "prepared", cwd=tmp_path)
-    assert result.returncode == 2
+    assert result.returncode == REFUSED
     assert result.stderr.startswith("refused: too little history: ")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "prepared").exists()
