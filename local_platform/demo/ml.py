@@ -109,6 +109,8 @@ def metrics_table(evaluation: dict[str, Any]) -> Table:
 
 def distribution_table(scores: pd.DataFrame) -> Table:
     """Customers per action segment and churn risk band, with their mean 12-month CLV."""
+    import pandas as pd
+
     counts = pd.crosstab(scores["action_segment"], scores["churn_band"])
     counts = counts.reindex(columns=["low", "medium", "high"], fill_value=0)
     clv = scores.groupby("action_segment")["clv_365d"].mean()
