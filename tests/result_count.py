@@ -35,7 +35,6 @@ class ResultCount:
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self._results.add(report.nodeid)
 
-    @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         config = self._config
         if (
@@ -47,14 +46,14 @@ class ResultCount:
             or len(self._results) == len(self._collected)
         ):
             return
-        self._failure = self.mismatch()
+        self._failure = self._mismatch()
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self._failure:
             terminalreporter.write_line(self._failure, red=True, bold=True)
 
-    def mismatch(self) -> str:
+    def _mismatch(self) -> str:
         """One line: how many tests were collected and gave results, and which ids explain it."""
         duplicated = sorted(nodeid for nodeid, n in Counter(self._collected).items() if n > 1)
         missing = sorted(set(self._collected) - self._results)
