@@ -56,9 +56,11 @@ class PipelineNames:
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    """Defaults of the training pipeline's condition (its Min/Max parameters)."""
+class TrainingDefaults:
+    """Default values of the training pipeline's parameters that come from config: the churn
+    horizon and the condition's thresholds."""
 
+    horizon_days: int
     min_churn_auc: float
     max_churn_brier: float
     max_clv_revenue_error: float

@@ -6,6 +6,7 @@ launcher to S3 while the definition is built, which an offline build cannot do."
 
 from __future__ import annotations
 
+from sagemaker import image_uris
 from sagemaker.processing import ScriptProcessor
 from sagemaker.session import Session
 from sagemaker.sklearn.estimator import SKLearn
@@ -18,19 +19,30 @@ INSTANCE_TYPE = "ml.m5.large"
 SKLEARN_VERSION = "1.4-2"
 STEP_SCRIPT = "sagemaker_pipelines/steps/{}.py"
 _SOURCE_ROOT = "/opt/ml/processing/source"
-# `sh -c SCRIPT $0 $1 ...`: the processor appends the code's container path (the tarball) as $0,
-# and the job's arguments follow as "$@".
-_UNPACK_AND_RUN = (
-    f'mkdir -p {_SOURCE_ROOT} && tar -xzf "$0" -C {_SOURCE_ROOT}'
-    f' && exec python3 {_SOURCE_ROOT}/{STEP_SCRIPT} "$@"'
-)
+
+
+def _unpack_and_run(step: str) -> str:
+    """`sh -c` this line: the processor appends the code's container path as $0 and the job's
+    arguments follow as "$@". The tarball lands in $0's folder under its S3 object name (the
+    stack's asset key, not the placeholder's), so the line unpacks whatever that folder holds."""
+    script = STEP_SCRIPT.format(step)
+    return (
+        f'mkdir -p {_SOURCE_ROOT} && tar -xzf "${{0%/*}}"/* -C {_SOURCE_ROOT}'
+        f' && exec python3 {_SOURCE_ROOT}/{script} "$@"'
+    )
+
+
+def sklearn_image_accounts() -> dict[str, str]:
+    """Region -> the ECR account of the stock scikit-learn image there (the SDK's own table)."""
+    config = image_uris.config_for_framework("sklearn")
+    return dict(sorted(config["training"]["versions"][SKLEARN_VERSION]["registries"].items()))
 
 
 def step_processor(step: str, base_job_name: str, session: Session) -> ScriptProcessor:
     """A processor running the step script `step` from the source tarball."""
     return ScriptProcessor(
         image_uri=placeholders.SKLEARN_IMAGE_URI,
-        command=["/bin/sh", "-c", _UNPACK_AND_RUN.format(step)],
+        command=["/bin/sh", "-c", _unpack_and_run(step)],
         role=placeholders.ROLE_ARN,
         instance_type=INSTANCE_TYPE,
         instance_count=1,

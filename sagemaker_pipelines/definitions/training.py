@@ -25,7 +25,7 @@ from sagemaker.workflow.steps import ProcessingStep, TrainingStep
 
 from sagemaker_pipelines.definitions import placeholders
 from sagemaker_pipelines.definitions.offline import OfflineSession
-from sagemaker_pipelines.definitions.placeholders import PipelineNames, Thresholds
+from sagemaker_pipelines.definitions.placeholders import PipelineNames, TrainingDefaults
 from sagemaker_pipelines.definitions.processors import (
     INSTANCE_TYPE,
     execution_uri,
@@ -42,14 +42,14 @@ CLV_REVENUE_ERROR = "clv.abs_revenue_error.value"
 _PROCESSING = "/opt/ml/processing"
 
 
-def training_pipeline(names: PipelineNames, thresholds: Thresholds) -> Pipeline:
+def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipeline:
     session = OfflineSession()
     cutoff = ParameterString(name="CutoffDate", default_value="")
-    horizon = ParameterInteger(name="HorizonDays", default_value=90)
-    min_auc = ParameterFloat(name="MinChurnAuc", default_value=thresholds.min_churn_auc)
-    max_brier = ParameterFloat(name="MaxChurnBrier", default_value=thresholds.max_churn_brier)
+    horizon = ParameterInteger(name="HorizonDays", default_value=defaults.horizon_days)
+    min_auc = ParameterFloat(name="MinChurnAuc", default_value=defaults.min_churn_auc)
+    max_brier = ParameterFloat(name="MaxChurnBrier", default_value=defaults.max_churn_brier)
     max_revenue_error = ParameterFloat(
-        name="MaxClvRevenueError", default_value=thresholds.max_clv_revenue_error
+        name="MaxClvRevenueError", default_value=defaults.max_clv_revenue_error
     )
     approval = ParameterString(name="ModelApprovalStatus", default_value="PendingManualApproval")
     orders = ParameterString(name="OrdersUri", default_value=orders_uri())
@@ -147,7 +147,7 @@ def training_pipeline(names: PipelineNames, thresholds: Thresholds) -> Pipeline:
         )
     ]
     fail = FailStep(
-        name="MetricsBelowThresholds",
+        name="MetricsBelowTrainingDefaults",
         error_message=Join(
             on="",
             values=[
@@ -168,7 +168,7 @@ def training_pipeline(names: PipelineNames, thresholds: Thresholds) -> Pipeline:
         ),
     )
     check = ConditionStep(
-        name="MetricsMeetThresholds",
+        name="MetricsMeetTrainingDefaults",
         conditions=[
             ConditionGreaterThanOrEqualTo(left=metric(CHURN_AUC), right=min_auc),
             ConditionLessThanOrEqualTo(left=metric(CHURN_BRIER), right=max_brier),

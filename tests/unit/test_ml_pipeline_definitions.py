@@ -3,7 +3,7 @@ to run and to the golden files, every reference resolving to something the defin
 declares, no path of the building machine, and under CloudFormation's size limit.
 
 Regenerate the golden files after an intended change:
-`python -m sagemaker_pipelines.definitions.build tests/unit/golden/ml_pipelines`
+`python -m sagemaker_pipelines.definitions.build tests/unit/golden/ml_pipelines` (dev's)
 """
 
 from __future__ import annotations
@@ -20,19 +20,16 @@ import pytest
 
 pytest.importorskip("sagemaker", reason="the `pipelines` extra is not installed")
 
+from cdk_app.config import load_config
 from sagemaker_pipelines.definitions import placeholders
-from sagemaker_pipelines.definitions.build import (
-    GOLDEN_PREFIX,
-    GOLDEN_THRESHOLDS,
-    MAX_DEFINITION_CHARS,
-    pipeline_definitions,
-)
+from sagemaker_pipelines.definitions.build import MAX_DEFINITION_CHARS, environment_definitions
 from sagemaker_pipelines.definitions.placeholders import PipelineNames
 from sagemaker_pipelines.definitions.training import CHURN_AUC, CHURN_BRIER, CLV_REVENUE_ERROR
 
 GOLDEN = Path(__file__).parent / "golden" / "ml_pipelines"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-NAMES = PipelineNames.for_prefix(GOLDEN_PREFIX)
+CONFIG = load_config("dev")
+NAMES = PipelineNames.for_prefix("ecommerce-dev")
 TRAINING_PARAMETERS = {
     "CutoffDate": "String",
     "HorizonDays": "Integer",
@@ -79,8 +76,8 @@ def bodies() -> dict[str, str]:
         patch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         patch.setattr(botocore.httpsession.URLLib3Session, "send", refuse)
         patch.setattr(socket.socket, "connect", refuse)
-        first = pipeline_definitions(NAMES, GOLDEN_THRESHOLDS)
-        second = pipeline_definitions(NAMES, GOLDEN_THRESHOLDS)
+        first = environment_definitions(CONFIG)
+        second = environment_definitions(CONFIG)
     assert first == second, "the definitions differ from one build to the next"
     return first
 
@@ -109,8 +106,10 @@ def test_parameters_follow_the_contract(definitions: dict[str, dict[str, Any]]) 
         assert {key: p["Type"] for key, p in parameters.items()} == expected
     training = {p["Name"]: p["DefaultValue"] for p in definitions[NAMES.training]["Parameters"]}
     assert training["ModelApprovalStatus"] == "PendingManualApproval"
-    assert training["HorizonDays"] == 90
-    assert training["MinChurnAuc"] == GOLDEN_THRESHOLDS.min_churn_auc
+    assert training["HorizonDays"] == CONFIG.ml.horizon_days
+    assert training["MinChurnAuc"] == CONFIG.ml.min_churn_auc
+    assert training["MaxChurnBrier"] == CONFIG.ml.max_churn_brier
+    assert training["MaxClvRevenueError"] == CONFIG.ml.max_clv_revenue_error
 
 
 def _walk(node: Any) -> Iterator[Any]:
