@@ -122,6 +122,12 @@ class MlStack(PlatformStack):
                     f"{lake.bucket_arn('marts')}/{CUSTOMER_FEATURES}/*",
                 ],
             ),
+            # Jobs list an input's prefix before they download it, the code's too.
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[f"arn:{Aws.PARTITION}:s3:::{source.s3_bucket_name}"],
+                conditions={"StringEquals": {"s3:prefix": [source.s3_object_key]}},
+            ),
             *(
                 iam.PolicyStatement(
                     actions=["s3:ListBucket"],
