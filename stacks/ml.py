@@ -91,7 +91,7 @@ class MlStack(PlatformStack):
         self._outputs(lake)
 
     def pipeline_arn(self, name: str) -> str:
-        return f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:pipeline/{name}"
+        return self._sagemaker_arn(f"pipeline/{name}")
 
     def _sagemaker_arn(self, resource: str) -> str:
         return f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"

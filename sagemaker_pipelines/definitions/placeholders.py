@@ -29,8 +29,9 @@ ALL = (
 )
 
 # The stock scikit-learn image the steps run on (Python 3.10); its ECR account differs by region.
+SKLEARN_VERSION = "1.4-2"
 SKLEARN_IMAGE_REPOSITORY = "sagemaker-scikit-learn"
-SKLEARN_IMAGE_TAG = "1.4-2-cpu-py3"
+SKLEARN_IMAGE_TAG = f"{SKLEARN_VERSION}-cpu-py3"
 # Where the pipelines keep their own objects in the artifacts bucket.
 ML_PREFIX = "ml"
 

@@ -16,7 +16,6 @@ from sagemaker.workflow.functions import Join
 from sagemaker_pipelines.definitions import placeholders
 
 INSTANCE_TYPE = "ml.m5.large"
-SKLEARN_VERSION = "1.4-2"
 STEP_SCRIPT = "sagemaker_pipelines/steps/{}.py"
 _SOURCE_ROOT = "/opt/ml/processing/source"
 
@@ -34,8 +33,8 @@ def _unpack_and_run(step: str) -> str:
 
 def sklearn_image_accounts() -> dict[str, str]:
     """Region -> the ECR account of the stock scikit-learn image there (the SDK's own table)."""
-    config = image_uris.config_for_framework("sklearn")
-    return dict(sorted(config["training"]["versions"][SKLEARN_VERSION]["registries"].items()))
+    versions = image_uris.config_for_framework("sklearn")["training"]["versions"]
+    return dict(sorted(versions[placeholders.SKLEARN_VERSION]["registries"].items()))
 
 
 def step_processor(step: str, base_job_name: str, session: Session) -> ScriptProcessor:
@@ -54,7 +53,7 @@ def step_processor(step: str, base_job_name: str, session: Session) -> ScriptPro
 def training_estimator(base_job_name: str, session: Session, hyperparameters: dict) -> SKLearn:
     """The training job: the image's script mode unpacks the tarball and runs train.py."""
     return SKLearn(
-        framework_version=SKLEARN_VERSION,
+        framework_version=placeholders.SKLEARN_VERSION,
         py_version="py3",
         image_uri=placeholders.SKLEARN_IMAGE_URI,
         entry_point=STEP_SCRIPT.format("train"),
