@@ -31,8 +31,7 @@ CURATED_PARTITIONS: dict[str, str] = {
     CURATED_SESSIONS: "session_date",
     QUARANTINE: "received_date",
 }
-
-# Curated zone, written by the ML scoring pipeline: one partition per scoring day.
+# Curated zone, from the ML scoring pipeline (not curate_events): scores by scoring day.
 CUSTOMER_SCORES = "customer_scores"
 CUSTOMER_SCORES_PARTITION = "as_of"
 

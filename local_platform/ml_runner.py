@@ -24,12 +24,23 @@ from sagemaker_pipelines.steps import REFUSED, STEPS_DIR
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The registration condition's pipeline parameters; defaults from measured values
-    (docs/ml.md, "Pipelines locally")."""
+    """The registration condition's pipeline parameters (MinChurnAuc, MaxChurnBrier,
+    MaxClvRevenueError)."""
 
-    min_churn_auc: float = 0.7
-    max_churn_brier: float = 0.19
-    max_clv_revenue_error: float = 0.35
+    min_churn_auc: float
+    max_churn_brier: float
+    max_clv_revenue_error: float
+
+
+def configured_training(env: str) -> tuple[Thresholds, int]:
+    """The environment's thresholds and churn horizon (cdk.json's `ml` section), as its
+    training pipeline gets them."""
+    from cdk_app.config import load_config
+
+    ml = load_config(env).ml
+    return Thresholds(
+        ml.min_churn_auc, ml.max_churn_brier, ml.max_clv_revenue_error
+    ), ml.horizon_days
 
 
 @dataclass(frozen=True)
@@ -104,10 +115,10 @@ class Trained:
 def train(
     paths: MlPaths,
     groups: tuple[str, str],
+    thresholds: Thresholds,
+    horizon_days: int,
     *,
-    horizon_days: int | None = None,
     cutoff: date | None = None,
-    thresholds: Thresholds = Thresholds(),
 ) -> Trained:
     """prepare -> train -> evaluate -> condition -> register (PendingManualApproval).
 
@@ -119,8 +130,7 @@ def train(
 
     run = paths.runs / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     lake, prepared, model = paths.lake, run / "prepared", run / "model"
-    # Without a horizon the steps use the models' default (features.DEFAULT_HORIZON_DAYS).
-    horizon = () if horizon_days is None else ("--horizon-days", str(horizon_days))
+    horizon = ("--horizon-days", str(horizon_days))
     run_step(
         "prepare",
         "--orders", lake.raw_table(ORDERS),

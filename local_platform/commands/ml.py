@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -25,7 +25,7 @@ from rich.table import Table
 from local_platform.commands.options import DatabaseUrlOption
 from local_platform.console import fail, stderr
 from local_platform.demo.settings import DEMO_HOME
-from local_platform.ml_runner import Thresholds
+from local_platform.ml_runner import Thresholds, configured_training
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -391,21 +391,25 @@ CutoffOption = Annotated[
     datetime | None,
     _day_option("Evaluation cutoff. Default: the last order day minus the horizon."),
 ]
+
+
+def _configured_option(description: str) -> Any:
+    """An option whose default is the environment's value in cdk.json's `ml` section."""
+    return typer.Option(help=f"{description} Default: the environment's.", show_default=False)
+
+
 HorizonOption = Annotated[
-    int | None,
-    typer.Option(
-        min=1,
-        help="Churned = no order in this many days after a cutoff. Default: the models' (90).",
-        show_default=False,
-    ),
+    int | None, _configured_option("Churned = no order in this many days after a cutoff.")
 ]
-MinAucOption = Annotated[float, typer.Option(help="Register only with a churn AUC at least this.")]
+MinAucOption = Annotated[
+    float | None, _configured_option("Register only with a churn AUC at least this.")
+]
 MaxBrierOption = Annotated[
-    float, typer.Option(help="Register only with a churn Brier score at most this.")
+    float | None, _configured_option("Register only with a churn Brier score at most this.")
 ]
 MaxClvErrorOption = Annotated[
-    float,
-    typer.Option(help="Register only with a relative CLV holdout revenue error at most this."),
+    float | None,
+    _configured_option("Register only with a relative CLV holdout revenue error at most this."),
 ]
 VersionOption = Annotated[
     str | None,
@@ -424,7 +428,6 @@ WarehouseOption = Annotated[
 
 
 DEFAULT_LAKE = DEMO_HOME / "lake"
-DEFAULTS = Thresholds()
 
 
 @app.command("train")
@@ -434,15 +437,15 @@ def train_command(
     env: EnvOption = "dev",
     cutoff: CutoffOption = None,
     horizon_days: HorizonOption = None,
-    min_churn_auc: MinAucOption = DEFAULTS.min_churn_auc,
-    max_churn_brier: MaxBrierOption = DEFAULTS.max_churn_brier,
-    max_clv_revenue_error: MaxClvErrorOption = DEFAULTS.max_clv_revenue_error,
+    min_churn_auc: MinAucOption = None,
+    max_churn_brier: MaxBrierOption = None,
+    max_clv_revenue_error: MaxClvErrorOption = None,
 ) -> None:
     """The training pipeline: prepare, train, evaluate; registers the model as
     PendingManualApproval when its metrics pass the thresholds."""
     _train(
-        lake, registry, env, cutoff, horizon_days,
-        Thresholds(min_churn_auc, max_churn_brier, max_clv_revenue_error),
+        lake, registry, env, cutoff,
+        *_training(env, horizon_days, min_churn_auc, max_churn_brier, max_clv_revenue_error),
     )  # fmt: skip
 
 
@@ -478,20 +481,43 @@ def run_command(
     env: EnvOption = "dev",
     cutoff: CutoffOption = None,
     horizon_days: HorizonOption = None,
-    min_churn_auc: MinAucOption = DEFAULTS.min_churn_auc,
-    max_churn_brier: MaxBrierOption = DEFAULTS.max_churn_brier,
-    max_clv_revenue_error: MaxClvErrorOption = DEFAULTS.max_clv_revenue_error,
+    min_churn_auc: MinAucOption = None,
+    max_churn_brier: MaxBrierOption = None,
+    max_clv_revenue_error: MaxClvErrorOption = None,
     as_of: AsOfOption = None,
     warehouse: WarehouseOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """train, then approve the version it registered, then score."""
     version = _train(
-        lake, registry, env, cutoff, horizon_days,
-        Thresholds(min_churn_auc, max_churn_brier, max_clv_revenue_error),
+        lake, registry, env, cutoff,
+        *_training(env, horizon_days, min_churn_auc, max_churn_brier, max_clv_revenue_error),
     )  # fmt: skip
     _approve(lake, registry, env, version)
     _score(lake, registry, env, as_of, warehouse, database_url)
+
+
+def _training(
+    env: str,
+    horizon_days: int | None,
+    min_churn_auc: float | None,
+    max_churn_brier: float | None,
+    max_clv_revenue_error: float | None,
+) -> tuple[Thresholds, int]:
+    """The environment's thresholds and horizon, each replaced by its option when given."""
+    from cdk_app.config import ConfigError
+
+    try:
+        thresholds, horizon = configured_training(env)
+    except ConfigError as error:
+        fail(str(error))
+    given = {
+        "min_churn_auc": min_churn_auc,
+        "max_churn_brier": max_churn_brier,
+        "max_clv_revenue_error": max_clv_revenue_error,
+    }
+    chosen = {name: value for name, value in given.items() if value is not None}
+    return replace(thresholds, **chosen), horizon_days or horizon
 
 
 def _train(
@@ -499,8 +525,8 @@ def _train(
     registry: Path | None,
     env: str,
     cutoff: datetime | None,
-    horizon_days: int | None,
     thresholds: Thresholds,
+    horizon_days: int,
 ) -> str:
     """Run training; the registered version, or exit naming why nothing was registered."""
     from local_platform.demo.ml import metrics_table
@@ -516,9 +542,9 @@ def _train(
         trained = train(
             MlPaths.beside(lake, registry),
             model_groups(env),
-            horizon_days=horizon_days,
+            thresholds,
+            horizon_days,
             cutoff=cutoff.date() if cutoff else None,
-            thresholds=thresholds,
         )
     except StepRefusedError as error:
         fail(str(error), INPUT_ERROR)

@@ -21,6 +21,7 @@ from local_platform.ml_runner import (
     MlPaths,
     StepRefusedError,
     approve,
+    configured_training,
     model_groups,
     score,
     train,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 ENV = "dev"
+"""The environment whose model groups, thresholds and horizon the demo uses (cdk.json)."""
 AT_RISK = "high"
 """Customers "at risk" are those in the high churn band."""
 SHOWN_AT_RISK = 10
@@ -45,7 +47,7 @@ def run(settings: DemoSettings) -> None:
     shutil.rmtree(paths.runs, ignore_errors=True)
     groups = model_groups(ENV)
     try:
-        trained = train(paths, groups)
+        trained = train(paths, groups, *configured_training(ENV))
     except StepRefusedError as error:
         stderr.print(f"[yellow]Models not trained:[/yellow] {error}", highlight=False)
         stderr.print("Generate a shop with a longer history (`ecom demo --days ...`) to see them.")
