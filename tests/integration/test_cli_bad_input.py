@@ -47,13 +47,15 @@ def _commands() -> set[str]:
 
 def _message_lines(output: str) -> list[str]:
     """The lines that carry the error: click's usage errors sit in a box; ours start with
-    'error:' and run to the end of the output (progress printed before it is not counted)."""
+    'error:' and run to the end of the output (progress printed before it is not counted,
+    log lines of the clients are)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     boxed = [line.strip("│ ") for line in lines if line.startswith("│")]
     if boxed:
         return boxed
+    logged = [line for line in lines if line.startswith(("WARNING ", "ERROR "))]
     starts = [i for i, line in enumerate(lines) if line.startswith("error:")]
-    return lines[starts[0] :] if starts else []
+    return logged + (lines[starts[0] :] if starts else [])
 
 
 def _assert_one_clear_line(result: Result, mentions: str) -> None:
