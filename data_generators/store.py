@@ -43,7 +43,7 @@ from data_generators.randomness import KeyedUuids, RandomStream
 from data_generators.records import SessionRecord, TicketRecord
 from data_generators.session import CountingIds, SessionSimulator
 from data_generators.settings import GenerationResult, GenerationSettings
-from data_generators.sink import TABLE_COLUMNS, CopyBatches, EventLog
+from data_generators.sink import TABLE_COLUMNS, CopyBatches, EventLog, RowSink
 from data_generators.timeline import (
     MS_PER_DAY,
     MS_PER_HOUR,
@@ -117,7 +117,7 @@ def generate_store(
                 conn.execute(f"TRUNCATE {', '.join(GENERATED_TABLES)}")
             batches = CopyBatches(conn)
             log = EventLog(events_out)
-            store_run = _StoreRun(settings, batches, log)
+            store_run = StoreRun(settings, batches, log)
             store_run.run(progress)
             log.close()
             batches.flush()
@@ -142,10 +142,10 @@ def generate_store(
     )
 
 
-class _StoreRun:
-    """One generation: the world's state and the day loop."""
+class StoreRun:
+    """One generation: the world's state and the day loop, writing to any row sink."""
 
-    def __init__(self, settings: GenerationSettings, batches: CopyBatches, log: EventLog) -> None:
+    def __init__(self, settings: GenerationSettings, batches: RowSink, log: EventLog) -> None:
         self.settings = settings
         self.batches = batches
         self.log = log
