@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from data_generators.population import SIGNUP_LOOKBACK_DAYS
+
 DEFAULT_EVENTS_PATH = (
     Path(__file__).resolve().parents[2] / ".local" / "clickstream" / "events.jsonl.gz"
 )
@@ -18,6 +20,14 @@ DatabaseUrlOption = Annotated[
         "--database-url",
         help="PostgreSQL URL. Default: $DATABASE_URL, else the embedded server.",
         show_default=False,
+    ),
+]
+HistoryDaysOption = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        max=SIGNUP_LOOKBACK_DAYS,
+        help="Days of shop history before the window: orders and tickets, no clickstream.",
     ),
 ]
 BootstrapServersOption = Annotated[
