@@ -410,6 +410,7 @@ def test_history_rows_in_postgresql_match_the_generators_counts(
     # The clickstream covers the window only: one order_completed per window order.
     assert min(_time(e["occurred_at"]).date() for e in events) == window
     assert len(_of_type(events, "order_completed")) == in_window
+    assert summary.session_to_order_conversion == in_window / summary.sessions
 
 
 def test_cli_generates_a_store_and_prints_its_summary(empty_database: str, tmp_path: Path) -> None:
