@@ -31,6 +31,8 @@ _TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A web origin as browsers send it: scheme, host and an optional port; no path, no wildcard.
 WebOrigin = Annotated[str, StringConstraints(pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")]
+# A six-field cron in UTC, as Glue triggers and EventBridge (Scheduler) take it.
+Cron = Annotated[str, Field(pattern=r"^cron\((\S+ ){5}\S+\)$")]
 # The only retention periods CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
 
@@ -215,7 +217,7 @@ class EtlConfig(_Section):
     """The batch Glue jobs (extract -> curate -> marts -> load) and their workflow."""
 
     # EventBridge-style cron (six fields) of the workflow's scheduled trigger, in UTC.
-    schedule: Annotated[str, Field(pattern=r"^cron\((\S+ ){5}\S+\)$")] = "cron(0 2 * * ? *)"
+    schedule: Cron = "cron(0 2 * * ? *)"
     worker_type: Literal["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"] = "G.1X"
     workers: Annotated[int, Field(ge=2, le=299)] = 2
     timeout_minutes: Annotated[int, Field(ge=5, le=2880)] = 120
@@ -232,6 +234,19 @@ class EtlConfig(_Section):
         return value
 
 
+class MlConfig(_Section):
+    """The SageMaker pipelines: when they run (EventBridge Scheduler cron, six fields, UTC),
+    the churn horizon, and the thresholds a trained model must meet to be registered (the
+    training pipeline's parameters; docs/ml.md says how they were measured)."""
+
+    training_schedule: Cron = "cron(0 4 ? * MON *)"
+    scoring_schedule: Cron = "cron(0 6 * * ? *)"
+    horizon_days: Annotated[int, Field(ge=7, le=730)] = 90
+    min_churn_auc: Annotated[float, Field(ge=0.5, le=1)] = 0.75
+    max_churn_brier: Annotated[float, Field(gt=0, le=0.25)] = 0.12
+    max_clv_revenue_error: Annotated[float, Field(gt=0)] = 0.3
+
+
 class PlatformConfig(_Section):
     env_name: str
     account: Annotated[str | None, Field(pattern=r"^\d{12}$")] = None
@@ -246,6 +261,7 @@ class PlatformConfig(_Section):
     ingest: IngestConfig = IngestConfig()
     realtime: RealtimeConfig = RealtimeConfig()
     etl: EtlConfig = EtlConfig()
+    ml: MlConfig = MlConfig()
 
     @model_validator(mode="after")
     def _sections_agree(self) -> PlatformConfig:

@@ -10,6 +10,7 @@ from stacks.etl import EtlStack
 from stacks.foundation import Foundation
 from stacks.ingest import IngestStack
 from stacks.lake import LakeStack
+from stacks.ml import MlStack
 from stacks.monitoring import MonitoringStack
 from stacks.nag_acknowledgements import acknowledge_findings
 from stacks.network import NetworkStack
@@ -99,6 +100,14 @@ class PlatformStage(Stage):
             foundation=foundation,
             description=f"ETL: batch Glue jobs, workflow and quality rulesets - {label}",
         )
+        self.ml = MlStack(
+            self,
+            "Ml",
+            config=config,
+            foundation=foundation,
+            description=f"ML: SageMaker training and scoring pipelines - {label}",
+        )
+        self.ml.add_dependency(self.etl)
         Tags.of(self).add("project", "ecommerce-analytics")
         Tags.of(self).add("environment", config.env_name)
         acknowledge_findings(self, config)

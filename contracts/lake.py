@@ -31,6 +31,9 @@ CURATED_PARTITIONS: dict[str, str] = {
     CURATED_SESSIONS: "session_date",
     QUARANTINE: "received_date",
 }
+# Curated zone, from the ML scoring pipeline (not curate_events): scores by scoring day.
+CUSTOMER_SCORES = "customer_scores"
+CUSTOMER_SCORES_PARTITION = "as_of"
 
 # Marts zone: one folder per mart of contracts/marts.yaml (its partition column there), and
 # the data-quality results of every job run.

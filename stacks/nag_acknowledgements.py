@@ -19,7 +19,9 @@ from contracts.events.topics import (
     RAW_STREAM_GROUP_PREFIX,
 )
 from contracts.events.topics import PROCESSOR_CONSUMER_GROUP as PROCESSOR_GROUP
-from contracts.lake import JOB_ZONES, ZONES
+from contracts.lake import CUSTOMER_SCORES, JOB_ZONES, ZONES
+from sagemaker_pipelines.definitions.placeholders import ML_PREFIX, PipelineNames
+from sagemaker_pipelines.definitions.sources import CUSTOMER_FEATURES, ORDERS_FOLDER
 from stacks.constructs.raw_stream_job import (
     CHECKPOINT_PREFIX,
     GLUE_TEMP_PREFIX,
@@ -94,6 +96,7 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
         )
     acks += _realtime_acknowledgements(env)
     acks += _etl_acknowledgements(env)
+    acks += _ml_acknowledgements(env)
     acks += [
         Acknowledgement(
             "Oltp/Database",
@@ -299,6 +302,65 @@ def _etl_acknowledgements(env: str) -> list[Acknowledgement]:
                 " tables it keeps are named in its targets.",
             )
             for zone in JOB_ZONES.values()
+        ),
+    ]
+
+
+def _ml_acknowledgements(env: str) -> list[Acknowledgement]:
+    """The SageMaker pipelines' role (stack Ml)."""
+    role = "Ml/PipelineRole"
+    names = PipelineNames.for_prefix(f"ecommerce-{env}")
+    sagemaker = f"arn:<AWS::Partition>:sagemaker:{_NAG_REGION}:{_NAG_ACCOUNT}"
+    objects = (
+        ("raw", ORDERS_FOLDER, "reads the orders extract"),
+        ("marts", CUSTOMER_FEATURES, "reads the customer_features mart"),
+        ("curated", CUSTOMER_SCORES, "writes the customer scores, one partition per day"),
+        ("artifacts", ML_PREFIX, "keeps each run's prepared data, model and evaluation"),
+    )
+    return [
+        *(
+            Acknowledgement(
+                role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{_bucket(env, bucket)}"
+                f"/{folder}/*]",
+                f"The ML pipelines' jobs: {purpose} under {folder}/ only (object names are"
+                " chosen at run time); no other prefix of the bucket.",
+            )
+            for bucket, folder, purpose in objects
+        ),
+        *(
+            Acknowledgement(
+                role,
+                f"AwsSolutions-IAM5[Resource::{sagemaker}:{kind}-job/pipelines-*]",
+                f"SageMaker Pipelines names each {kind} job pipelines-<execution>-<step>-<suffix>"
+                " at run time; only job actions, only those jobs.",
+            )
+            for kind in ("processing", "training")
+        ),
+        *(
+            Acknowledgement(
+                role,
+                f"AwsSolutions-IAM5[Resource::{sagemaker}:model-package/{group}/*]",
+                f"Model package versions are numbered by SageMaker inside {group}; only"
+                " register and describe, only in this group.",
+            )
+            for group in (names.churn_group, names.clv_group)
+        ),
+        *(
+            Acknowledgement(
+                role,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
+                f"<AWS::AccountId>:log-group:/aws/sagemaker/{jobs}:*]",
+                f"SageMaker writes the jobs' logs to streams it names in /aws/sagemaker/{jobs};"
+                " logs only.",
+            )
+            for jobs in ("ProcessingJobs", "TrainingJobs")
+        ),
+        Acknowledgement(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "sagemaker:ListModelPackages takes no resource ARN: the scoring step lists a"
+            " group's approved packages to find the latest; read only, nothing else on *.",
         ),
     ]
 

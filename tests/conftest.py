@@ -4,6 +4,7 @@ Integration tests get a throw-away database on the real server named by DATABASE
 embedded PostgreSQL when unset), so tests never touch each other's data or the user's.
 Spark tests of every tier share one local SparkSession per process (JVM start-up is the slow
 part); it carries the extra jars (e.g. the Kafka source), since a JVM's classpath is fixed.
+Every run counts its results against what it collected (the result_count plugin).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from local_platform.embedded_postgres import resolve_database_url
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+# A run fails when a collected test gives no result of its own (tests/result_count.py).
+pytest_plugins = ("result_count",)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,8 @@
 from contracts.events.loader import event_types, schema_version
 from contracts.events.validator import (
     MAX_EVENT_BYTES,
+    is_too_large_number,
+    number_overflow_reason,
     parse_event,
     validate_decoded,
     validate_event,
@@ -15,6 +17,8 @@ __all__ = [
     "EVENT_TYPES",
     "MAX_EVENT_BYTES",
     "SCHEMA_VERSION",
+    "is_too_large_number",
+    "number_overflow_reason",
     "parse_event",
     "validate_decoded",
     "validate_event",

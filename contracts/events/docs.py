@@ -38,7 +38,10 @@ def render_markdown() -> str:
         "",
         "Code checks events with `contracts.events.validate_event(event)` or"
         " `parse_event(raw)`; a rejected event gets one reason per problem, as `path: message`,"
-        " e.g. `properties.quantity: -1 is less than the minimum of 1`.",
+        " e.g. `properties.quantity: -1 is less than the minimum of 1`. A number past the"
+        " range of a double (`1e400`) is valid JSON, but no consumer reads it back: the event"
+        " is rejected with a reason that names the number as sent, e.g. `user_id: 1e400 is"
+        " too large for a number (beyond the range of a double)`.",
         "",
         "## Envelope",
         "",

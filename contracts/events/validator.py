@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -26,6 +28,9 @@ MAX_EVENT_BYTES = 32_768
 _AMOUNT_TOLERANCE = Decimal("0.005")
 _MAX_MESSAGE_CHARS = 240
 _PREVIEW_CHARS = 40
+_OVERFLOW = "is too large for a number (beyond the range of a double)"
+# A JSON number as RFC 8259 writes it, to read the one a decode error points at.
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
 def _is_real_calendar_time(value: str) -> bool:
@@ -103,12 +108,33 @@ def _oversize(raw: bytes) -> str:
     return f"payload: {len(raw)} bytes is over the limit of {MAX_EVENT_BYTES} bytes"
 
 
+def is_too_large_number(text: str) -> bool:
+    """Whether a JSON number is past the range of a double (1e400): JSON's grammar allows it,
+    but no consumer reads it back (orjson refuses it, the standard parser makes it infinity)."""
+    return math.isinf(float(text))
+
+
+def number_overflow_reason(path: Sequence[str | int], number: str) -> str:
+    """The reason for a number past the range of a double, named as it was sent."""
+    return f"{_path(path)}: {_number_preview(number)} {_OVERFLOW}"
+
+
 def _decode_failure(raw: bytes, exc: orjson.JSONDecodeError) -> str:
     try:
-        raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as utf8_error:
         return f"payload: is not valid UTF-8 ({utf8_error.reason} at byte {utf8_error.start})"
+    number = _JSON_NUMBER.match(text, exc.pos)
+    if number and is_too_large_number(number.group()):
+        where = f"at line {exc.lineno} column {exc.colno}"
+        return f"payload: {_number_preview(number.group())} {where} {_OVERFLOW}"
     return f"payload: is not valid JSON ({exc})"
+
+
+def _number_preview(number: str) -> str:
+    if len(number) <= _PREVIEW_CHARS:
+        return number
+    return f"{number[: _PREVIEW_CHARS - 1]}… ({len(number)} characters)"
 
 
 def _json_kind(value: object) -> str:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 import orjson
 
-from contracts.events import validate_decoded
+from contracts.events import is_too_large_number, number_overflow_reason, validate_decoded
 from lambdas.shared.kafka_producer import event_key
 
 MAX_BATCH_EVENTS = 500
@@ -130,10 +130,16 @@ def _decode_json(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         pass
-    # orjson refuses unpaired surrogate escapes ("\ud800"), which JSON's grammar allows: the
-    # standard parser decides, so one such event is rejected on its own, not the whole batch.
+    # orjson refuses unpaired surrogate escapes ("\ud800") and numbers past a double (1e400),
+    # which JSON's grammar allows: the standard parser decides, so one such event is rejected
+    # on its own, not the whole batch.
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        return json.loads(
+            body.decode("utf-8"),
+            parse_constant=_reject_constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+        )
     except UnicodeDecodeError as error:
         message = f"the body is not valid UTF-8 ({error.reason} at byte {error.start})"
     except (ValueError, RecursionError) as error:
@@ -143,6 +149,24 @@ def _decode_json(body: bytes) -> Any:
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
+
+
+class _TooLargeNumber:
+    """A number past the range of a double, kept as the text sent: the standard parser would
+    make it infinity, which the validator and the serializer both see as null."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _parse_float(text: str) -> float | _TooLargeNumber:
+    return _TooLargeNumber(text) if is_too_large_number(text) else float(text)
+
+
+def _parse_int(text: str) -> int | _TooLargeNumber:
+    return _TooLargeNumber(text) if is_too_large_number(text) else int(text)
 
 
 def triage(
@@ -167,14 +191,40 @@ def triage(
 
 
 def _serialize(event: Any) -> tuple[bytes, list[str]]:
-    """The event as compact JSON bytes, and a reason when consumers could not read it back."""
+    """The event as compact JSON bytes, and reasons when consumers could not read it back."""
     try:
         return orjson.dumps(event), []
+    except orjson.JSONEncodeError:
+        pass
+    # Only what the standard parser admits and orjson does not gets here: numbers past a
+    # double, written back as sent, and unpaired surrogates (escaped ASCII JSON).
+    reasons = [number_overflow_reason(path, number.text) for path, number in _too_large(event)]
+    try:
+        return orjson.dumps(event, default=_number_as_sent), reasons
     except orjson.JSONEncodeError as error:
-        # Only what the standard parser admits and orjson does not gets here (unpaired
-        # surrogates). The dead letter keeps it as escaped ASCII JSON.
-        text = json.dumps(event, separators=(",", ":"))
-        return text.encode("ascii"), [f"event: cannot be stored as JSON consumers read ({error})"]
+        text = json.dumps(event, separators=(",", ":"), default=lambda number: number.text)
+        reason = f"event: cannot be stored as JSON consumers read ({error})"
+        return text.encode("ascii"), [*reasons, reason]
+
+
+def _number_as_sent(value: object) -> orjson.Fragment:
+    if isinstance(value, _TooLargeNumber):
+        return orjson.Fragment(value.text)
+    raise TypeError
+
+
+def _too_large(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple, _TooLargeNumber]]:
+    """Each number past a double in a decoded event, with its path."""
+    if isinstance(value, _TooLargeNumber):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            yield from _too_large(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _too_large(child, (*path, index))
 
 
 def dead_letter_message(

@@ -8,6 +8,7 @@ transaction commits, so a failed publish retries the batch instead of losing the
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ MAX_DEAD_LETTER_PAYLOAD_BYTES = 65_536
 # How long a batch waits for the broker to acknowledge its dead letters.
 PUBLISH_TIMEOUT_S = 30.0
 _MAX_ID_CHARS = 200  # a hostile payload must not put megabytes into an id column
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,13 @@ class DeadLetter:
 def dead_letter(record: SourceRecord, reasons: Sequence[str]) -> DeadLetter:
     """A dead letter naming the event id and type when the payload still shows them."""
     event_id, event_type = _identity(record.value)
-    return DeadLetter(record, tuple(reasons), event_id, event_type)
+    return DeadLetter(record, tuple(map(storable_text, reasons)), event_id, event_type)
+
+
+def storable_text(text: str) -> str:
+    """The text as a PostgreSQL text column and UTF-8 can hold it: a NUL character (which
+    text refuses, failing the batch on every retry) and unpaired surrogates become U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def dead_letter_message(letter: DeadLetter) -> bytes:
@@ -119,4 +127,4 @@ def _identity(value: bytes | None) -> tuple[str | None, str | None]:
 
 
 def _short_text(value: object) -> str | None:
-    return value[:_MAX_ID_CHARS] if isinstance(value, str) else None
+    return storable_text(value[:_MAX_ID_CHARS]) if isinstance(value, str) else None

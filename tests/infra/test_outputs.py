@@ -57,6 +57,14 @@ EXPECTED = {
         "BuildMartsJobName",
         "LoadWarehouseJobName",
     },
+    "Ml": {
+        "TrainingPipelineName",
+        "ScoringPipelineName",
+        "ChurnModelGroupName",
+        "ClvModelGroupName",
+        "PipelineRoleArn",
+        "ScoresUri",
+    },
 }
 
 

@@ -25,12 +25,29 @@ CONFIG = SchemathesisConfig.from_dict(
 schema = schemathesis.openapi.from_path(OPENAPI, config=CONFIG)
 
 
-@schema.parametrize()
-@settings(
+# Up to 50 generated requests per operation; one collector (and its topics) serves every
+# generated request of an operation.
+GENERATED = settings(
     max_examples=50,
     deadline=None,
-    # One collector (and its topics) serves every generated request of an operation.
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-def test_collector_conforms_to_openapi(case: schemathesis.Case, collector: str) -> None:
+# One test function per operation: schemathesis gives every operation of one parametrized
+# function the same test id, and pytest-xdist then reports only one of them.
+TESTED_OPERATIONS = {"POST /v1/events", "GET /v1/health"}
+
+
+@schema.include(name="POST /v1/events").parametrize()
+@GENERATED
+def test_post_events_conforms_to_openapi(case: schemathesis.Case, collector: str) -> None:
     case.call_and_validate(base_url=collector)
+
+
+@schema.include(name="GET /v1/health").parametrize()
+@GENERATED
+def test_get_health_conforms_to_openapi(case: schemathesis.Case, collector: str) -> None:
+    case.call_and_validate(base_url=collector)
+
+
+def test_every_operation_of_the_spec_has_its_test() -> None:
+    assert {result.ok().label for result in schema.get_all_operations()} == TESTED_OPERATIONS

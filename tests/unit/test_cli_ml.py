@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
+from local_platform import console
 from local_platform.cli import app
 from sagemaker_pipelines.models import cdnow
 from sagemaker_pipelines.models.btyd import (
@@ -48,6 +49,13 @@ PREDICTION_COLUMNS = [
 CHECKED_CUSTOMERS = [1, 1516]
 """Customer 1 has the paper's worked example's history (x=2, t_x=30.43, T=38.86); 1516 is a
 heavy buyer (x=26)."""
+
+
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rich wraps at the terminal's width and breaks a long word (an xdist worker's
+    temporary path) anywhere: the messages checked here must come out on one line."""
+    monkeypatch.setattr(console.stderr, "width", 1000)
 
 
 def fit_btyd(*args: str | Path) -> Result:

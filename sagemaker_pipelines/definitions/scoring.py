@@ -1,0 +1,57 @@
+"""The daily scoring pipeline: one step that resolves the latest approved churn and CLV model
+packages itself (so a newly approved model is used without redeploying) and writes the scores
+under ScoresUri."""
+
+from __future__ import annotations
+
+from sagemaker.processing import ProcessingInput, ProcessingOutput
+from sagemaker.workflow.parameters import ParameterString
+from sagemaker.workflow.pipeline import Pipeline
+from sagemaker.workflow.steps import ProcessingStep
+
+from sagemaker_pipelines.definitions import placeholders
+from sagemaker_pipelines.definitions.offline import OfflineSession
+from sagemaker_pipelines.definitions.placeholders import PipelineNames
+from sagemaker_pipelines.definitions.processors import step_processor
+from sagemaker_pipelines.definitions.sources import features_uri, orders_uri, scores_uri
+
+_PROCESSING = "/opt/ml/processing"
+
+
+def scoring_pipeline(names: PipelineNames) -> Pipeline:
+    session = OfflineSession()
+    as_of = ParameterString(name="AsOfDate", default_value="")
+    orders = ParameterString(name="OrdersUri", default_value=orders_uri())
+    features = ParameterString(name="FeaturesUri", default_value=features_uri())
+    scores = ParameterString(name="ScoresUri", default_value=scores_uri())
+    score = ProcessingStep(
+        name="Score",
+        step_args=step_processor("score", f"{names.scoring}-score", session).run(
+            code=placeholders.SOURCE_URI,
+            inputs=[
+                ProcessingInput(source=orders, destination=f"{_PROCESSING}/input/orders"),
+                ProcessingInput(source=features, destination=f"{_PROCESSING}/input/features"),
+            ],
+            outputs=[
+                ProcessingOutput(
+                    output_name="scores",
+                    source=f"{_PROCESSING}/output/scores",
+                    destination=scores,
+                )
+            ],
+            arguments=[
+                "--churn-group",
+                names.churn_group,
+                "--clv-group",
+                names.clv_group,
+                "--as-of",
+                as_of,
+            ],
+        ),
+    )
+    return Pipeline(
+        name=names.scoring,
+        parameters=[as_of, orders, features, scores],
+        steps=[score],
+        sagemaker_session=session,
+    )
