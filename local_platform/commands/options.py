@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from data_generators.population import SIGNUP_LOOKBACK_DAYS
 from local_platform.console import fail
 from local_platform.errors import redact_url, unparsable_database_url
 
@@ -36,6 +37,14 @@ DatabaseUrlOption = Annotated[
         help="PostgreSQL URL. Default: $DATABASE_URL, else the embedded server.",
         show_default=False,
         callback=_check_database_url,
+    ),
+]
+HistoryDaysOption = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        max=SIGNUP_LOOKBACK_DAYS,
+        help="Days of shop history before the window: orders and tickets, no clickstream.",
     ),
 ]
 BootstrapServersOption = Annotated[
