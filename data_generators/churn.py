@@ -28,22 +28,28 @@ class ChurnState:
     """Per-customer decline and churn days (window day numbers, 0 = first day) in arrays."""
 
     def __init__(
-        self, rng: np.random.Generator, signup_day: np.ndarray, persona: np.ndarray
+        self,
+        rng: np.random.Generator,
+        signup_day: np.ndarray,
+        persona: np.ndarray,
+        first_day: int = 0,
     ) -> None:
+        """`first_day` is the first simulated day: 0, or negative when a history before the
+        window is simulated (its churners then go quiet before the window)."""
         n = len(signup_day)
         self.signup_day = signup_day
         hazard = CHURN_ONSET_PER_DAY[persona]
         lengths = rng.integers(DECLINE_DAYS[0], DECLINE_DAYS[1] + 1, n)
-        # Spontaneous onset: a geometric waiting time from sign-up (or from the window start).
-        onset = np.maximum(signup_day, 0).astype(np.int64) + rng.geometric(hazard)
-        # The shop was running before the window: some existing customers are already
-        # mid-decline on day 0, in the share a steady state would have.
+        # Spontaneous onset: a geometric waiting time from sign-up (or from the first day).
+        onset = np.maximum(signup_day, first_day).astype(np.int64) + rng.geometric(hazard)
+        # The shop was running before the first simulated day: some existing customers are
+        # already mid-decline then, in the share a steady state would have.
         mean_decline = sum(DECLINE_DAYS) / 2
-        in_decline = (signup_day < 0) & (
+        in_decline = (signup_day < first_day) & (
             rng.random(n) < hazard * mean_decline / (1 + hazard * mean_decline)
         )
         progress = np.floor(rng.random(n) * lengths).astype(np.int64)
-        onset = np.where(in_decline, np.maximum(-progress, signup_day), onset)
+        onset = np.where(in_decline, np.maximum(first_day - progress, signup_day), onset)
         self.onset_day = np.minimum(onset, NEVER).astype(np.int32)
         self.churn_day = np.minimum(onset + lengths, NEVER).astype(np.int32)
         self.last_visit_booked = np.full(n, -1, dtype=np.int32)

@@ -1,7 +1,7 @@
 """Customers: when and through which channel they signed up, who they are, what they use.
 
-Sign-ups span the window and HISTORY_DAYS before it, at a rate that grows over time and
-dips mid-week. The channel mix drifts (paid and social grow, organic shrinks), and each
+Sign-ups span the window and SIGNUP_LOOKBACK_DAYS before it, at a rate that grows over time
+and dips mid-week. The channel mix drifts (paid and social grow, organic shrinks), and each
 channel brings a different persona mix (affiliates bring deal seekers, referrals and direct
 bring loyal customers), so acquisition channel predicts value, as it does in a real shop.
 """
@@ -24,7 +24,7 @@ from data_generators.timeline import (
 )
 from data_generators.traffic import DEVICE_SHARES, TRAFFIC_SOURCES
 
-HISTORY_DAYS = 365
+SIGNUP_LOOKBACK_DAYS = 365
 SIGNUP_GROWTH = 2.0  # sign-ups per day triple from the start of history to the window's end
 ACQUISITION_MIX_START = np.array([0.34, 0.16, 0.08, 0.04, 0.14, 0.16, 0.08])
 ACQUISITION_MIX_END = np.array([0.24, 0.24, 0.20, 0.04, 0.09, 0.11, 0.08])
@@ -90,12 +90,12 @@ class Population:
 
 
 def signup_day_weights(days: int, first_weekday: int) -> np.ndarray:
-    """Relative sign-ups per timeline day (HISTORY_DAYS before the window, then the window).
+    """Relative sign-ups per timeline day (SIGNUP_LOOKBACK_DAYS before the window, then it).
 
     `first_weekday` is the weekday (Monday = 0) of the window's first day.
     """
-    timeline = np.arange(-HISTORY_DAYS, days)
-    position = (timeline + HISTORY_DAYS) / (HISTORY_DAYS + days)
+    timeline = np.arange(-SIGNUP_LOOKBACK_DAYS, days)
+    position = (timeline + SIGNUP_LOOKBACK_DAYS) / (SIGNUP_LOOKBACK_DAYS + days)
     return (1.0 + SIGNUP_GROWTH * position) * WEEKDAY_VISIT_FACTORS[(timeline + first_weekday) % 7]
 
 
@@ -106,11 +106,17 @@ def acquisition_mix(position: np.ndarray) -> np.ndarray:
 
 
 def build_population(
-    rng: np.random.Generator, users: int, days: int, start_ms: int, n_departments: int
+    rng: np.random.Generator,
+    users: int,
+    days: int,
+    start_ms: int,
+    n_departments: int,
+    history_days: int = 0,
 ) -> Population:
-    """Draw every customer; ids are assigned in sign-up order."""
+    """Draw every customer; ids are assigned in sign-up order. `history_days` is how many
+    days before the window are simulated (churn starts there)."""
     weights = signup_day_weights(days, weekday_of(start_ms))
-    timeline = np.arange(-HISTORY_DAYS, days)
+    timeline = np.arange(-SIGNUP_LOOKBACK_DAYS, days)
     per_day = rng.multinomial(users, weights / weights.sum())
     signup_day = np.repeat(timeline, per_day).astype(np.int32)
     signup_ms = start_ms + signup_day.astype(np.int64) * MS_PER_DAY + times_of_day(rng, users)
@@ -118,7 +124,7 @@ def build_population(
     signup_ms, signup_day = signup_ms[order], signup_day[order]
 
     channel = np.empty(users, dtype=np.int8)
-    position = (signup_day + HISTORY_DAYS) / (HISTORY_DAYS + days)
+    position = (signup_day + SIGNUP_LOOKBACK_DAYS) / (SIGNUP_LOOKBACK_DAYS + days)
     for lo in range(0, users, _CHUNK):
         mix = acquisition_mix(position[lo : lo + _CHUNK])
         cumulative = np.cumsum(mix, axis=1)
@@ -144,7 +150,7 @@ def build_population(
         preferred_department=rng.integers(0, n_departments, users).astype(np.int8),
         devices=devices.astype(np.int8),
         email_opt_in=rng.random(users) < EMAIL_OPT_IN,
-        churn=ChurnState(rng, signup_day, persona),
+        churn=ChurnState(rng, signup_day, persona, first_day=-history_days),
         last_order_id=np.zeros(users, dtype=np.int64),
     )
 

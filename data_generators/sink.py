@@ -13,7 +13,7 @@ import heapq
 import os
 from collections import Counter
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 import orjson
 import psycopg
@@ -61,6 +61,18 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "user_id", "persona", "churned", "churned_at", "created_at", "updated_at",
     ),
 }  # fmt: skip
+
+
+class RowSink(Protocol):
+    """Where the generator's rows go: COPY batches in PostgreSQL, or a list in a test."""
+
+    counts: Counter[str]
+
+    def add(self, table: str, row: tuple) -> None: ...
+
+    def extend(self, table: str, rows: list[tuple]) -> None: ...
+
+    def flush(self) -> None: ...
 
 
 class CopyBatches:

@@ -4,12 +4,21 @@ Each day is planned in bulk with numpy (who visits, when, why), then its visits 
 simulated one by one in start order by the session behaviour model, and their rows and
 events streamed out. Only per-customer state arrays, the catalog, the in-flight after-sales
 visits and the events of overlapping visits are held in memory, whatever the size.
+
+An optional history precedes the window: the same customers, personas, churn process and
+visits, played by the same behaviour model with draws of its own (so a run without history
+is unchanged), but only the orders, order lines and tickets are kept. Sessions, carts and
+events are not: the clickstream and the real-time path only need the window, and skipping
+their rows keeps a year of history cheap. History orders do not move today's stock: the
+inventory ledger opens on the window's first day.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import replace
 from itertools import count
 from pathlib import Path
 
@@ -24,12 +33,17 @@ from data_generators.churn import DECLINE_AFTER_ISSUE, DECLINE_DAYS
 from data_generators.inventory import Inventory
 from data_generators.orders import CURRENCY, OrderRecord, cents_text
 from data_generators.personas import PERSONA_NAMES
-from data_generators.population import HISTORY_DAYS, Population, build_population, user_rows
+from data_generators.population import (
+    SIGNUP_LOOKBACK_DAYS,
+    Population,
+    build_population,
+    user_rows,
+)
 from data_generators.randomness import KeyedUuids, RandomStream
-from data_generators.records import SessionRecord
+from data_generators.records import SessionRecord, TicketRecord
 from data_generators.session import CountingIds, SessionSimulator
 from data_generators.settings import GenerationResult, GenerationSettings
-from data_generators.sink import TABLE_COLUMNS, CopyBatches, EventLog
+from data_generators.sink import TABLE_COLUMNS, CopyBatches, EventLog, RowSink
 from data_generators.timeline import (
     MS_PER_DAY,
     MS_PER_HOUR,
@@ -45,6 +59,9 @@ TICKET_PENDING_AFTER_MS = 6 * MS_PER_HOUR
 # the model; see docs/data_generation.md).
 UNITS_PER_CUSTOMER_DAY = 0.02
 
+# Rows the history writes; every other table holds the window only.
+HISTORY_TABLES = ("orders", "order_items", "support_tickets")
+
 # What a reset empties: everything this generator writes, nothing else.
 GENERATED_TABLES = (
     "users", "categories", "products", "inventory", "inventory_movements", "sessions", "carts",
@@ -55,6 +72,14 @@ GENERATED_TABLES = (
 
 class StoreNotEmptyError(RuntimeError):
     """The target already holds data and the caller did not ask to replace it."""
+
+
+class _OpenShelves:
+    """Stock as the history sees it: never short, since history orders leave today's stock
+    (and its ledger, which opens with the window) alone."""
+
+    def available(self, product_id: int) -> int:
+        return 2**31 - 1
 
 
 def populated_tables(conn: psycopg.Connection) -> list[str]:
@@ -92,7 +117,8 @@ def generate_store(
                 conn.execute(f"TRUNCATE {', '.join(GENERATED_TABLES)}")
             batches = CopyBatches(conn)
             log = EventLog(events_out)
-            _StoreRun(settings, batches, log).run(progress)
+            store_run = StoreRun(settings, batches, log)
+            store_run.run(progress)
             log.close()
             batches.flush()
             conn.execute(
@@ -109,22 +135,23 @@ def generate_store(
     rows["synthetic.generation_runs"] = 1
     return GenerationResult(
         rows_per_table=rows,
+        history_rows_per_table=store_run.history_rows,
         events_per_type=dict(sorted(log.counts.items())),
         events_path=events_out,
         elapsed_seconds=round(time.perf_counter() - started, 3),
     )
 
 
-class _StoreRun:
-    """One generation: the world's state and the day loop."""
+class StoreRun:
+    """One generation: the world's state and the day loop, writing to any row sink."""
 
-    def __init__(self, settings: GenerationSettings, batches: CopyBatches, log: EventLog) -> None:
+    def __init__(self, settings: GenerationSettings, batches: RowSink, log: EventLog) -> None:
         self.settings = settings
         self.batches = batches
         self.log = log
         self.start_ms = epoch_ms(settings.start_date)
         self.end_ms = epoch_ms(settings.end_date)
-        seeds = np.random.SeedSequence(settings.seed).spawn(6)
+        seeds = np.random.SeedSequence(settings.seed).spawn(7)
         catalog_rng, people_rng, names_rng, stock_rng, self.daily_rng = (
             np.random.Generator(np.random.PCG64(s)) for s in seeds[:5]
         )
@@ -132,7 +159,12 @@ class _StoreRun:
         self.device_ids = KeyedUuids(people_rng.bytes(16))
         self.catalog = Catalog(catalog_rng, catalog_size(settings.users))
         self.people: Population = build_population(
-            people_rng, settings.users, settings.days, self.start_ms, len(DEPARTMENTS)
+            people_rng,
+            settings.users,
+            settings.days,
+            self.start_ms,
+            len(DEPARTMENTS),
+            settings.history_days,
         )
         self.names_rng = names_rng
         self.inventory = Inventory(
@@ -142,14 +174,27 @@ class _StoreRun:
             self.start_ms,
         )
         self.order_item_ids = count(1)
-        self.simulator = SessionSimulator(self.catalog, self.stream, CountingIds(), self.inventory)
+        ids = CountingIds()  # shared, so order and ticket ids run in time order through both
+        self.simulator = SessionSimulator(self.catalog, self.stream, ids, self.inventory)
+        history_plan_seed, history_stream_seed = seeds[6].spawn(2)
+        self.history_rng = np.random.Generator(np.random.PCG64(history_plan_seed))
+        self.history_simulator = SessionSimulator(
+            self.catalog, RandomStream(history_stream_seed), ids, _OpenShelves()
+        )
+        self.history_rows: dict[str, int] = {}
         self.aftercare_due: dict[int, list] = defaultdict(list)
 
     def run(self, progress: bool) -> None:
         self._write_reference_data()
+        history_days, days = self.settings.history_days, self.settings.days
         with _progress_bar(enabled=progress) as bar:
-            task = bar.add_task("Generating", total=self.settings.days)
-            for day in range(self.settings.days):
+            task = bar.add_task("Generating", total=history_days + days)
+            for day in range(-history_days, 0):
+                self._simulate_history_day(day)
+                bar.advance(task)
+            self.batches.flush()
+            self.history_rows = {table: self.batches.counts[table] for table in HISTORY_TABLES}
+            for day in range(days):
                 self._simulate_day(day)
                 bar.advance(task)
         self.inventory.shelve_returns()
@@ -160,7 +205,7 @@ class _StoreRun:
     # -- reference data -----------------------------------------------------------------
 
     def _write_reference_data(self) -> None:
-        catalog_created = iso_utc(self.start_ms - (HISTORY_DAYS + 30) * MS_PER_DAY)
+        catalog_created = iso_utc(self.start_ms - (SIGNUP_LOOKBACK_DAYS + 30) * MS_PER_DAY)
         for category in self.catalog.categories:
             self.batches.add(
                 "categories",
@@ -204,38 +249,58 @@ class _StoreRun:
     # -- one day ------------------------------------------------------------------------
 
     def _simulate_day(self, day: int) -> None:
+        """A window day: every visit, with its rows, events and stock movements."""
         day_ms = self.start_ms + day * MS_PER_DAY
         self.inventory.start_day(day, day_ms)
+        for start, record, user in self._visits(day, self.daily_rng, self.simulator, True):
+            self.log.release_before(start)
+            self._store(record, user)
+        self.batches.extend("inventory_movements", self.inventory.drain_movements())
+        self.inventory.end_day(day)
+
+    def _simulate_history_day(self, day: int) -> None:
+        """A day before the window: customers' visits, of which orders and tickets are kept."""
+        for _, record, user in self._visits(day, self.history_rng, self.history_simulator, False):
+            if record.order is not None:
+                self._store_order(record.order, user, in_history=True)
+            self._store_tickets(record.tickets)
+
+    def _visits(
+        self,
+        day: int,
+        rng: np.random.Generator,
+        simulator: SessionSimulator,
+        with_anonymous: bool,
+    ) -> Iterator[tuple[int, SessionRecord, int]]:
+        """The day's visits played in start order: (start ms, record, user index)."""
+        day_ms = self.start_ms + day * MS_PER_DAY
         aftercare = self.aftercare_due.pop(day, [])
         plan = plan_day(
-            self.daily_rng,
-            self.people,
-            day,
-            day_ms,
-            [(p.user_id - 1, p.visit_start_ms) for p in aftercare],
+            rng, self.people, day, day_ms, [(p.user_id - 1, p.visit_start_ms) for p in aftercare]
         )
         churn = self.people.churn
         known = np.maximum(plan.users, 0)
         engagement = churn.engagement(day, known).tolist()
         declining = (churn.onset_day[known] <= day).tolist()
+        stream = simulator.stream
         for i in plan.in_start_order():
             start, user, kind = int(plan.starts[i]), int(plan.users[i]), int(plan.kinds[i])
-            self.log.release_before(start)
             if user == ANONYMOUS:
-                record = self.simulator.browse(anonymous_visitor(self.stream), start)
+                if with_anonymous:
+                    yield start, simulator.browse(anonymous_visitor(stream), start), user
+                continue
+            visitor = self._customer_visitor(user, engagement[i], declining[i], stream)
+            if kind == VisitKind.AFTERCARE:
+                record = simulator.aftercare(visitor, aftercare[int(plan.refs[i])])
+            elif kind == VisitKind.COMPLAINT:
+                record = simulator.complaint(visitor, start)
             else:
-                visitor = self._customer_visitor(user, engagement[i], declining[i])
-                if kind == VisitKind.AFTERCARE:
-                    record = self.simulator.aftercare(visitor, aftercare[int(plan.refs[i])])
-                elif kind == VisitKind.COMPLAINT:
-                    record = self.simulator.complaint(visitor, start)
-                else:
-                    record = self.simulator.browse(visitor, start, signup=kind == VisitKind.SIGNUP)
-            self._store(record, user)
-        self.batches.extend("inventory_movements", self.inventory.drain_movements())
-        self.inventory.end_day(day)
+                record = simulator.browse(visitor, start, signup=kind == VisitKind.SIGNUP)
+            yield start, record, user
 
-    def _customer_visitor(self, user: int, engagement: float, declining: bool) -> Visitor:
+    def _customer_visitor(
+        self, user: int, engagement: float, declining: bool, stream: RandomStream
+    ) -> Visitor:
         churn = self.people.churn
         first_day = self.start_ms // MS_PER_DAY
         onset, quiet = int(churn.onset_day[user]), int(churn.churn_day[user])
@@ -243,7 +308,7 @@ class _StoreRun:
         return customer_visitor(
             self.people,
             self.device_ids,
-            self.stream,
+            stream,
             user,
             engagement=engagement,
             declining=declining,
@@ -271,7 +336,14 @@ class _StoreRun:
             self._store_cart(record)
         if record.order is not None:
             self._store_order(record.order, user)
-        for ticket in record.tickets:
+        self._store_tickets(record.tickets)
+        if record.refund is not None and record.refund.returned:
+            refund = record.refund
+            self.inventory.receive_return(refund.returned, refund.refunded_ms, refund.order_id)
+
+    def _store_tickets(self, tickets: list[TicketRecord]) -> None:
+        """Ticket rows as of the window's end."""
+        for ticket in tickets:
             resolved_ms = ticket.opened_ms + ticket.resolve_after_ms
             opened = iso_utc(ticket.opened_ms)
             if resolved_ms <= self.end_ms:
@@ -286,9 +358,6 @@ class _StoreRun:
                  ticket.priority, status, ticket.subject, score, opened, resolved, opened,
                  resolved or opened),
             )  # fmt: skip
-        if record.refund is not None and record.refund.returned:
-            refund = record.refund
-            self.inventory.receive_return(refund.returned, refund.refunded_ms, refund.order_id)
 
     def _store_cart(self, record: SessionRecord) -> None:
         cart = record.cart
@@ -311,9 +380,13 @@ class _StoreRun:
                  iso_utc(line.added_ms), iso_utc(line.updated_ms)),
             )  # fmt: skip
 
-    def _store_order(self, order: OrderRecord, user: int) -> None:
-        """The order row as of the window's end, its lines, its stock movements."""
-        self.inventory.take_order(order)
+    def _store_order(self, order: OrderRecord, user: int, *, in_history: bool = False) -> None:
+        """The order row as of the window's end, its lines, its stock movements (none for a
+        history order, which also has no session or cart row to point at)."""
+        stream = self.history_simulator.stream if in_history else self.stream
+        visit = (None, None) if in_history else (order.session_id, order.cart_id)
+        if not in_history:
+            self.inventory.take_order(order)
         self.people.last_order_id[user] = order.order_id
         totals, plan = order.totals, order.aftercare
         refund_cents, refunded_ms = 0, None
@@ -322,12 +395,15 @@ class _StoreRun:
             churn = self.people.churn
             churn_day = int(churn.churn_day[user])
             if visit_day < min(self.settings.days, churn_day):
-                self.aftercare_due[visit_day].append(plan)
+                # A history order's return, even one made in the window, restocks nothing.
+                self.aftercare_due[visit_day].append(
+                    replace(plan, returned=()) if in_history else plan
+                )
                 refund_cents, refunded_ms = plan.refund_cents, plan.refunded_at_ms
                 churn.book_visit(user, visit_day)
-                if self.stream.chance(DECLINE_AFTER_ISSUE.get(plan.kind, 0.0)):
+                if stream.chance(DECLINE_AFTER_ISSUE.get(plan.kind, 0.0)):
                     span = DECLINE_DAYS[1] - DECLINE_DAYS[0] + 1
-                    churn.start_decline(user, visit_day, DECLINE_DAYS[0] + self.stream.below(span))
+                    churn.start_decline(user, visit_day, DECLINE_DAYS[0] + stream.below(span))
         delivered_ms = order.placed_ms + order.delivery_days * MS_PER_DAY
         if refund_cents:
             status = "refunded" if refund_cents == totals.total else "partially_refunded"
@@ -342,7 +418,7 @@ class _StoreRun:
         self.batches.add(
             "orders",
             (
-                order.order_id, order.user_id, order.session_id, order.cart_id, status, CURRENCY,
+                order.order_id, order.user_id, *visit, status, CURRENCY,
                 order.payment_method, cents_text(totals.subtotal), cents_text(totals.discount),
                 cents_text(totals.shipping), cents_text(totals.tax), cents_text(totals.total),
                 cents_text(refund_cents), placed,

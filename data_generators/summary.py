@@ -36,8 +36,10 @@ def summarize_store(database_url: str) -> StoreSummary:
             table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in (*TABLE_COLUMNS, "synthetic.generation_runs")
         }
-        gross, refunded = conn.execute(
-            "SELECT coalesce(sum(total), 0), coalesce(sum(refunded_amount), 0) FROM orders"
+        # Conversion counts only orders placed in a recorded session: history orders have none.
+        gross, refunded, session_orders = conn.execute(
+            "SELECT coalesce(sum(total), 0), coalesce(sum(refunded_amount), 0),"
+            "       count(session_id) FROM orders"
         ).fetchone()
         abandoned, converted = conn.execute(
             "SELECT count(*) FILTER (WHERE status = 'abandoned'),"
@@ -53,7 +55,7 @@ def summarize_store(database_url: str) -> StoreSummary:
         net_revenue=gross - refunded,
         sessions=rows["sessions"],
         orders=rows["orders"],
-        session_to_order_conversion=_ratio(rows["orders"], rows["sessions"]),
+        session_to_order_conversion=_ratio(session_orders, rows["sessions"]),
         carts_abandoned=abandoned,
         carts_converted=converted,
         cart_abandonment_rate=_ratio(abandoned, abandoned + converted),

@@ -15,6 +15,7 @@ from local_platform.commands import (
     simulate,
     stream,
 )
+from local_platform.logs import configure_logging
 
 app = typer.Typer(
     help="Run the e-commerce analytics platform on one machine.",
@@ -31,6 +32,12 @@ app.command("simulate")(simulate.simulate)
 app.add_typer(collector.app, name="collector")
 app.add_typer(batch.app, name="batch")
 app.add_typer(ml.app, name="ml")
+
+
+@app.callback()
+def _log_to_stderr() -> None:
+    # Every entry point (ecom, scripts/, tests) runs this before its command.
+    configure_logging()
 
 
 def main() -> None:

@@ -4,6 +4,12 @@
 Requests pass through the handler one at a time, as they would through one Lambda execution
 environment (the Powertools resolver keeps the current request in class state). Bodies above
 API Gateway's own 10 MB limit are refused before they are read, as API Gateway does.
+
+A client that stalls cannot hold the server: every read waits at most `read_timeout_s`
+(headers sent, then silence: the connection is closed), and at most `max_connections`
+connections are served at once. Connections over the cap are not refused: they wait in the
+listen backlog, unread, until one of those being served ends; since a stalled one ends after
+one read timeout, a good request behind a full house of stalled ones waits at most that long.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ logger = logging.getLogger(__name__)
 ApiHandler = Callable[[dict[str, Any], Any], Mapping[str, Any]]
 
 API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
+# Longest silence within a request; a client on any real network sends its request in far less.
+READ_TIMEOUT_S = 10.0
+MAX_CONNECTIONS = 64
 
 
 def api_gateway_event(
@@ -81,11 +90,38 @@ class CollectorServer(ThreadingHTTPServer):
     """An HTTP server that hands every request to an API Gateway v2.0 handler."""
 
     daemon_threads = True
+    request_queue_size = 128  # the listen backlog, where connections over the cap wait
 
-    def __init__(self, host: str, port: int, handler: ApiHandler) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        handler: ApiHandler,
+        *,
+        read_timeout_s: float = READ_TIMEOUT_S,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         super().__init__((host, port), _RequestHandler)
         self.api_handler = handler
         self.handler_lock = threading.Lock()
+        self.read_timeout_s = read_timeout_s
+        self._slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection in a thread once a slot is free; until then, accept nothing
+        more (the kernel queues further connections)."""
+        self._slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     @property
     def url(self) -> str:
@@ -96,6 +132,10 @@ class CollectorServer(ThreadingHTTPServer):
 class _RequestHandler(BaseHTTPRequestHandler):
     server: CollectorServer
     server_version = "ecom-collector"
+
+    def setup(self) -> None:
+        self.timeout = self.server.read_timeout_s  # applied to the socket by setup()
+        super().setup()
 
     def _forward(self) -> None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -15,7 +15,7 @@ stderr = Console(stderr=True)
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a clear error and exit non-zero (no traceback: the message says what to fix)."""
-    stderr.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    stderr.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

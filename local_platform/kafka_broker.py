@@ -33,6 +33,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from cdk_app.config import TopicConfig
 from glue_jobs.maven_jars import MavenJarsError, copy_pom_jars
+from local_platform.logs import kafka_python_quiet
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POM_FILE = Path(__file__).resolve().parent / "kafka" / "pom.xml"
@@ -293,8 +294,7 @@ def ensure_topics(bootstrap_servers: str, topics: Sequence[TopicConfig]) -> list
     Returns the names created. Existing topics are left as they are: changing partition
     counts of a live topic reorders keys, which is a decision for an operator, not a start-up.
     """
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ecom-topics")
-    try:
+    with _admin(bootstrap_servers, client_id="ecom-topics") as admin:
         existing = set(admin.list_topics())
         missing = [topic for topic in topics if topic.name not in existing]
         created = []
@@ -311,21 +311,28 @@ def ensure_topics(bootstrap_servers: str, topics: Sequence[TopicConfig]) -> list
             except TopicAlreadyExistsError:  # another caller won the race: same outcome
                 pass
         return created
-    finally:
-        admin.close()
 
 
 def describe_topics(bootstrap_servers: str) -> dict[str, int]:
     """Partition count of every non-internal topic on the broker."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ecom-topics")
-    try:
+    with _admin(bootstrap_servers, client_id="ecom-topics") as admin:
         return {
             topic["topic"]: len(topic["partitions"])
             for topic in admin.describe_topics()
             if not topic["is_internal"]
         }
-    finally:
-        admin.close()
+
+
+@contextlib.contextmanager
+def _admin(bootstrap_servers: str, **options: object) -> Iterator[KafkaAdminClient]:
+    """A one-shot admin client; its retry logs are held back, since a broker that does not
+    answer becomes the caller's one error line."""
+    with kafka_python_quiet():
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, **options)
+        try:
+            yield admin
+        finally:
+            admin.close()
 
 
 def new_cluster_id() -> str:
@@ -361,21 +368,16 @@ def _answers(bootstrap_servers: str) -> bool:
     except OSError:
         return False
     try:
-        admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap_servers,
+        with _admin(
+            bootstrap_servers,
             client_id="ecom-probe",
             request_timeout_ms=5000,
             api_version_auto_timeout_ms=2000,
-        )
+        ) as admin:
+            admin.describe_cluster()
+            return True
     except KafkaError:
         return False
-    try:
-        admin.describe_cluster()
-        return True
-    except KafkaError:
-        return False
-    finally:
-        admin.close()
 
 
 def _is_our_broker(pid: int, config_file: Path) -> bool:

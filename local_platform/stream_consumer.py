@@ -9,8 +9,9 @@ which the event_id dedupe turns into a no-op.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
@@ -23,6 +24,7 @@ from lambdas.shared.kafka_producer import EventProducer, KafkaSettings, create_p
 from lambdas.stream_processor.dead_letters import DeadLetterPublisher
 from lambdas.stream_processor.processor import BatchResult, ProcessorSettings, process_msk_event
 from lambdas.stream_processor.records import SourceRecord, encode_msk_event
+from local_platform.database_reconnect import connection_lost, reconnect
 
 # As large as MSK hands Lambda by default (batch size 100..10,000): fewer, bigger transactions.
 MAX_BATCH_RECORDS = 5_000
@@ -100,8 +102,59 @@ def run_stream_loop(
     idle_timeout_s: float | None = None,
     on_batch: Callable[[StreamTotals], None] | None = None,
     poll_timeout_ms: int = 500,
+    database_url: str | None = None,
 ) -> StreamTotals:
-    """Consume until max_events records were handled or nothing arrived for idle_timeout_s."""
+    """Consume until max_events records were handled or nothing arrived for idle_timeout_s.
+
+    With `database_url`, a lost database connection is reopened (bounded backoff) and the
+    batch retried, its offsets still uncommitted; the loop closes the connections it opened.
+    Without it, the error goes up as before."""
+    batches = _BatchCounter(conn, settings, publisher, database_url)
+    try:
+        return _consume(consumer, batches, max_events, idle_timeout_s, on_batch, poll_timeout_ms)
+    finally:
+        batches.close_reopened()
+
+
+class _BatchCounter:
+    """Counts MSK-shaped batches on one connection, reopening it when the server went away."""
+
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        settings: ProcessorSettings,
+        publisher: DeadLetterPublisher | None,
+        database_url: str | None,
+    ) -> None:
+        self._given = self._conn = conn
+        self._settings = settings
+        self._publisher = publisher
+        self._url = database_url
+
+    def count(self, payload: Mapping[str, Any]) -> BatchResult:
+        while True:
+            try:
+                return process_msk_event(payload, self._conn, self._settings, self._publisher)
+            except psycopg.OperationalError as error:
+                if self._url is None or not connection_lost(error, self._conn):
+                    raise
+                if self._conn is not self._given:
+                    self._conn.close()
+                self._conn = reconnect(self._url, error)
+
+    def close_reopened(self) -> None:
+        if self._conn is not self._given:
+            self._conn.close()
+
+
+def _consume(
+    consumer: KafkaConsumer,
+    batches: _BatchCounter,
+    max_events: int | None,
+    idle_timeout_s: float | None,
+    on_batch: Callable[[StreamTotals], None] | None,
+    poll_timeout_ms: int,
+) -> StreamTotals:
     totals = StreamTotals()
     servers = consumer.config["bootstrap_servers"]
     servers = servers if isinstance(servers, str) else ",".join(servers)
@@ -120,7 +173,7 @@ def run_stream_loop(
             for r in batch
         ]
         payload = encode_msk_event(records, "local:kafka", servers)
-        totals.add(process_msk_event(payload, conn, settings, publisher), polled_at)
+        totals.add(batches.count(payload), polled_at)
         if not _commit(consumer, polled):
             totals.uncommitted_batches += 1
         if on_batch:

@@ -4,9 +4,9 @@ Routing, error mapping and the response shape live here; judging events is batch
 delivery is a publisher's, so the Lambda and the local server build the same app with their
 own publisher. A request answers only after Kafka acknowledged every record of it (acks=all):
 a 200 means its events are stored, accepted ones on the events topic, rejected ones on the
-dead-letter topic. When Kafka cannot take them the answer is 503 and the client retries;
-events that did get through before the failure are stored twice, which the consumers' dedupe
-by event_id absorbs.
+dead-letter topic. When Kafka cannot take them the answer is 503, naming the request's
+event ids, and the client retries; events that did get through before the failure (or once
+the broker came back) are stored twice, which the consumers' dedupe by event_id absorbs.
 """
 
 from __future__ import annotations
@@ -75,12 +75,18 @@ def request_body(event: Mapping[str, Any]) -> bytes:
 
 
 def error_response(
-    status: int, error: str, message: str, headers: Mapping[str, str] | None = None
+    status: int,
+    error: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    event_ids: Sequence[str | None] = (),
 ) -> Response:
+    """An error answer naming the events it concerns (none when the body was never read as
+    events), so a client knows which ids to send again."""
     return Response(
         status_code=status,
         content_type=JSON_MEDIA_TYPE,
-        body={"error": error, "message": message},
+        body={"error": error, "message": message, "event_ids": list(event_ids)},
         headers=headers,
     )
 
@@ -120,24 +126,24 @@ def create_app(
         events = read_events(request_body(request.raw_event), request.headers.get("content-type"))
         context = RequestContext(request.request_context.request_id, clock())
         results, records = triage(events, topics, context)
-        publisher.publish(records)
+        try:
+            publisher.publish(records)
+        except PublishError as error:
+            logger.error("events not stored, answering 503: %s", error)
+            return error_response(
+                503,
+                "unavailable",
+                "the events could not be stored; retry the same request later",
+                {"Retry-After": str(RETRY_AFTER_S)},
+                [result.event_id for result in results],
+            )
         # Serialized here with orjson: the resolver's json.dumps is slow on 500 results.
         body = orjson.dumps(response_body(results)).decode()
         return Response(status_code=200, content_type=JSON_MEDIA_TYPE, body=body)
 
     @app.exception_handler(RequestRejectedError)
     def rejected(error: RequestRejectedError) -> Response:
-        return error_response(error.status, error.error, error.message)
-
-    @app.exception_handler(PublishError)
-    def unavailable(error: PublishError) -> Response:
-        logger.error("events not stored, answering 503: %s", error)
-        return error_response(
-            503,
-            "unavailable",
-            "the events could not be stored; retry the same request later",
-            {"Retry-After": str(RETRY_AFTER_S)},
-        )
+        return error_response(error.status, error.error, error.message, event_ids=error.event_ids)
 
     @app.not_found
     def no_route(_: NotFoundError) -> Response:

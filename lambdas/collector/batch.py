@@ -34,11 +34,14 @@ _MAX_ID_CHARS = 200
 class RequestRejectedError(Exception):
     """The request as a whole cannot be taken; `status` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, error: str, message: str) -> None:
+    def __init__(
+        self, status: int, error: str, message: str, event_ids: Sequence[str | None] = ()
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error = error
         self.message = message
+        self.event_ids = event_ids  # of the events read before the refusal, when any were
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ def read_events(body: bytes, content_type: str | None) -> list[Any]:
             413,
             "too_many_events",
             f"the batch holds {len(events):,} events; the limit is {MAX_BATCH_EVENTS}",
+            [event_id_of(event) for event in events],
         )
     return events
 
@@ -179,7 +183,7 @@ def triage(
         value, reasons = _serialize(event)
         if not reasons:
             reasons = validate_decoded(event, value)
-        event_id = _short_text(event.get("event_id")) if isinstance(event, dict) else None
+        event_id = event_id_of(event)
         if reasons:
             results.append(EventResult(index, event_id, "rejected", tuple(reasons)))
             letter = dead_letter_message(event, value, reasons, index, context)
@@ -188,6 +192,11 @@ def triage(
             results.append(EventResult(index, event_id, "accepted"))
             records.append(KafkaRecord(topics.events, event_key(event), value))
     return results, records
+
+
+def event_id_of(event: Any) -> str | None:
+    """The event's id as the response reports it: its string event_id, else null."""
+    return _short_text(event.get("event_id")) if isinstance(event, dict) else None
 
 
 def _serialize(event: Any) -> tuple[bytes, list[str]]:

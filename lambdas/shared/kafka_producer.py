@@ -19,6 +19,8 @@ kafka-python.
 from __future__ import annotations
 
 import logging
+import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -33,6 +35,10 @@ _POLL_WHILE_FULL_S = 0.05
 # Delivery reports are served every this many sends (and by flush): often enough to keep the
 # report queue short, rarely enough that polling costs little per record.
 _SENDS_PER_POLL = 100
+
+# Numbers (ports, addresses, counts, milliseconds) vary between retries of one failure.
+_NUMBERS = re.compile(r"0x[0-9a-fA-F]+|\d+")
+_MAX_LOG_KINDS = 1_000
 
 Signer = Callable[[str], tuple[str, int]]
 # librdkafka's report on one record, served by later sends and by flush: (None, message) when
@@ -99,13 +105,51 @@ def msk_iam_token_callback(
     return token
 
 
+class RepeatFilter(logging.Filter):
+    """Lets the first record of each kind through, then at most one per `interval_s`, saying
+    how many it stands for. A kind is the logger, the level and the message with its numbers
+    blanked: a client retrying a dead broker every second logs when the failure starts (or
+    changes) and a reminder per interval, not a line per attempt."""
+
+    def __init__(
+        self, interval_s: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self._interval_s = interval_s
+        self._clock = clock
+        self._kinds: dict[tuple[str, int, str], tuple[float, int]] = {}  # last shown, held
+        self._lock = threading.Lock()  # librdkafka and kafka-python log from their threads
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        kind = (record.name, record.levelno, _NUMBERS.sub("#", message))
+        now = self._clock()
+        with self._lock:
+            shown_at, held = self._kinds.get(kind, (None, 0))
+            if shown_at is not None and now - shown_at < self._interval_s:
+                self._kinds[kind] = (shown_at, held + 1)
+                return False
+            if len(self._kinds) >= _MAX_LOG_KINDS:
+                self._kinds.clear()
+            self._kinds[kind] = (now, 0)
+        if held:
+            record.msg = f"{message} ({held} more like this in the last {self._interval_s:g} s)"
+            record.args = ()
+        return True
+
+
+# librdkafka logs through this logger (not stderr), each kind of message once per interval.
+_LIBRDKAFKA_LOG = logging.getLogger("librdkafka")
+_LIBRDKAFKA_LOG.addFilter(RepeatFilter())
+
+
 def connection_config(settings: KafkaSettings) -> dict[str, object]:
     """librdkafka settings for the broker and its authentication."""
     config: dict[str, object] = {
         "bootstrap.servers": settings.bootstrap_servers,
         # librdkafka backs off up to 10 s between reconnects; a restarted broker is back sooner.
         "reconnect.backoff.max.ms": 1_000,
-        "logger": logging.getLogger("librdkafka"),
+        "logger": _LIBRDKAFKA_LOG,
     }
     if settings.auth == AUTH_IAM:
         config.update(

@@ -17,6 +17,7 @@ from local_platform.commands.options import DEFAULT_EVENTS_PATH, DatabaseUrlOpti
 from local_platform.console import fail
 from local_platform.demo.batch import run_with_progress
 from local_platform.embedded_postgres import resolve_database_url
+from local_platform.errors import exit_unless_reachable
 from local_platform.local_warehouse import DEFAULT_WAREHOUSE
 
 app = typer.Typer(
@@ -65,8 +66,10 @@ def run(
 
     if not events.exists():
         fail(f"no clickstream at {events}: run `ecom generate` or pass --events")
+    url = resolve_database_url(database_url)
+    exit_unless_reachable(url)
     settings = BatchSettings(
-        database_url=resolve_database_url(database_url),
+        database_url=url,
         events=events,
         lake=lake or DEFAULT_LAKE,
         warehouse=warehouse,

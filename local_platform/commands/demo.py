@@ -12,9 +12,9 @@ from typing import Annotated
 import typer
 
 from data_generators import GenerationSettings
-from local_platform.commands.options import DatabaseUrlOption
+from local_platform.commands.options import DatabaseUrlOption, HistoryDaysOption
 from local_platform.demo.pipeline import run_demo
-from local_platform.demo.settings import DEMO_HOME
+from local_platform.demo.settings import DEMO_HISTORY_DAYS, DEMO_HOME
 
 
 def demo(
@@ -22,6 +22,7 @@ def demo(
     users: Annotated[int, typer.Option(min=1, max=100_000, help="Customers to create.")] = 1000,
     days: Annotated[int, typer.Option(min=1, max=365, help="Days to simulate.")] = 30,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 42,
+    history_days: HistoryDaysOption = DEMO_HISTORY_DAYS,
     reset: Annotated[
         bool, typer.Option("--reset", help="Replace the data in a database you named.")
     ] = False,
@@ -30,6 +31,5 @@ def demo(
     ] = DEMO_HOME,
 ) -> None:
     """Run the local pipeline end to end and print what it found."""
-    run_demo(
-        database_url, GenerationSettings(users=users, days=days, seed=seed), workdir, reset=reset
-    )
+    generation = GenerationSettings(users=users, days=days, seed=seed, history_days=history_days)
+    run_demo(database_url, generation, workdir, reset=reset)

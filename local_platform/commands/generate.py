@@ -10,7 +10,11 @@ import typer
 
 from data_generators import GenerationSettings
 from data_generators.settings import MAX_DAYS, MAX_USERS
-from local_platform.commands.options import DEFAULT_EVENTS_PATH, DatabaseUrlOption
+from local_platform.commands.options import (
+    DEFAULT_EVENTS_PATH,
+    DatabaseUrlOption,
+    HistoryDaysOption,
+)
 from local_platform.demo.shop import build_and_report
 from local_platform.embedded_postgres import resolve_database_url
 
@@ -23,6 +27,7 @@ def generate(
     seed: Annotated[
         int, typer.Option(min=0, max=2**63 - 1, help="Random seed: same seed, same store.")
     ] = 42,
+    history_days: HistoryDaysOption = 0,
     database_url: DatabaseUrlOption = None,
     events_out: Annotated[
         Path,
@@ -34,5 +39,5 @@ def generate(
     ] = False,
 ) -> None:
     """Generate a synthetic shop (customers, catalog, orders, tickets) and its clickstream."""
-    settings = GenerationSettings(users=users, days=days, seed=seed)
+    settings = GenerationSettings(users=users, days=days, seed=seed, history_days=history_days)
     build_and_report(settings, resolve_database_url(database_url), events_out, reset)

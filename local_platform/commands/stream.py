@@ -58,7 +58,8 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Consume events into the real-time tables; offsets are committed after the database."""
+    """Consume events into the real-time tables; offsets are committed after the database.
+    A database restart is ridden out: the loop reconnects and retries the batch."""
     try:
         config = load_config(env)
         servers = resolve_bootstrap_servers(bootstrap_servers)
@@ -98,6 +99,7 @@ def run(
             max_events=max_events,
             idle_timeout_s=idle_timeout,
             on_batch=report,
+            database_url=url,
         )
     except KeyboardInterrupt:
         stderr.print("Stopped. A batch in flight was not committed; it is read again next time.")

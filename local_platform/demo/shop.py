@@ -56,6 +56,12 @@ def summary_tables(result: GenerationResult, summary: StoreSummary) -> list[Tabl
     for event_type, count in result.events_per_type.items():
         events.add_row(event_type, f"{count:,}")
     figures = Table("figure", "value", title=f"Store summary ({result.elapsed_seconds:.1f} s)")
+    history = result.history_rows_per_table
+    if history.get("orders"):
+        figures.add_row(
+            "before the window (history)",
+            f"{history['orders']:,} orders, {history['support_tickets']:,} tickets",
+        )
     figures.add_row("gross revenue", f"${summary.gross_revenue:,.2f}")
     figures.add_row("refunded", f"${summary.refunded:,.2f}")
     figures.add_row("net revenue", f"${summary.net_revenue:,.2f}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -50,11 +51,19 @@ def test_demo_builds_the_shop_and_streams_it(migrated_database: str, tmp_path: P
             "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sessions)"
         ).fetchone()
         processed = conn.execute("SELECT count(*) FROM realtime.processed_events").fetchone()[0]
+        # The demo's shop has a year of history before its five-day window (from 2026-09-26).
+        history_orders, first_order = conn.execute(
+            "SELECT count(*) FILTER (WHERE placed_at < '2026-09-26'), min(placed_at)::date"
+            " FROM orders"
+        ).fetchone()
     with gzip.open(tmp_path / "events.jsonl.gz", "rt") as lines:
         events = sum(1 for _ in lines)
     assert users == 40
     assert f"{sessions:,}" in result.output
     assert processed == events
+    assert history_orders > 0
+    assert first_order >= date(2025, 9, 26)
+    assert f"{history_orders:,} orders" in " ".join(result.output.split())
     assert (tmp_path / "events.jsonl.gz").stat().st_size > 0
 
 

@@ -370,6 +370,49 @@ def test_refuses_a_non_empty_database_without_reset(migrated_database: str, tmp_
     assert not (tmp_path / "third.jsonl").exists()
 
 
+def test_history_rows_in_postgresql_match_the_generators_counts(
+    empty_database: str, tmp_path: Path
+) -> None:
+    settings = GenerationSettings(users=300, days=7, seed=5, history_days=120)
+    path = tmp_path / "events.jsonl.gz"
+    result = generate_store(settings, empty_database, events_out=path, progress=False)
+    window = settings.start_date
+    with psycopg.connect(empty_database) as conn:
+        history = conn.execute(
+            "SELECT (SELECT count(*) FROM orders WHERE placed_at < %(w)s),"
+            " (SELECT count(*) FROM order_items i JOIN orders o ON o.id = i.order_id"
+            "   WHERE o.placed_at < %(w)s),"
+            " (SELECT count(*) FROM support_tickets WHERE opened_at < %(w)s),"
+            " (SELECT min(placed_at)::date FROM orders),"
+            " (SELECT count(*) FROM orders WHERE placed_at < %(w)s"
+            "   AND (session_id IS NOT NULL OR cart_id IS NOT NULL)),"
+            " (SELECT count(*) FROM orders o JOIN users u ON u.id = o.user_id"
+            "   WHERE o.placed_at < u.signed_up_at),"
+            " (SELECT count(*) FROM orders WHERE placed_at >= %(w)s),"
+            " (SELECT min(occurred_at)::date FROM inventory_movements)",
+            {"w": window},
+        ).fetchone()
+    events = _events(path)
+    summary = summarize_store(empty_database)
+
+    orders, items, tickets, first, unlinked, too_early, in_window, ledger_opens = history
+    assert (orders, items, tickets) == (
+        result.history_rows_per_table["orders"],
+        result.history_rows_per_table["order_items"],
+        result.history_rows_per_table["support_tickets"],
+    )
+    assert orders > 0
+    assert items >= orders
+    assert summary.rows_per_table == result.rows_per_table
+    assert first >= settings.history_start_date
+    assert (unlinked, too_early) == (0, 0)
+    assert ledger_opens == window
+    # The clickstream covers the window only: one order_completed per window order.
+    assert min(_time(e["occurred_at"]).date() for e in events) == window
+    assert len(_of_type(events, "order_completed")) == in_window
+    assert summary.session_to_order_conversion == in_window / summary.sessions
+
+
 def test_cli_generates_a_store_and_prints_its_summary(empty_database: str, tmp_path: Path) -> None:
     out = tmp_path / "clicks.jsonl"
     result = runner.invoke(
@@ -379,11 +422,28 @@ def test_cli_generates_a_store_and_prints_its_summary(empty_database: str, tmp_p
 
     assert result.exit_code == 0, result.output
     assert "session-to-order conversion" in result.output
+    assert "before the window" not in result.output
     assert _query(empty_database, "SELECT count(*) FROM users") == [(40,)]
     assert (
         len(out.read_text().splitlines())
         == _query(empty_database, "SELECT sum(event_count) FROM sessions")[0][0]
     )
+
+
+def test_cli_generates_a_history_and_reports_it(empty_database: str, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["generate", "--users", "60", "--days", "5", "--history-days", "90",
+              "--database-url", empty_database, "--events-out", str(tmp_path / "clicks.jsonl")],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    [(orders, tickets)] = _query(
+        empty_database,
+        "SELECT (SELECT count(*) FROM orders WHERE placed_at < '2026-09-26'),"
+        " (SELECT count(*) FROM support_tickets WHERE opened_at < '2026-09-26')",
+    )
+    assert orders > 0
+    assert f"{orders:,} orders, {tickets:,} tickets" in " ".join(result.output.split())
 
 
 @pytest.mark.parametrize(
@@ -395,6 +455,7 @@ def test_cli_generates_a_store_and_prints_its_summary(empty_database: str, tmp_p
         (["--days", "3651"], "--days"),
         (["--users", "many"], "--users"),
         (["--seed", "-1"], "--seed"),
+        (["--history-days", "366"], "--history-days"),
     ],
 )
 def test_cli_rejects_bad_arguments(arguments: list[str], mentions: str) -> None:

@@ -11,9 +11,12 @@ import base64
 import copy
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+import yaml
 
 from lambdas.collector.api import PublishError, create_app
 from lambdas.collector.batch import (
@@ -362,3 +365,53 @@ def test_without_origins_no_cors_headers_and_no_preflight() -> None:
     posted = app.resolve(browser_request("POST", SHOP, body(PAGE_VIEW)), None)
     assert "Access-Control-Allow-Origin" not in posted["headers"]
     assert app.resolve(browser_request("OPTIONS", SHOP), None)["statusCode"] == 405
+
+
+# ---- event ids in every answer, so a client can retry safely --------------------------------
+
+OPENAPI = Path(__file__).resolve().parents[2] / "openapi.yaml"
+
+
+def error_schema() -> dict[str, Any]:
+    """The spec's Error schema, standing alone (it refers to nothing else)."""
+    return yaml.safe_load(OPENAPI.read_text())["components"]["schemas"]["Error"]
+
+
+def test_503_names_every_event_of_the_request_in_order() -> None:
+    batch = [PAGE_VIEW, ADD_TO_CART, {"event_type": "page_viewed"}, [1]]
+
+    status, _, answer = call(
+        RecordingPublisher(fail=True), api_event("POST", "/v1/events", body(batch))
+    )
+
+    assert status == 503
+    assert answer["event_ids"] == [PAGE_VIEW["event_id"], ADD_TO_CART["event_id"], None, None]
+    jsonschema.validate(answer, error_schema())
+
+
+def test_too_many_events_names_the_events_it_refused() -> None:
+    batch = [{**PAGE_VIEW, "event_id": f"id-{i}"} for i in range(501)]
+
+    status, _, answer = call(RecordingPublisher(), api_event("POST", "/v1/events", body(batch)))
+
+    assert (status, answer["error"]) == (413, "too_many_events")
+    assert answer["event_ids"] == [f"id-{i}" for i in range(501)]
+    jsonschema.validate(answer, error_schema())
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        api_event("POST", "/v1/events", b"{", "application/json"),
+        api_event("POST", "/v1/events", body([PAGE_VIEW]), "text/csv"),
+        api_event("POST", "/v1/events", body([])),
+        api_event("POST", "/v1/events", b" " * (MAX_BODY_BYTES + 1)),
+        api_event("DELETE", "/v1/events"),
+        api_event("GET", "/v2/events"),
+    ],
+)
+def test_errors_that_never_read_events_name_none(event: dict) -> None:
+    status, _, answer = call(RecordingPublisher(), event)
+
+    assert status >= 400
+    assert answer["event_ids"] == []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -48,8 +50,8 @@ def test_binary_body_is_base64_and_no_body_is_absent() -> None:
 def serve() -> Iterator[Any]:
     servers: list[CollectorServer] = []
 
-    def start(handler: Any) -> str:
-        server = CollectorServer("127.0.0.1", 0, handler)
+    def start(handler: Any, **options: float) -> str:
+        server = CollectorServer("127.0.0.1", 0, handler, **options)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return server.url
@@ -89,3 +91,48 @@ def test_a_failing_handler_is_a_500_like_api_gateways(serve: Any) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(f"{url}/v1/health", timeout=10)
     assert caught.value.code == 500
+
+
+def health(event: dict, context: object) -> dict:
+    return {"statusCode": 200, "headers": {}, "body": "ok"}
+
+
+def stalled(url: str, sent: bytes) -> socket.socket:
+    """A connection that sends `sent` and then nothing."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = socket.create_connection((host, int(port)), timeout=10)
+    connection.sendall(sent)
+    return connection
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n",  # body missing
+        b"POST /v1/events HTTP/1.1\r\nHost: x\r\n",  # headers unfinished
+        b"",  # nothing at all
+    ],
+    ids=["body missing", "headers unfinished", "nothing sent"],
+)
+def test_a_stalled_connection_is_closed_after_the_read_timeout(serve: Any, sent: bytes) -> None:
+    url = serve(health, read_timeout_s=0.5)
+    with stalled(url, sent) as connection:
+        started = time.monotonic()
+        assert connection.recv(1024) == b""  # closed by the server, nothing answered
+        assert time.monotonic() - started < 5
+
+
+def test_connections_over_the_cap_wait_for_a_slot_at_most_one_read_timeout(serve: Any) -> None:
+    read_timeout_s, cap = 1.0, 2
+    url = serve(health, read_timeout_s=read_timeout_s, max_connections=cap)
+    connections = [stalled(url, b"GET /v1/health HTTP/1.1\r\n") for _ in range(cap + 1)]
+    try:
+        started = time.monotonic()
+        with urllib.request.urlopen(f"{url}/v1/health", timeout=10) as response:
+            assert (response.status, response.read()) == (200, b"ok")
+        waited = time.monotonic() - started
+    finally:
+        for connection in connections:
+            connection.close()
+    # It waited for a stalled connection to time out (the cap held), and no longer than that.
+    assert read_timeout_s / 2 <= waited < read_timeout_s + 4

@@ -16,7 +16,7 @@ import pytest
 from data_generators.catalog import DEPARTMENTS, Catalog
 from data_generators.churn import ChurnState
 from data_generators.personas import PERSONA_NAMES
-from data_generators.population import HISTORY_DAYS, Population, build_population
+from data_generators.population import SIGNUP_LOOKBACK_DAYS, Population, build_population
 from data_generators.timeline import MS_PER_DAY, epoch_ms
 from data_generators.traffic import TRAFFIC_SOURCES
 from data_generators.visits import DayPlan, VisitKind, plan_day
@@ -106,7 +106,7 @@ def test_personas_visit_at_their_own_rates() -> None:
 def test_acquisition_grows_and_shifts_towards_paid_and_social() -> None:
     days = 90
     people = build_population(np.random.default_rng(7), 40_000, days, epoch_ms(START), 8)
-    early = people.signup_day < -HISTORY_DAYS + 90
+    early = people.signup_day < -SIGNUP_LOOKBACK_DAYS + 90
     late = people.signup_day >= 0
     social = TRAFFIC_SOURCES.index("social")
 
