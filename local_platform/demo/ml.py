@@ -50,7 +50,7 @@ def run(settings: DemoSettings) -> None:
         trained = train(paths, groups, *configured_training(ENV))
     except StepRefusedError as error:
         stderr.print(f"[yellow]Models not trained:[/yellow] {error}", highlight=False)
-        stderr.print("Generate a shop with a longer history (`ecom demo --days ...`) to see them.")
+        stderr.print("A longer history (`ecom demo --history-days N`) gives them data.")
         return
     except ConditionFailedError as error:
         stderr.print(metrics_table(error.evaluation))
