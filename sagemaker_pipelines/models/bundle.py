@@ -20,7 +20,7 @@ import pandas as pd
 
 from sagemaker_pipelines.models.btyd import BgNbd, GammaGamma, fit_gamma_gamma
 from sagemaker_pipelines.models.churn import ChurnModel, train_churn
-from sagemaker_pipelines.models.datasets import CUTOFF, LABEL, feature_columns
+from sagemaker_pipelines.models.datasets import LABEL, feature_columns
 from sagemaker_pipelines.models.features import build_features
 from sagemaker_pipelines.models.transactions import rfm_summary
 
@@ -61,15 +61,18 @@ class ModelBundle:
 
 
 def train_bundle(
-    train: pd.DataFrame, log: pd.DataFrame, horizon_days: int, trained_at: datetime
+    train: pd.DataFrame,
+    log: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    horizon_days: int,
+    trained_at: datetime,
 ) -> ModelBundle:
     """Fit every model of a run from the training examples and the clean placed log.
 
-    The evaluation cutoff is the latest training cutoff plus the horizon (training labels end
-    there); the CLV models see the orders up to it, as the churn features there do.
+    `cutoff` is the run's evaluation cutoff (the training labels end there); the CLV models
+    see the orders up to it, as the churn features there do.
     """
     churn = train_churn(train[feature_columns(train)], train[LABEL])
-    cutoff = pd.Timestamp(train[CUTOFF].max()) + pd.Timedelta(days=horizon_days)
     bgnbd = build_features(log, cutoff, horizon_days=horizon_days).bgnbd
     summary = rfm_summary(log, cutoff).customers
     gamma_gamma = fit_gamma_gamma(summary["frequency"], summary["monetary_value"]).params

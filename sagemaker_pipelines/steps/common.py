@@ -12,6 +12,9 @@ import pandas as pd
 from sagemaker_pipelines.models.orders import ORDER_COLUMNS, placed_transactions
 from sagemaker_pipelines.steps import REFUSED
 
+SPLIT_FILE = "_split.json"
+"""Beside the training examples: the run's evaluation cutoff, which the train step fits the
+CLV models at (the underscore keeps Parquet readers from taking it for data)."""
 FEATURES_PARTITION = "cutoff_date"
 """The customer_features mart's partition column (contracts/marts.yaml)."""
 

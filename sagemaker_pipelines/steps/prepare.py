@@ -16,6 +16,7 @@ from sagemaker_pipelines.models.datasets import split_examples
 from sagemaker_pipelines.models.features import DEFAULT_HORIZON_DAYS
 from sagemaker_pipelines.models.transactions import CUSTOMER, PeriodError
 from sagemaker_pipelines.steps.common import (
+    SPLIT_FILE,
     read_features,
     read_placed_log,
     refuse,
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> None:
     except (InsufficientDataError, FitError, PeriodError) as error:
         refuse(f"too little history: {error}")
     write_parquet(examples.train, args.output / "train" / "examples.parquet")
+    split = {"evaluation_cutoff": examples.cutoff.date().isoformat()}
+    (args.output / "train" / SPLIT_FILE).write_text(json.dumps(split) + "\n")
     write_parquet(examples.test, args.output / "test" / "examples.parquet")
     write_parquet(log, args.output / "transactions" / "transactions.parquet")
     counts = {

@@ -13,10 +13,12 @@ import json
 import os
 from datetime import datetime, timezone
 
+import pandas as pd
+
 from sagemaker_pipelines.models.btyd import FitError, InsufficientDataError
 from sagemaker_pipelines.models.bundle import save_bundle, train_bundle
 from sagemaker_pipelines.models.features import DEFAULT_HORIZON_DAYS
-from sagemaker_pipelines.steps.common import read_folder, refuse
+from sagemaker_pipelines.steps.common import SPLIT_FILE, read_folder, refuse
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -39,8 +41,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     train = read_folder(args.train)
     log = read_folder(args.transactions)
+    split = args.train / SPLIT_FILE
+    if not split.exists():
+        refuse(f"no {SPLIT_FILE} beside the training examples in {args.train}")
+    cutoff = pd.Timestamp(json.loads(split.read_text())["evaluation_cutoff"])
     try:
-        bundle = train_bundle(train, log, args.horizon_days, datetime.now(timezone.utc))
+        bundle = train_bundle(train, log, cutoff, args.horizon_days, datetime.now(timezone.utc))
     except (InsufficientDataError, FitError) as error:
         refuse(f"cannot train: {error}")
     save_bundle(bundle, args.model_dir)

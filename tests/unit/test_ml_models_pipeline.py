@@ -89,7 +89,7 @@ def shop_log() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def bundle(shop_log: pd.DataFrame) -> ModelBundle:
     examples = split_examples(shop_log, horizon_days=90)
-    return train_bundle(examples.train, shop_log, 90, TRAINED_AT)
+    return train_bundle(examples.train, shop_log, examples.cutoff, 90, TRAINED_AT)
 
 
 def test_the_bundle_is_fitted_at_the_evaluation_cutoff(

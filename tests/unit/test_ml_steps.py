@@ -133,6 +133,8 @@ def test_prepare_writes_the_temporal_split_and_the_clean_log(shop: pd.DataFrame,
     assert counts["train_examples"] == len(train)
     assert counts["test_examples"] == len(test)
     assert counts["uses_customer_features"] is False
+    split = json.loads((run / "prepared" / "train" / "_split.json").read_text())
+    assert split == {"evaluation_cutoff": "2025-04-01"}
 
 
 def test_train_saves_the_bundle_and_its_description(run: Path) -> None:
