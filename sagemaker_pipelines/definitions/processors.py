@@ -7,11 +7,12 @@ launcher to S3 while the definition is built, which an offline build cannot do."
 from __future__ import annotations
 
 from sagemaker import image_uris
-from sagemaker.processing import ScriptProcessor
+from sagemaker.processing import ProcessingInput, ScriptProcessor
 from sagemaker.session import Session
 from sagemaker.sklearn.estimator import SKLearn
 from sagemaker.workflow.execution_variables import ExecutionVariables
 from sagemaker.workflow.functions import Join
+from sagemaker.workflow.parameters import ParameterString
 
 from sagemaker_pipelines.definitions import placeholders
 
@@ -81,3 +82,15 @@ def execution_uri(*parts: str) -> Join:
             *parts,
         ],
     )
+
+
+# Where a processing step finds its inputs and leaves its outputs (the step scripts' defaults).
+PROCESSING = "/opt/ml/processing"
+
+
+def lake_inputs(orders: ParameterString, features: ParameterString) -> list[ProcessingInput]:
+    """The raw orders extract and the customer_features mart, where prepare and score read them."""
+    return [
+        ProcessingInput(source=orders, destination=f"{PROCESSING}/input/orders"),
+        ProcessingInput(source=features, destination=f"{PROCESSING}/input/features"),
+    ]

@@ -4,7 +4,7 @@ under ScoresUri."""
 
 from __future__ import annotations
 
-from sagemaker.processing import ProcessingInput, ProcessingOutput
+from sagemaker.processing import ProcessingOutput
 from sagemaker.workflow.parameters import ParameterString
 from sagemaker.workflow.pipeline import Pipeline
 from sagemaker.workflow.steps import ProcessingStep
@@ -12,10 +12,8 @@ from sagemaker.workflow.steps import ProcessingStep
 from sagemaker_pipelines.definitions import placeholders
 from sagemaker_pipelines.definitions.offline import OfflineSession
 from sagemaker_pipelines.definitions.placeholders import PipelineNames
-from sagemaker_pipelines.definitions.processors import step_processor
+from sagemaker_pipelines.definitions.processors import PROCESSING, lake_inputs, step_processor
 from sagemaker_pipelines.definitions.sources import features_uri, orders_uri, scores_uri
-
-_PROCESSING = "/opt/ml/processing"
 
 
 def scoring_pipeline(names: PipelineNames) -> Pipeline:
@@ -28,14 +26,11 @@ def scoring_pipeline(names: PipelineNames) -> Pipeline:
         name="Score",
         step_args=step_processor("score", f"{names.scoring}-score", session).run(
             code=placeholders.SOURCE_URI,
-            inputs=[
-                ProcessingInput(source=orders, destination=f"{_PROCESSING}/input/orders"),
-                ProcessingInput(source=features, destination=f"{_PROCESSING}/input/features"),
-            ],
+            inputs=lake_inputs(orders, features),
             outputs=[
                 ProcessingOutput(
                     output_name="scores",
-                    source=f"{_PROCESSING}/output/scores",
+                    source=f"{PROCESSING}/output/scores",
                     destination=scores,
                 )
             ],

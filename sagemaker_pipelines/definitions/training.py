@@ -28,7 +28,9 @@ from sagemaker_pipelines.definitions.offline import OfflineSession
 from sagemaker_pipelines.definitions.placeholders import PipelineNames, TrainingDefaults
 from sagemaker_pipelines.definitions.processors import (
     INSTANCE_TYPE,
+    PROCESSING,
     execution_uri,
+    lake_inputs,
     step_processor,
     training_estimator,
 )
@@ -39,7 +41,6 @@ EVALUATION_FILE = "evaluation.json"
 CHURN_AUC = "churn.auc.value"
 CHURN_BRIER = "churn.brier.value"
 CLV_REVENUE_ERROR = "clv.abs_revenue_error.value"
-_PROCESSING = "/opt/ml/processing"
 
 
 def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipeline:
@@ -59,14 +60,11 @@ def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipel
         name="Prepare",
         step_args=step_processor("prepare", f"{names.training}-prepare", session).run(
             code=placeholders.SOURCE_URI,
-            inputs=[
-                ProcessingInput(source=orders, destination=f"{_PROCESSING}/input/orders"),
-                ProcessingInput(source=features, destination=f"{_PROCESSING}/input/features"),
-            ],
+            inputs=lake_inputs(orders, features),
             outputs=[
                 ProcessingOutput(
                     output_name=channel,
-                    source=f"{_PROCESSING}/output/{channel}",
+                    source=f"{PROCESSING}/output/{channel}",
                     destination=execution_uri("prepare", channel),
                 )
                 for channel in ("train", "test", "transactions")
@@ -96,20 +94,20 @@ def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipel
         step_args=step_processor("evaluate", f"{names.training}-evaluate", session).run(
             code=placeholders.SOURCE_URI,
             inputs=[
-                ProcessingInput(source=model_data, destination=f"{_PROCESSING}/input/model"),
+                ProcessingInput(source=model_data, destination=f"{PROCESSING}/input/model"),
                 ProcessingInput(
                     source=prepared["test"].S3Output.S3Uri,
-                    destination=f"{_PROCESSING}/input/test",
+                    destination=f"{PROCESSING}/input/test",
                 ),
                 ProcessingInput(
                     source=prepared["transactions"].S3Output.S3Uri,
-                    destination=f"{_PROCESSING}/input/transactions",
+                    destination=f"{PROCESSING}/input/transactions",
                 ),
             ],
             outputs=[
                 ProcessingOutput(
                     output_name="evaluation",
-                    source=f"{_PROCESSING}/evaluation",
+                    source=f"{PROCESSING}/evaluation",
                     destination=evaluation_uri,
                 )
             ],
