@@ -131,6 +131,16 @@ def _cases(
             "does not exist",
         )
     ]
+    lake = ["--lake", str(tmp_path / "no-lake")]  # no extract yet, an empty registry beside it
+    cases["ml train"] = [(["ml", "train", *lake], "no Parquet files under")]
+    cases["ml run"] = [(["ml", "run", *lake], "no Parquet files under")]
+    cases["ml approve"] = [
+        (["ml", "approve", *lake], "has no version with status PendingManualApproval")
+    ]
+    cases["ml score"] = [
+        (["ml", "score", *lake, "--database-url", MALFORMED_URL], "not a PostgreSQL URL"),
+        (["ml", "score", *lake, "--database-url", dead_url], "has no version with status Approved"),
+    ]
     return cases
 
 
