@@ -89,8 +89,8 @@ def load_batches(
                 _ddl(table),
                 f"CREATE TEMP TABLE {staging} (LIKE {table.name})",
                 _copy(staging, prefix + SPARK_DATA_FILES, iam_role),
-                f"DELETE FROM {table.name}",
-                f"INSERT INTO {table.name} SELECT * FROM {staging}",
+                f"DELETE FROM {table.name}",  # noqa: S608 identifiers from the warehouse contract
+                f"INSERT INTO {table.name} SELECT * FROM {staging}",  # noqa: S608 identifiers from the warehouse contract
             ]
         ]
     data_columns = [column for column in table.columns if column.name != partition_column]
@@ -107,15 +107,15 @@ def load_batches(
         statements = [
             _ddl(table),
             f"CREATE TEMP TABLE {staging} ({staged_columns})",
-            f"DELETE FROM {table.name} WHERE {partition_column} IN ({listed})",
+            f"DELETE FROM {table.name} WHERE {partition_column} IN ({listed})",  # noqa: S608 identifiers from the contract, dates quoted
         ]
         for value in chunk:
             files = f"{prefix}{partition_column}={value}/{SPARK_DATA_FILES}"
             statements += [
                 _copy(staging, files, iam_role),
-                f"INSERT INTO {table.name} ({names}, {partition_column}) "
+                f"INSERT INTO {table.name} ({names}, {partition_column}) "  # noqa: S608 identifiers from the contract, dates quoted
                 f"SELECT {names}, DATE {_literal(value)} FROM {staging}",
-                f"DELETE FROM {staging}",
+                f"DELETE FROM {staging}",  # noqa: S608 identifiers from the warehouse contract
             ]
         batches.append(statements)
     return batches

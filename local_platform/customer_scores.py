@@ -32,7 +32,7 @@ def upsert_scores(database_url: str, scores: pd.DataFrame, as_of: str) -> int:
     placeholders = ", ".join("%s::jsonb" if name in JSON_COLUMNS else "%s" for name in columns)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in columns if name not in KEY)
     statement = (
-        f"INSERT INTO {DATABASE_TABLE} ({names}) VALUES ({placeholders}) "
+        f"INSERT INTO {DATABASE_TABLE} ({names}) VALUES ({placeholders}) "  # noqa: S608 columns of the project's scores frame
         f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
     )
     with psycopg.connect(database_url) as connection, connection.cursor() as cursor:

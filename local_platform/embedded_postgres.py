@@ -161,7 +161,7 @@ def _prepare_system_user(home: Path) -> str | None:
 
 
 def _run(command: list[str], run_as: str | None) -> None:
-    result = subprocess.run(command, user=run_as, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, user=run_as, capture_output=True, text=True, check=False)  # noqa: S603 pgserver's own PostgreSQL binaries
     if result.returncode != 0:
         raise EmbeddedPostgresError(
             f"{Path(command[0]).name} failed ({result.returncode}): {result.stderr.strip()}"

@@ -113,14 +113,16 @@ def _flattened_context(context_type: StructType) -> list[Column]:
 def curated_events(classified: DataFrame) -> DataFrame:
     """The accepted events, flat (context unpacked), with `event_date` to partition by."""
     event_type = classified.schema["event"].dataType
-    assert isinstance(event_type, StructType)
+    if not isinstance(event_type, StructType):
+        raise TypeError(f"event must be a struct, not {event_type}")
     envelope = [
         sf.col(f"event.{field.name}").alias(field.name)
         for field in event_type.fields
         if field.name not in ("context", "properties")
     ]
     context_type = event_type["context"].dataType
-    assert isinstance(context_type, StructType)
+    if not isinstance(context_type, StructType):
+        raise TypeError(f"event.context must be a struct, not {context_type}")
     return classified.filter(sf.col("outcome") == ACCEPTED).select(
         *envelope,
         *_flattened_context(context_type),

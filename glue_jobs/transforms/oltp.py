@@ -79,7 +79,7 @@ def bounds_query(tables: Sequence[SourceTable], since: Mapping[str, datetime | N
                 else f"{value}::text"
             )
         selects.append(
-            f"SELECT '{table.name}' AS table_name, "
+            f"SELECT '{table.name}' AS table_name, "  # noqa: S608 identifiers from the source table contract
             f"to_char(max(updated_at) AT TIME ZONE 'UTC', {_UTC_TEXT}) AS through, "
             f"count(*) AS total, count(*) FILTER (WHERE {changed}) AS changed, "
             f"{split_range[0]} AS split_low, {split_range[1]} AS split_high FROM {table.name}"
@@ -91,7 +91,7 @@ def changes_query(table: SourceTable, since: datetime | None, through: datetime 
     """The rows of one batch, as a subquery Spark's JDBC reader can split further. `through`
     (the watermark the bounds query saw) keeps rows changed meanwhile for the next batch."""
     upto = "TRUE" if through is None else f"updated_at <= {_timestamp_literal(through)}"
-    return f"(SELECT * FROM {table.name} WHERE {_changed_since(since)} AND {upto}) AS changes"
+    return f"(SELECT * FROM {table.name} WHERE {_changed_since(since)} AND {upto}) AS changes"  # noqa: S608 contract identifiers, timestamps formatted
 
 
 def read_after(watermark: datetime | None, lookback: timedelta) -> datetime | None:

@@ -59,7 +59,8 @@ def raw_events(classified: DataFrame) -> DataFrame:
     (`raw_event`: curate_events checks and parses it like a landed line), the Kafka
     coordinates, and the UTC date and hour the event occurred, to partition by."""
     event_type = classified.schema["event"].dataType
-    assert isinstance(event_type, StructType)
+    if not isinstance(event_type, StructType):
+        raise TypeError(f"event must be a struct, not {event_type}")
     return classified.filter(sf.col("problem").isNull()).select(
         *[sf.col(f"event.{field.name}").alias(field.name) for field in event_type.fields],
         # Valid events are valid UTF-8 (the check names any other as bad JSON).

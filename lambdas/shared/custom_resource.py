@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,16 +32,19 @@ Sender = Callable[[str, dict[str, Any]], None]
 
 
 def put_response(response_url: str, body: dict[str, Any]) -> None:
-    """PUT the response document to CloudFormation's pre-signed URL."""
+    """PUT the response document to CloudFormation's pre-signed URL (always https: any
+    other scheme, such as file:, is refused rather than opened)."""
+    if urllib.parse.urlsplit(response_url).scheme != "https":
+        raise ValueError(f"ResponseURL is not an https URL: {response_url[:100]}")
     payload = json.dumps(body).encode()
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 the scheme is checked above
         response_url,
         data=payload,
         method="PUT",
         # The pre-signed URL was signed with an empty content type.
         headers={"Content-Type": "", "Content-Length": str(len(payload))},
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 https only
         response.read()
 
 

@@ -93,7 +93,7 @@ class _PipBundler:
         self._source = source
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
-        subprocess.run(
+        subprocess.run(  # noqa: S603 this Python's pip, pinned requirements
             [
                 sys.executable,
                 "-m",
