@@ -32,10 +32,10 @@ Sender = Callable[[str, dict[str, Any]], None]
 
 
 def put_response(response_url: str, body: dict[str, Any]) -> None:
-    """PUT the response document to CloudFormation's pre-signed URL (always https: any
-    other scheme, such as file:, is refused rather than opened)."""
-    if urllib.parse.urlsplit(response_url).scheme != "https":
-        raise ValueError(f"ResponseURL is not an https URL: {response_url[:100]}")
+    """PUT the response document to CloudFormation's pre-signed URL; a URL of any scheme but
+    http(s), such as file:, is refused rather than opened."""
+    if urllib.parse.urlsplit(response_url).scheme not in {"http", "https"}:
+        raise ValueError(f"ResponseURL is not an http(s) URL: {response_url[:100]}")
     payload = json.dumps(body).encode()
     request = urllib.request.Request(  # noqa: S310 the scheme is checked above
         response_url,
@@ -44,7 +44,7 @@ def put_response(response_url: str, body: dict[str, Any]) -> None:
         # The pre-signed URL was signed with an empty content type.
         headers={"Content-Type": "", "Content-Length": str(len(payload))},
     )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 https only
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 http(s) only
         response.read()
 
 
