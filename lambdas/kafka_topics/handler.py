@@ -6,6 +6,7 @@ topics only when the stack was synthesized with destroy_data (topics hold events
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,11 +17,14 @@ from kafka.admin import (
     NewPartitions,
     NewTopic,
 )
+from kafka.errors import TopicAlreadyExistsError
 
-from lambdas.kafka_topics.topics import desired_topics, plan_changes
+from lambdas.kafka_topics.topics import TopicPlan, TopicSpec, desired_topics, plan_changes
 from lambdas.shared.custom_resource import Outcome, respond
 
 _UNKNOWN_TOPIC = 3  # Kafka error code UNKNOWN_TOPIC_OR_PARTITION
+_PLAN_ATTEMPTS = 3
+_METADATA_WAIT_S = 1.0
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -38,25 +42,7 @@ def reconcile(event: dict[str, Any]) -> Outcome:
             if properties.get("DeleteTopicsOnDelete") == "true" and existing:
                 admin.delete_topics(sorted(existing))
             return Outcome(event.get("PhysicalResourceId", physical_id))
-        plan = plan_changes(desired, existing)
-        if plan.create:
-            admin.create_topics(
-                [
-                    NewTopic(
-                        name=spec.name,
-                        num_partitions=spec.partitions,
-                        replication_factor=int(properties["ReplicationFactor"]),
-                        topic_configs={"retention.ms": str(spec.retention_ms)},
-                    )
-                    for spec in plan.create
-                ]
-            )
-        if plan.grow_partitions:
-            admin.create_partitions(
-                {name: NewPartitions(total) for name, total in plan.grow_partitions.items()}
-            )
-        if plan.set_retention_ms:
-            _check_altered(admin.alter_configs(_retention_resources(plan.set_retention_ms)))
+        plan = _apply(admin, desired, int(properties["ReplicationFactor"]), existing)
     finally:
         admin.close()
     return Outcome(
@@ -65,6 +51,41 @@ def reconcile(event: dict[str, Any]) -> Outcome:
             "Created": ",".join(spec.name for spec in plan.create),
             "Topics": ",".join(spec.name for spec in desired),
         },
+    )
+
+
+def _apply(
+    admin: KafkaAdminClient, desired: list[TopicSpec], replication: int, existing: dict[str, int]
+) -> TopicPlan:
+    """Create, grow and set retention as planned. A topic created moments earlier may not be in
+    the metadata a broker answers with yet: when creating reports that a topic exists, the plan
+    is made again from a fresh read (a few times, a second apart) instead of failing the deploy."""
+    for attempt in range(1, _PLAN_ATTEMPTS + 1):
+        plan = plan_changes(desired, existing)
+        try:
+            if plan.create:
+                admin.create_topics([_new_topic(spec, replication) for spec in plan.create])
+            break
+        except TopicAlreadyExistsError:
+            if attempt == _PLAN_ATTEMPTS:
+                raise
+            time.sleep(_METADATA_WAIT_S)
+            existing = _partition_counts(admin, [spec.name for spec in desired])
+    if plan.grow_partitions:
+        admin.create_partitions(
+            {name: NewPartitions(total) for name, total in plan.grow_partitions.items()}
+        )
+    if plan.set_retention_ms:
+        _check_altered(admin.alter_configs(_retention_resources(plan.set_retention_ms)))
+    return plan
+
+
+def _new_topic(spec: TopicSpec, replication: int) -> NewTopic:
+    return NewTopic(
+        name=spec.name,
+        num_partitions=spec.partitions,
+        replication_factor=replication,
+        topic_configs={"retention.ms": str(spec.retention_ms)},
     )
 
 
