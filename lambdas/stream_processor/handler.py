@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
 _connection: psycopg.Connection | None = None
-_dead_letter_topic: DeadLetterTopic | None = None
+_configuration: tuple[StreamProcessorSettings, DeadLetterTopic | None] | None = None
 
 
 def database_url(settings: StreamProcessorSettings) -> str:
@@ -55,17 +55,18 @@ def _database(settings: StreamProcessorSettings) -> psycopg.Connection:
     return _connection
 
 
-def _dead_letters(settings: StreamProcessorSettings) -> DeadLetterTopic | None:
-    global _dead_letter_topic
-    if _dead_letter_topic is None:
-        _dead_letter_topic = dead_letter_topic(settings)
-    return _dead_letter_topic
+def _configured() -> tuple[StreamProcessorSettings, DeadLetterTopic | None]:
+    """The settings and dead-letter topic, read once per execution environment (its variables
+    are fixed for its life) rather than validated again on every batch."""
+    global _configuration
+    if _configuration is None:
+        settings = StreamProcessorSettings.from_environment(os.environ)
+        _configuration = (settings, dead_letter_topic(settings))
+    return _configuration
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, int]:
-    settings = StreamProcessorSettings.from_environment(os.environ)
-    result = process_msk_event(
-        event, _database(settings), settings.processor, _dead_letters(settings)
-    )
+    settings, dead_letters = _configured()
+    result = process_msk_event(event, _database(settings), settings.processor, dead_letters)
     logger.info("stream batch %s", json.dumps(result.as_dict()))
     return result.as_dict()
