@@ -17,6 +17,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,33 @@ _LAMBDA_PIP_TARGET = pip_target("3.12")
 _SKIPPED_PARTS = {"__pycache__"}
 
 
+def shipped_files(paths: Sequence[str], excluded: tuple[str, ...] = ()) -> list[Path]:
+    """The files an asset ships from `paths` (repository-relative files or folders), in a
+    stable order: no caches or compiled files, nothing under an `excluded` prefix."""
+    found: set[Path] = set()
+    for relative in paths:
+        path = REPO_ROOT / relative
+        found.update([path] if path.is_file() else path.rglob("*"))
+    return sorted(
+        path
+        for path in found
+        if path.is_file()
+        and path.suffix != ".pyc"
+        and not _SKIPPED_PARTS & set(path.relative_to(REPO_ROOT).parts)
+        and not path.relative_to(REPO_ROOT).as_posix().startswith(excluded)
+    )
+
+
+def files_fingerprint(files: Sequence[Path], salt: bytes = b"") -> str:
+    """sha256 over `salt` and each file's repository path and bytes: an asset hash that moves
+    only when what is shipped does."""
+    digest = hashlib.sha256(salt)
+    for path in files:
+        digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class LambdaSource:
     """The project paths one function ships (relative to the repository root) and its wheels."""
@@ -55,18 +83,7 @@ class LambdaSource:
 
     def files(self) -> list[Path]:
         """Every shipped source file, in a stable order."""
-        found: set[Path] = set()
-        for relative in self.paths:
-            path = REPO_ROOT / relative
-            candidates = [path] if path.is_file() else path.rglob("*")
-            found.update(
-                candidate
-                for candidate in candidates
-                if candidate.is_file()
-                and candidate.suffix != ".pyc"
-                and not _SKIPPED_PARTS & set(candidate.relative_to(REPO_ROOT).parts)
-            )
-        return sorted(found)
+        return shipped_files(self.paths)
 
     def copy_to(self, output_dir: str) -> None:
         """Copy the shipped files, keeping their paths relative to the repository root."""
@@ -77,12 +94,10 @@ class LambdaSource:
 
     def fingerprint(self) -> str:
         """sha256 over the shipped files, the pinned requirements and the target platform."""
-        digest = hashlib.sha256()
-        digest.update(" ".join(_LAMBDA_PIP_TARGET).encode())
-        for path in [*self.files(), REPO_ROOT / self.requirements]:
-            digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-        return digest.hexdigest()
+        return files_fingerprint(
+            [*self.files(), REPO_ROOT / self.requirements],
+            salt=" ".join(_LAMBDA_PIP_TARGET).encode(),
+        )
 
 
 @jsii.implements(ILocalBundling)

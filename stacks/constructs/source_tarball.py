@@ -7,7 +7,6 @@ asset hash comes from the files and the object key ends in .tar.gz either way.""
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import tarfile
 import tempfile
@@ -18,10 +17,9 @@ from aws_cdk import AssetHashType
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from stacks.constructs.python_lambda import REPO_ROOT
+from stacks.constructs.python_lambda import REPO_ROOT, files_fingerprint, shipped_files
 
 ARCHIVE_NAME = "sourcedir.tar.gz"
-_SKIPPED_PARTS = {"__pycache__"}
 
 
 @dataclass(frozen=True)
@@ -33,25 +31,10 @@ class SourceTree:
 
     def files(self) -> list[Path]:
         """Every shipped file, in a stable order."""
-        found: set[Path] = set()
-        for relative in self.paths:
-            path = REPO_ROOT / relative
-            found.update([path] if path.is_file() else path.rglob("*"))
-        return sorted(
-            path
-            for path in found
-            if path.is_file()
-            and path.suffix != ".pyc"
-            and not _SKIPPED_PARTS & set(path.relative_to(REPO_ROOT).parts)
-            and not path.relative_to(REPO_ROOT).as_posix().startswith(self.excluded)
-        )
+        return shipped_files(self.paths, self.excluded)
 
     def fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        for path in self.files():
-            digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-        return digest.hexdigest()
+        return files_fingerprint(self.files())
 
     def write_archive(self, target: Path) -> None:
         """A tar.gz of the files under their repository paths; equal files, equal bytes."""
