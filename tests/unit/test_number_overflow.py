@@ -9,9 +9,9 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
+from stream_events import START, Visitor, make_event
 
 from contracts.events import parse_event
 from lambdas.collector.batch import RequestContext, Topics, read_events, triage
@@ -20,24 +20,18 @@ from lambdas.stream_processor.records import SourceRecord
 
 TOPICS = Topics(events="events.v1", dead_letters="events.dlq")
 CONTEXT = RequestContext("req-1", datetime(2026, 10, 1, 12, 0, tzinfo=UTC))
-PRODUCT_VIEW: dict[str, Any] = {
-    "event_id": "05de57c4-21d1-4992-9143-8f35c05d3028",
-    "event_type": "product_viewed",
-    "schema_version": "1.0",
-    "occurred_at": "2026-10-01T12:30:02.530Z",
-    "user_id": 17,
-    "anonymous_id": "81d58e19-4556-489f-95f7-0c4b6a086b19",
-    "session_id": "12524fb6-903f-41e1-b01e-509ee3d90595",
-    "context": {
-        "channel": "web",
-        "device": {"type": "desktop", "os": "macOS", "browser": "Firefox"},
-        "page": {"path": "/p/8", "title": "Shoe"},
-        "referrer": None,
-        "utm": None,
-        "traffic_source": "direct",
-    },
-    "properties": {"product_id": 8, "category_id": 2, "price": 19.5, "currency": "USD"},
-}
+# A contract-valid product view; the cases write one of its numbers past a double.
+PRODUCT_VIEW = make_event(
+    "product_viewed",
+    START,
+    Visitor(
+        session_id="12524fb6-903f-41e1-b01e-509ee3d90595",
+        anonymous_id="81d58e19-4556-489f-95f7-0c4b6a086b19",
+        user_id=17,
+    ),
+    {"product_id": 8, "category_id": 2, "price": 19.5, "currency": "USD"},
+    event_id="05de57c4-21d1-4992-9143-8f35c05d3028",
+)
 OVERFLOW = "is too large for a number (beyond the range of a double)"
 
 
