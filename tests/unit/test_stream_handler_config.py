@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -10,7 +11,9 @@ from moto import mock_aws
 from psycopg.conninfo import conninfo_to_dict
 
 from lambdas.shared.kafka_producer import KafkaSettings, KafkaSettingsError
+from lambdas.stream_processor import handler as handler_module
 from lambdas.stream_processor.handler import database_url, dead_letter_topic
+from lambdas.stream_processor.processor import ProcessorSettings
 from lambdas.stream_processor.settings import StreamProcessorSettings
 
 # The variables each test does not look at, so that the settings validate.
@@ -115,3 +118,26 @@ def test_dead_letter_topic_without_a_broker_is_refused_before_any_batch() -> Non
         StreamProcessorSettings.from_environment(
             {**DATABASE, **PROCESSOR, "DEAD_LETTER_TOPIC": "ecommerce.events.dlq"}
         )
+
+
+def test_the_environment_is_read_once_per_execution_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    batches: list[ProcessorSettings] = []
+
+    def process(event: object, connection: object, settings: ProcessorSettings, letters: object):
+        batches.append(settings)
+        return SimpleNamespace(as_dict=dict)
+
+    monkeypatch.setattr(handler_module, "_configuration", None)
+    monkeypatch.setattr(handler_module, "_database", lambda settings: None)
+    monkeypatch.setattr(handler_module, "process_msk_event", process)
+    for name, value in {**DATABASE, **PROCESSOR}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DEAD_LETTER_TOPIC", raising=False)
+
+    handler_module.handler({}, None)
+    monkeypatch.setenv("CART_ABANDONMENT_MINUTES", "45")
+    handler_module.handler({}, None)
+
+    assert [batch.cart_abandonment_minutes for batch in batches] == [30, 30]
