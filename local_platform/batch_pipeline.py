@@ -31,8 +31,9 @@ from glue_jobs.local_spark import ensure_spark_jars, local_spark_session
 from glue_jobs.quality import QualityGate
 from glue_jobs.quality_metrics import JsonLinesMetrics
 from local_platform.local_warehouse import DEFAULT_WAREHOUSE, load_local_warehouse
+from local_platform.paths import LOCAL_HOME
 
-DEFAULT_LAKE = Path(__file__).resolve().parents[1] / ".local" / "lake"
+DEFAULT_LAKE = LOCAL_HOME / "lake"
 METRICS_FILE = "quality_metrics.jsonl"
 
 

@@ -30,10 +30,11 @@ class Backoff:
             delay = min(delay * 2, self.max_s)
 
 
-def connection_lost(error: BaseException, conn: psycopg.Connection) -> bool:
-    """True when the error took the connection with it (server shut down or restarted, network
-    gone), as opposed to an error a new connection would meet again."""
-    return isinstance(error, psycopg.OperationalError) and (conn.broken or conn.closed)
+def connection_lost(conn: psycopg.Connection) -> bool:
+    """True when an OperationalError just raised on `conn` took the connection with it (server
+    shut down or restarted, network gone), as opposed to an error a new connection would meet
+    again."""
+    return conn.broken or conn.closed
 
 
 def reconnect(

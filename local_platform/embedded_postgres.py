@@ -22,7 +22,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-DEFAULT_HOME = Path(__file__).resolve().parent.parent / ".local" / "postgres"
+from local_platform.paths import LOCAL_HOME
+
+DEFAULT_HOME = LOCAL_HOME / "postgres"
 DATABASE_NAME = "ecommerce"
 SUPERUSER = "postgres"
 # When run as root, PostgreSQL refuses to start; it runs as this system user instead.

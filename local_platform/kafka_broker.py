@@ -34,10 +34,10 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from cdk_app.config import TopicConfig
 from glue_jobs.maven_jars import MavenJarsError, copy_pom_jars
 from local_platform.logs import kafka_python_quiet
+from local_platform.paths import LOCAL_HOME
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 POM_FILE = Path(__file__).resolve().parent / "kafka" / "pom.xml"
-DEFAULT_HOME = REPO_ROOT / ".local" / "kafka"
+DEFAULT_HOME = LOCAL_HOME / "kafka"
 JARS_DIR = DEFAULT_HOME / "libs"
 MINIMUM_JAVA = 17
 # A few hundred MB is plenty for local traffic and leaves room for Spark and PostgreSQL.

@@ -14,8 +14,9 @@ import duckdb
 
 from contracts.lake import QUALITY_RESULTS, Lake
 from contracts.warehouse.tables import WarehouseTable, mart_tables
+from local_platform.paths import LOCAL_HOME
 
-DEFAULT_WAREHOUSE = Path(__file__).resolve().parents[1] / ".local" / "warehouse.duckdb"
+DEFAULT_WAREHOUSE = LOCAL_HOME / "warehouse.duckdb"
 
 
 def _parquet_files(folder: str) -> str | None:

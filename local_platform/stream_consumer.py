@@ -136,7 +136,7 @@ class _BatchCounter:
             try:
                 return process_msk_event(payload, self._conn, self._settings, self._publisher)
             except psycopg.OperationalError as error:
-                if self._url is None or not connection_lost(error, self._conn):
+                if self._url is None or not connection_lost(self._conn):
                     raise
                 if self._conn is not self._given:
                     self._conn.close()

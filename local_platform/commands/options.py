@@ -4,7 +4,6 @@ help and defaults stay the same everywhere."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,10 +11,9 @@ import typer
 from data_generators.population import SIGNUP_LOOKBACK_DAYS
 from local_platform.console import fail
 from local_platform.errors import redact_url, unparsable_database_url
+from local_platform.paths import LOCAL_HOME
 
-DEFAULT_EVENTS_PATH = (
-    Path(__file__).resolve().parents[2] / ".local" / "clickstream" / "events.jsonl.gz"
-)
+DEFAULT_EVENTS_PATH = LOCAL_HOME / "clickstream" / "events.jsonl.gz"
 
 
 def _check_database_url(explicit: str | None) -> str | None:

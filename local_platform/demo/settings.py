@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_generators import GenerationSettings
+from local_platform.paths import LOCAL_HOME
 
 DEMO_DATABASE = "ecommerce_demo"
-DEMO_HOME = Path(__file__).resolve().parents[2] / ".local" / "demo"
+DEMO_HOME = LOCAL_HOME / "demo"
 """The demo's files (clickstream, lake, warehouse, model registry); `ecom ml` reads the same."""
 # A year of orders before the window, so the models have history to learn churn and lifetime
 # value from; it adds about a second to the shop stage at 1,000 customers (see
