@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.lake import CUSTOMER_SCORES, CUSTOMER_SCORES_PARTITION, Lake
+from sagemaker_pipelines.definitions.placeholders import PipelineNames
 from sagemaker_pipelines.registry import PENDING, LocalRegistry, ModelVersion
 from sagemaker_pipelines.steps import REFUSED, STEPS_DIR
 
@@ -65,8 +66,9 @@ class MlPaths:
 
 
 def model_groups(env: str) -> tuple[str, str]:
-    """The churn and CLV model package groups (the contract's names)."""
-    return f"ecommerce-{env}-churn", f"ecommerce-{env}-clv"
+    """The churn and CLV model package groups, named as the environment's pipelines name them."""
+    names = PipelineNames.for_prefix(f"ecommerce-{env}")
+    return names.churn_group, names.clv_group
 
 
 class StepRefusedError(Exception):

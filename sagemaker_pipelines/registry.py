@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 PENDING = "PendingManualApproval"
 APPROVED = "Approved"
@@ -36,12 +36,6 @@ class ModelVersion:
     status: str
     created_at: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
-
-
-class ModelRegistry(Protocol):
-    def latest_approved(self, group: str) -> ModelVersion: ...
-
-    def approve(self, group: str, version: str) -> ModelVersion: ...
 
 
 class LocalRegistry:

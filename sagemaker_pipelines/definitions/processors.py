@@ -15,6 +15,7 @@ from sagemaker.workflow.functions import Join
 from sagemaker.workflow.parameters import ParameterString
 
 from sagemaker_pipelines.definitions import placeholders
+from sagemaker_pipelines.definitions.sources import features_uri, orders_uri
 
 INSTANCE_TYPE = "ml.m5.large"
 STEP_SCRIPT = "sagemaker_pipelines/steps/{}.py"
@@ -86,6 +87,14 @@ def execution_uri(*parts: str) -> Join:
 
 # Where a processing step finds its inputs and leaves its outputs (the step scripts' defaults).
 PROCESSING = "/opt/ml/processing"
+
+
+def lake_parameters() -> tuple[ParameterString, ParameterString]:
+    """OrdersUri and FeaturesUri, defaulting to the lake's folders: what prepare and score read."""
+    return (
+        ParameterString(name="OrdersUri", default_value=orders_uri()),
+        ParameterString(name="FeaturesUri", default_value=features_uri()),
+    )
 
 
 def lake_inputs(orders: ParameterString, features: ParameterString) -> list[ProcessingInput]:

@@ -12,15 +12,19 @@ from sagemaker.workflow.steps import ProcessingStep
 from sagemaker_pipelines.definitions import placeholders
 from sagemaker_pipelines.definitions.offline import OfflineSession
 from sagemaker_pipelines.definitions.placeholders import PipelineNames
-from sagemaker_pipelines.definitions.processors import PROCESSING, lake_inputs, step_processor
-from sagemaker_pipelines.definitions.sources import features_uri, orders_uri, scores_uri
+from sagemaker_pipelines.definitions.processors import (
+    PROCESSING,
+    lake_inputs,
+    lake_parameters,
+    step_processor,
+)
+from sagemaker_pipelines.definitions.sources import scores_uri
 
 
 def scoring_pipeline(names: PipelineNames) -> Pipeline:
     session = OfflineSession()
     as_of = ParameterString(name="AsOfDate", default_value="")
-    orders = ParameterString(name="OrdersUri", default_value=orders_uri())
-    features = ParameterString(name="FeaturesUri", default_value=features_uri())
+    orders, features = lake_parameters()
     scores = ParameterString(name="ScoresUri", default_value=scores_uri())
     score = ProcessingStep(
         name="Score",

@@ -31,10 +31,10 @@ from sagemaker_pipelines.definitions.processors import (
     PROCESSING,
     execution_uri,
     lake_inputs,
+    lake_parameters,
     step_processor,
     training_estimator,
 )
-from sagemaker_pipelines.definitions.sources import features_uri, orders_uri
 
 EVALUATION_FILE = "evaluation.json"
 # evaluation.json paths the condition reads (the step contract's keys).
@@ -53,8 +53,7 @@ def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipel
         name="MaxClvRevenueError", default_value=defaults.max_clv_revenue_error
     )
     approval = ParameterString(name="ModelApprovalStatus", default_value="PendingManualApproval")
-    orders = ParameterString(name="OrdersUri", default_value=orders_uri())
-    features = ParameterString(name="FeaturesUri", default_value=features_uri())
+    orders, features = lake_parameters()
 
     prepare = ProcessingStep(
         name="Prepare",

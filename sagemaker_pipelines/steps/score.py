@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
+from contracts.lake import CUSTOMER_SCORES_PARTITION
 from sagemaker_pipelines.models.btyd import FitError, InsufficientDataError
 from sagemaker_pipelines.models.bundle import ARCHIVE_FILE, ModelBundle, load_bundle
 from sagemaker_pipelines.models.scoring import score_customers, scoring_day, uses_extra
@@ -89,7 +90,10 @@ def main(argv: list[str] | None = None) -> None:
         )
     except (InsufficientDataError, FitError, PeriodError) as error:
         refuse(f"cannot score: {error}")
-    write_parquet(scores, args.output / f"as_of={as_of.date().isoformat()}" / SCORES_FILE)
+    write_parquet(
+        scores,
+        args.output / f"{CUSTOMER_SCORES_PARTITION}={as_of.date().isoformat()}" / SCORES_FILE,
+    )
     print(f"scored {len(scores)} customers as of {as_of.date()}")
 
 

@@ -17,6 +17,7 @@ import pytest
 from cdnow_like_shops import cdnow_like_shop, write_raw_orders
 from threadpoolctl import threadpool_limits
 
+from contracts.marts import marts
 from sagemaker_pipelines.models.bundle import load_bundle
 from sagemaker_pipelines.models.datasets import LABEL, split_examples
 from sagemaker_pipelines.models.evaluation import (
@@ -29,6 +30,7 @@ from sagemaker_pipelines.models.scoring import SCORE_COLUMNS
 from sagemaker_pipelines.models.simulated_log import SimulatedLog
 from sagemaker_pipelines.models.transactions import rfm_summary
 from sagemaker_pipelines.steps import REFUSED, STEPS_DIR
+from sagemaker_pipelines.steps.common import FEATURES_PARTITION
 
 HORIZON = 90
 NEW_USER = 99_999
@@ -196,3 +198,8 @@ def test_too_little_history_fails_clearly_and_writes_nothing(tmp_path: Path) -> 
     assert result.stderr.startswith("refused: too little history: ")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "prepared").exists()
+
+
+def test_the_steps_read_customer_features_by_the_registry_s_partition() -> None:
+    """The step scripts ship without contracts/marts.yaml, so they name the partition again."""
+    assert marts()["customer_features"].partition == FEATURES_PARTITION
