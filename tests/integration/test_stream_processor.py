@@ -226,7 +226,7 @@ def test_lambda_handler_counts_an_msk_batch(
     monkeypatch.setenv("DEDUPE_WINDOW_HOURS", "72")
     monkeypatch.delenv("DEAD_LETTER_TOPIC", raising=False)  # dead letters: table only
     monkeypatch.setattr(stream_handler, "_connection", None)
-    monkeypatch.setattr(stream_handler, "_dead_letter_topic", None)
+    monkeypatch.setattr(stream_handler, "_configuration", None)
     events = shopping_sessions(20, seed=13)
 
     try:
