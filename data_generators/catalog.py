@@ -191,6 +191,13 @@ class Catalog:
                 (members.tolist(), list(accumulate(self.popularity[members].tolist())))
             )
         self.leaf_sizes = {c: int((self.category_id == c).sum()) for c in leaf_ids}
+        self._leaf_products: dict[int, tuple[list[int], list[float]]] = {}
+        for leaf in leaf_ids:
+            members = np.flatnonzero(self.category_id == leaf)
+            self._leaf_products[leaf] = (
+                members.tolist(),
+                list(accumulate(self.popularity[members].tolist())),
+            )
 
         self.brands: list[str] = []
         self.names: list[str] = []
@@ -211,8 +218,16 @@ class Catalog:
         """Product index for a uniform `draw`: by popularity, optionally within a department."""
         if department is None:
             return min(bisect_right(self._cumulative, draw * self._cumulative[-1]), self.size - 1)
-        members, cumulative = self._department_products[department]
-        return members[min(bisect_right(cumulative, draw * cumulative[-1]), len(members) - 1)]
+        return _pick(self._department_products[department], draw)
+
+    def sample_in_leaf(self, draw: float, leaf: int) -> int:
+        """Product index for a uniform `draw`, by popularity within leaf category `leaf`."""
+        return _pick(self._leaf_products[leaf], draw)
+
+
+def _pick(members_and_cumulative: tuple[list[int], list[float]], draw: float) -> int:
+    members, cumulative = members_and_cumulative
+    return members[min(bisect_right(cumulative, draw * cumulative[-1]), len(members) - 1)]
 
 
 def charm_price_cents(raw_price: np.ndarray) -> np.ndarray:

@@ -29,6 +29,14 @@ from data_generators.orders import (
 from data_generators.randomness import RandomStream
 from data_generators.recorder import VisitRecorder
 from data_generators.records import CartLine, CartRecord, RefundRecord, SessionRecord, TicketRecord
+from data_generators.taste import (
+    COMPLEMENT_ADD,
+    COMPLEMENT_LOOK,
+    INTENT_ADD,
+    INTENT_RECALL,
+    TASTE_SHARE,
+    Complements,
+)
 from data_generators.timeline import MS_PER_HOUR, week_tag
 from data_generators.traffic import (
     TRAFFIC_SOURCES,
@@ -101,11 +109,13 @@ class SessionSimulator:
         stream: RandomStream,
         ids: IdSequences,
         stock: StockLevels,
+        complements: Complements | None = None,
     ) -> None:
         self.catalog = catalog
         self.stream = stream
         self.ids = ids
         self.stock = stock
+        self.complements = complements
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -127,24 +137,30 @@ class SessionSimulator:
         landing = _landing_page_type(stream, source, signup)
         views = 0
         if landing == "product":
-            product = self._pick_product(department)
+            product = self._pick_product(visitor, department)
             rec.open(f"/product/{product}", self.catalog.names[product - 1], "product")
             cart = self._product_page(rec, visitor, product, cart)
             views = 1
         elif landing == "category":
-            category = self._category_of(self._pick_product(department))
+            category = self._category_of(self._pick_product(visitor, department))
             rec.open(f"/category/{category.slug}", category.name, "category")
         else:
             rec.open("/", "Home", "home")
         if signup:
             rec.view("/account/signup", "Create your account", "account", 40_000)
+        intent = visitor.intent
+        if intent is not None and intent.due_ms <= start_ms and stream.chance(INTENT_RECALL):
+            product = intent.product_id
+            rec.view(f"/product/{product}", self.catalog.names[product - 1], "product")
+            cart = self._product_page(rec, visitor, product, cart, INTENT_ADD)
+            views += 1
 
         mean_views = visitor.persona.product_views * (0.5 + 0.5 * visitor.engagement)
         target = min(stream.geometric(mean_views), MAX_PRODUCT_VIEWS)
         steps = 0
         while views < target and steps < 2 * target + 2:
             steps += 1
-            product = self._navigate(rec, department)
+            product = self._navigate(rec, visitor, department)
             if product is None:
                 continue
             rec.view(f"/product/{product}", self.catalog.names[product - 1], "product")
@@ -217,9 +233,14 @@ class SessionSimulator:
             self.stream, visitor, self.stream.uuid(), source, referrer, utm, start_ms
         )
 
-    def _pick_product(self, department: int | None) -> int:
-        """Product id by popularity, within the department in mind some of the time."""
+    def _pick_product(self, visitor: Visitor, department: int | None) -> int:
+        """Product id by popularity: within one of the customer's favourite leaves some of
+        the time, else within the department in mind some of the time."""
         stream = self.stream
+        taste = visitor.taste
+        if taste is not None and stream.chance(TASTE_SHARE):
+            leaf = taste.leaves[stream.weighted(taste.cumulative)]
+            return self.catalog.sample_in_leaf(stream.random(), leaf) + 1
         focus = (
             department if department is not None and stream.chance(DEPARTMENT_AFFINITY) else None
         )
@@ -228,10 +249,10 @@ class SessionSimulator:
     def _category_of(self, product: int) -> Category:
         return self.catalog.category_by_id[self.catalog.category_list[product - 1]]
 
-    def _navigate(self, rec: VisitRecorder, department: int | None) -> int | None:
+    def _navigate(self, rec: VisitRecorder, visitor: Visitor, department: int | None) -> int | None:
         """Reach the next product: by search, through a category page, or from a link."""
         stream = self.stream
-        product = self._pick_product(department)
+        product = self._pick_product(visitor, department)
         draw = stream.random()
         if draw < SEARCH_SHARE:
             category = self._category_of(product)
@@ -255,9 +276,15 @@ class SessionSimulator:
         return product
 
     def _product_page(
-        self, rec: VisitRecorder, visitor: Visitor, product: int, cart: CartRecord | None
+        self,
+        rec: VisitRecorder,
+        visitor: Visitor,
+        product: int,
+        cart: CartRecord | None,
+        add_rate: float | None = None,
     ) -> CartRecord | None:
-        """On a product page: the product view, and maybe an add to cart."""
+        """On a product page: the product view, and maybe an add to cart (at the persona's
+        rate unless `add_rate` says otherwise), then maybe a look at its companion."""
         stream, persona = self.stream, visitor.persona
         price = self.catalog.price_list[product - 1]
         rec.wait(400, 0.5)
@@ -270,8 +297,9 @@ class SessionSimulator:
                 "currency": CURRENCY,
             },
         )
-        add = persona.add_to_cart * visitor.buy_factor * (0.4 + 0.6 * visitor.engagement)
-        if not stream.chance(add):
+        if add_rate is None:
+            add_rate = persona.add_to_cart * visitor.buy_factor * (0.4 + 0.6 * visitor.engagement)
+        if not stream.chance(add_rate):
             return cart
         quantity = 1
         while quantity < MAX_QUANTITY and stream.chance(persona.extra_quantity):
@@ -301,6 +329,10 @@ class SessionSimulator:
         )
         if stream.chance(0.15):
             self._cart_page(rec, cart)
+        companion = self.complements.together.get(product) if self.complements else None
+        if companion is not None and stream.chance(COMPLEMENT_LOOK):
+            rec.view(f"/product/{companion}", self.catalog.names[companion - 1], "product")
+            cart = self._product_page(rec, visitor, companion, cart, COMPLEMENT_ADD)
         return cart
 
     def _remove_line(self, rec: VisitRecorder, cart: CartRecord) -> None:

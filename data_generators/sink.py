@@ -60,6 +60,9 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "synthetic.customer_profiles": (
         "user_id", "persona", "churned", "churned_at", "created_at", "updated_at",
     ),
+    "synthetic.customer_affinities": ("user_id", "category_id", "affinity_start", "affinity_end"),
+    "synthetic.complement_pairs": ("product_id", "complement_product_id", "pattern"),
+    "synthetic.consumable_categories": ("category_id", "repurchase_days"),
 }  # fmt: skip
 
 

@@ -44,6 +44,7 @@ from data_generators.records import SessionRecord, TicketRecord
 from data_generators.session import CountingIds, SessionSimulator
 from data_generators.settings import GenerationResult, GenerationSettings
 from data_generators.sink import TABLE_COLUMNS, CopyBatches, EventLog, RowSink
+from data_generators.taste import Complements, Tastes
 from data_generators.timeline import (
     MS_PER_DAY,
     MS_PER_HOUR,
@@ -67,6 +68,8 @@ GENERATED_TABLES = (
     "users", "categories", "products", "inventory", "inventory_movements", "sessions", "carts",
     "cart_items", "orders", "order_items", "support_tickets",
     "synthetic.customer_profiles", "synthetic.generation_runs",
+    "synthetic.customer_affinities", "synthetic.complement_pairs",
+    "synthetic.consumable_categories",
 )  # fmt: skip
 
 
@@ -122,9 +125,15 @@ def generate_store(
             log.close()
             batches.flush()
             conn.execute(
-                "INSERT INTO synthetic.generation_runs (seed, users, days, start_date) "
-                "VALUES (%s, %s, %s, %s)",
-                (settings.seed, settings.users, settings.days, settings.start_date),
+                "INSERT INTO synthetic.generation_runs"
+                " (seed, users, days, start_date, history_days) VALUES (%s, %s, %s, %s, %s)",
+                (
+                    settings.seed,
+                    settings.users,
+                    settings.days,
+                    settings.start_date,
+                    settings.history_days,
+                ),
             )
     except BaseException:
         if log is not None:
@@ -151,7 +160,9 @@ class StoreRun:
         self.log = log
         self.start_ms = epoch_ms(settings.start_date)
         self.end_ms = epoch_ms(settings.end_date)
-        seeds = np.random.SeedSequence(settings.seed).spawn(7)
+        # Streams are the seed's children by position: taste (the eighth) came later, and
+        # spawning one more leaves the first seven as they were.
+        seeds = np.random.SeedSequence(settings.seed).spawn(8)
         catalog_rng, people_rng, names_rng, stock_rng, self.daily_rng = (
             np.random.Generator(np.random.PCG64(s)) for s in seeds[:5]
         )
@@ -173,13 +184,23 @@ class StoreRun:
             max(1.0, settings.users * UNITS_PER_CUSTOMER_DAY),
             self.start_ms,
         )
+        taste_rng = np.random.Generator(np.random.PCG64(seeds[7]))
+        self.complements = Complements(taste_rng, self.catalog)
+        self.tastes = Tastes(
+            taste_rng,
+            self.catalog,
+            self.people.preferred_department,
+            (epoch_ms(settings.history_start_date), self.end_ms),
+        )
         self.order_item_ids = count(1)
         ids = CountingIds()  # shared, so order and ticket ids run in time order through both
-        self.simulator = SessionSimulator(self.catalog, self.stream, ids, self.inventory)
+        self.simulator = SessionSimulator(
+            self.catalog, self.stream, ids, self.inventory, self.complements
+        )
         history_plan_seed, history_stream_seed = seeds[6].spawn(2)
         self.history_rng = np.random.Generator(np.random.PCG64(history_plan_seed))
         self.history_simulator = SessionSimulator(
-            self.catalog, RandomStream(history_stream_seed), ids, _OpenShelves()
+            self.catalog, RandomStream(history_stream_seed), ids, _OpenShelves(), self.complements
         )
         self.history_rows: dict[str, int] = {}
         self.aftercare_due: dict[int, list] = defaultdict(list)
@@ -232,6 +253,11 @@ class StoreRun:
             )
         for row in user_rows(self.names_rng, self.people):
             self.batches.add("users", row)
+        self.batches.extend("synthetic.complement_pairs", list(self.complements.rows()))
+        self.batches.extend(
+            "synthetic.consumable_categories",
+            sorted(self.tastes.consumable_days.items()),
+        )
 
     def _write_profiles(self) -> None:
         people, churn = self.people, self.people.churn
@@ -245,6 +271,10 @@ class StoreRun:
                 (index + 1, PERSONA_NAMES[people.persona[index]], churned, churned_at,
                  signed_up, churned_at or signed_up),
             )  # fmt: skip
+        self.batches.extend(
+            "synthetic.customer_affinities",
+            list(self.tastes.affinity_rows(iter(range(1, people.size + 1)))),
+        )
 
     # -- one day ------------------------------------------------------------------------
 
@@ -289,17 +319,18 @@ class StoreRun:
                 if with_anonymous:
                     yield start, simulator.browse(anonymous_visitor(stream), start), user
                 continue
-            visitor = self._customer_visitor(user, engagement[i], declining[i], stream)
+            visitor = self._customer_visitor(user, start, engagement[i], declining[i], stream)
             if kind == VisitKind.AFTERCARE:
                 record = simulator.aftercare(visitor, aftercare[int(plan.refs[i])])
             elif kind == VisitKind.COMPLAINT:
                 record = simulator.complaint(visitor, start)
             else:
                 record = simulator.browse(visitor, start, signup=kind == VisitKind.SIGNUP)
+                self.tastes.visited(user, start)
             yield start, record, user
 
     def _customer_visitor(
-        self, user: int, engagement: float, declining: bool, stream: RandomStream
+        self, user: int, start_ms: int, engagement: float, declining: bool, stream: RandomStream
     ) -> Visitor:
         churn = self.people.churn
         first_day = self.start_ms // MS_PER_DAY
@@ -313,6 +344,8 @@ class StoreRun:
             engagement=engagement,
             declining=declining,
             decline_window=decline,
+            taste=self.tastes.at(user, start_ms),
+            intent=self.tastes.intent(user),
         )
 
     # -- rows -----------------------------------------------------------------------------
@@ -388,6 +421,7 @@ class StoreRun:
         if not in_history:
             self.inventory.take_order(order)
         self.people.last_order_id[user] = order.order_id
+        self.tastes.ordered(user, order, self.complements)
         totals, plan = order.totals, order.aftercare
         refund_cents, refunded_ms = 0, None
         if plan is not None:

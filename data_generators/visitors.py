@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from data_generators.personas import ANONYMOUS_SHOPPER, PERSONAS, Persona
 from data_generators.population import Population
 from data_generators.randomness import KeyedUuids, RandomStream
+from data_generators.taste import CustomerTaste, Intent
 from data_generators.traffic import DEVICES, SOURCE_INDEX, Device, device_index
 
 PRIMARY_DEVICE_SHARE = 0.75
@@ -32,6 +33,8 @@ class Visitor:
     decline_window: tuple[int, int] | None = None  # [first, last) epoch day, when known
     preferred_department: int | None = None
     last_order_id: int | None = None
+    taste: CustomerTaste | None = None  # favourite leaves now; None for a passer-by
+    intent: Intent | None = None  # a product the customer means to come back to
 
 
 def customer_visitor(
@@ -43,6 +46,8 @@ def customer_visitor(
     engagement: float,
     declining: bool,
     decline_window: tuple[int, int] | None = None,
+    taste: CustomerTaste | None = None,
+    intent: Intent | None = None,
 ) -> Visitor:
     """Customer `user` (index into the population) on their primary or secondary device."""
     slot = 0 if stream.chance(PRIMARY_DEVICE_SHARE) else 1
@@ -60,6 +65,8 @@ def customer_visitor(
         decline_window=decline_window,
         preferred_department=int(people.preferred_department[user]),
         last_order_id=last_order or None,
+        taste=taste,
+        intent=intent,
     )
 
 
