@@ -32,6 +32,7 @@ from data_generators.records import CartLine, CartRecord, RefundRecord, SessionR
 from data_generators.taste import (
     COMPLEMENT_ADD,
     COMPLEMENT_LOOK,
+    COMPLEMENT_LOOK_AFTER_ADD,
     INTENT_ADD,
     INTENT_RECALL,
     TASTE_SHARE,
@@ -283,8 +284,9 @@ class SessionSimulator:
         cart: CartRecord | None,
         add_rate: float | None = None,
     ) -> CartRecord | None:
-        """On a product page: the product view, and maybe an add to cart (at the persona's
-        rate unless `add_rate` says otherwise), then maybe a look at its companion."""
+        """On a product page: the product view, maybe an add to cart (at the persona's rate
+        unless `add_rate` says otherwise), then maybe a look at the product's companion,
+        likelier (and likelier bought) when the product went into the cart."""
         stream, persona = self.stream, visitor.persona
         price = self.catalog.price_list[product - 1]
         rec.wait(400, 0.5)
@@ -297,16 +299,40 @@ class SessionSimulator:
                 "currency": CURRENCY,
             },
         )
-        if add_rate is None:
+        if product in visitor.owned:
+            add_rate = 0.0
+        elif add_rate is None:
             add_rate = persona.add_to_cart * visitor.buy_factor * (0.4 + 0.6 * visitor.engagement)
-        if not stream.chance(add_rate):
-            return cart
+        added = False
+        if stream.chance(add_rate):
+            filled = self._add_to_cart(rec, persona.extra_quantity, product, price, cart)
+            if filled is not None:
+                cart, added = filled, True
+        companion = self.complements.together.get(product) if self.complements else None
+        look = COMPLEMENT_LOOK_AFTER_ADD if added else COMPLEMENT_LOOK
+        if companion is not None and stream.chance(look):
+            rec.view(f"/product/{companion}", self.catalog.names[companion - 1], "product")
+            cart = self._product_page(
+                rec, visitor, companion, cart, COMPLEMENT_ADD if added else None
+            )
+        return cart
+
+    def _add_to_cart(
+        self,
+        rec: VisitRecorder,
+        extra_quantity: float,
+        product: int,
+        price: int,
+        cart: CartRecord | None,
+    ) -> CartRecord | None:
+        """Put the product in the cart (opened if need be); None when stock is short."""
+        stream = self.stream
         quantity = 1
-        while quantity < MAX_QUANTITY and stream.chance(persona.extra_quantity):
+        while quantity < MAX_QUANTITY and stream.chance(extra_quantity):
             quantity += 1
         in_cart = cart.lines[product].quantity if cart and product in cart.lines else 0
         if self.stock.available(product) < in_cart + quantity:
-            return cart  # out of stock: the button is greyed out
+            return None  # out of stock: the button is greyed out
         rec.wait(12_000, 0.6)
         if cart is None:
             cart = CartRecord(stream.uuid(), rec.clock, rec.clock)
@@ -329,10 +355,6 @@ class SessionSimulator:
         )
         if stream.chance(0.15):
             self._cart_page(rec, cart)
-        companion = self.complements.together.get(product) if self.complements else None
-        if companion is not None and stream.chance(COMPLEMENT_LOOK):
-            rec.view(f"/product/{companion}", self.catalog.names[companion - 1], "product")
-            cart = self._product_page(rec, visitor, companion, cart, COMPLEMENT_ADD)
         return cart
 
     def _remove_line(self, rec: VisitRecorder, cart: CartRecord) -> None:

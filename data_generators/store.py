@@ -346,6 +346,7 @@ class StoreRun:
             decline_window=decline,
             taste=self.tastes.at(user, start_ms),
             intent=self.tastes.intent(user),
+            owned=self.tastes.owned_by(user),
         )
 
     # -- rows -----------------------------------------------------------------------------

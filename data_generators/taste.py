@@ -46,9 +46,11 @@ COMPLEMENT_LEAVES: tuple[tuple[str, str, str], ...] = (
     ("Camping", "Cycling", "together"),
     ("Board Games", "Puzzles", "together"),
 )
-# After adding an anchor to the cart, the shopper looks at its companion this often, and
-# adds it at this rate (instead of the persona's per-view rate).
-COMPLEMENT_LOOK = 0.5
+# On an anchor's page the shopper looks at its companion this often; after adding the
+# anchor to the cart, this often, and then adds the companion at COMPLEMENT_ADD (instead of
+# the persona's per-view rate).
+COMPLEMENT_LOOK = 0.25
+COMPLEMENT_LOOK_AFTER_ADD = 0.6
 COMPLEMENT_ADD = 0.45
 # A sequence companion is due this many days (uniform) after the anchor was ordered.
 SEQUENCE_DAYS = (2, 14)
@@ -64,9 +66,11 @@ CONSUMABLE_DAYS: dict[str, int] = {
 CONSUMABLE_SIGMA = 0.3
 # On the first visit after an intent falls due, the customer goes to that product this
 # often, and adds it to the cart at this rate.
-INTENT_RECALL = 0.7
-INTENT_ADD = 0.5
+INTENT_RECALL = 0.85
+INTENT_ADD = 0.8
 
+# The last durable (not consumable) products a customer bought, which they do not buy again.
+OWNED_SLOTS = 4
 NO_PRODUCT = 0
 
 
@@ -135,6 +139,8 @@ class Tastes:
         self.end = np.zeros((users, TASTE_SLOTS), dtype=np.float32)
         self.start[:, :3] = rng.dirichlet(alpha, users)
         self.end[:, [0, 1, 3]] = rng.dirichlet(alpha, users)
+        self.owned = np.zeros((users, OWNED_SLOTS), dtype=np.int32)
+        self._owned_next = np.zeros(users, dtype=np.int8)
         self.intent_product = np.zeros(users, dtype=np.int32)
         self.intent_due_ms = np.zeros(users, dtype=np.int64)
         self.consumable_days = {
@@ -150,6 +156,10 @@ class Tastes:
         weights = (1 - position) * self.start[user] + position * self.end[user]
         return CustomerTaste(tuple(self.leaves[user].tolist()), list(accumulate(weights.tolist())))
 
+    def owned_by(self, user: int) -> frozenset[int]:
+        """The durable products customer `user` bought last (OWNED_SLOTS at most)."""
+        return frozenset(self.owned[user].tolist()) - {NO_PRODUCT}
+
     def intent(self, user: int) -> Intent | None:
         product = int(self.intent_product[user])
         return Intent(product, int(self.intent_due_ms[user])) if product else None
@@ -160,19 +170,23 @@ class Tastes:
             self.intent_product[user] = NO_PRODUCT
 
     def ordered(self, user: int, order: OrderRecord, complements: Complements) -> None:
-        """What an order makes the customer want next: the sequence companion of an anchor,
-        else a consumable again; a sooner intent is kept."""
+        """What an order makes the customer own and want next: a durable product is owned
+        (and not bought again while it stays among the last few), and brings the sequence
+        companion of an anchor; a consumable is wanted again. A sooner intent is kept."""
         for line in order.lines:
-            companion = complements.sequence.get(line.product_id)
-            if companion is not None:
-                low, high = SEQUENCE_DAYS
-                self._want(user, companion, order.placed_ms + self._days(low, high))
-                continue
             leaf = self.catalog.category_list[line.product_id - 1]
             median = self.consumable_days.get(leaf)
             if median is not None:
                 days = median * float(np.exp(CONSUMABLE_SIGMA * self.rng.standard_normal()))
                 self._want(user, line.product_id, order.placed_ms + int(days * MS_PER_DAY))
+                continue
+            slot = int(self._owned_next[user])
+            self.owned[user, slot] = line.product_id
+            self._owned_next[user] = (slot + 1) % OWNED_SLOTS
+            companion = complements.sequence.get(line.product_id)
+            if companion is not None:
+                low, high = SEQUENCE_DAYS
+                self._want(user, companion, order.placed_ms + self._days(low, high))
 
     def _days(self, low: int, high: int) -> int:
         return int(self.rng.integers(low, high + 1)) * MS_PER_DAY

@@ -35,6 +35,7 @@ class Visitor:
     last_order_id: int | None = None
     taste: CustomerTaste | None = None  # favourite leaves now; None for a passer-by
     intent: Intent | None = None  # a product the customer means to come back to
+    owned: frozenset[int] = frozenset()  # durable products bought lately: not bought again
 
 
 def customer_visitor(
@@ -48,6 +49,7 @@ def customer_visitor(
     decline_window: tuple[int, int] | None = None,
     taste: CustomerTaste | None = None,
     intent: Intent | None = None,
+    owned: frozenset[int] = frozenset(),
 ) -> Visitor:
     """Customer `user` (index into the population) on their primary or secondary device."""
     slot = 0 if stream.chance(PRIMARY_DEVICE_SHARE) else 1
@@ -67,6 +69,7 @@ def customer_visitor(
         last_order_id=last_order or None,
         taste=taste,
         intent=intent,
+        owned=owned,
     )
 
 
