@@ -41,6 +41,16 @@ QUALITY_RESULTS = "dq_results"
 # CloudWatch namespace of the data-quality metrics the jobs publish and alarms watch.
 QUALITY_METRICS_NAMESPACE = "EcommerceAnalytics/DataQuality"
 
+# Marts zone, from build_recommendations: each reco table the API reads (PostgreSQL schema
+# reco, contracts/oltp/migrations) by its folder, whole tables replaced on every run, and
+# the holdout evaluation of the last run.
+RECO_TABLES: dict[str, str] = {
+    "similar_products": "reco_similar_products",
+    "customer_recommendations": "reco_customer_recommendations",
+    "popular_products": "reco_popular_products",
+}
+RECO_HOLDOUT_METRICS = "reco_holdout_metrics"
+
 # The zone each batch job writes its checked tables to (and whose catalog keeps them).
 JOB_ZONES: dict[str, str] = {
     "extract_oltp": "raw",

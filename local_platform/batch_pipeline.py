@@ -1,6 +1,7 @@
-"""The batch analytics pipeline on one machine: extract -> curate -> marts -> quality -> load,
-running the Glue jobs' own functions on a local SparkSession, then loading the marts into
-the local DuckDB warehouse.
+"""The batch analytics pipeline on one machine: extract -> curate -> marts -> recommendations
+-> quality -> load, running the Glue jobs' own functions on a local SparkSession, then
+loading the marts into the local DuckDB warehouse (the recommendations go to PostgreSQL's
+reco schema, as on AWS).
 
 The lake is a folder with the S3 layout (raw, curated, marts, state); quality results go to
 its dq_results table and its metrics to state/quality_metrics.jsonl. Freshness and the marts'
@@ -24,12 +25,14 @@ from pyspark.sql import functions as sf
 from contracts.database import DEFAULT_PORT, PostgresEndpoint
 from contracts.lake import Lake, local_state_folder
 from glue_jobs.build_marts import OLTP_TABLES, run_build
+from glue_jobs.build_recommendations import RECO_COLUMNS, run_recommendations
 from glue_jobs.curate_events import DEFAULT_ALLOWED_LATENESS_HOURS, RawEventSources, run_curation
 from glue_jobs.extract_oltp import ReadSettings, run_extract
 from glue_jobs.jdbc import JdbcSource
 from glue_jobs.local_spark import ensure_spark_jars, local_spark_session
 from glue_jobs.quality import QualityGate
 from glue_jobs.quality_metrics import JsonLinesMetrics
+from glue_jobs.transforms.recommendations import RecommendationSettings
 from local_platform.local_warehouse import DEFAULT_WAREHOUSE, load_local_warehouse
 from local_platform.paths import LOCAL_HOME
 
@@ -46,6 +49,9 @@ class BatchSettings:
     as_of: date | None = None
     full_extract: bool = False
     read_settings: ReadSettings = field(default_factory=ReadSettings)
+    recommendations: RecommendationSettings = field(default_factory=RecommendationSettings)
+    # Days at the end evaluated as a holdout (0: none); see build_recommendations.
+    holdout_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,19 @@ def run_batch(
     marts = run_build(spark, lake, as_of, reference_time, gate("build_marts"))
     oltp_rows = sum(item.rows_at_source for item in extracts if item.table in OLTP_TABLES)
     finished("marts", started, oltp_rows + counts["accepted"], sum(marts.values()), marts)
+
+    started = time.perf_counter()
+    reco = run_recommendations(
+        spark,
+        lake,
+        jdbc_source(settings.database_url),
+        as_of,
+        run_id,
+        settings.recommendations,
+        settings.holdout_days,
+    )
+    tables = {table: reco[table] for table in RECO_COLUMNS}
+    finished("recommendations", started, reco["interactions"], sum(tables.values()), tables)
 
     started = time.perf_counter()
     outcomes = quality_outcomes(spark, lake.quality_results, run_id)

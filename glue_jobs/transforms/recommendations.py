@@ -81,8 +81,9 @@ class Interactions:
 def interactions(
     events: DataFrame, orders: DataFrame, order_items: DataFrame, cutoff: datetime
 ) -> Interactions:
-    """Views and cart adds from the curated events, purchases from the OLTP orders (the
-    history before the clickstream included), all strictly before `cutoff`."""
+    """Views and cart adds from the curated events, purchases from the OLTP orders that were
+    not cancelled (the history before the clickstream included), all strictly before
+    `cutoff`."""
     before = sf.col("occurred_at") < sf.lit(cutoff)
 
     def product_events(event_type: str) -> DataFrame:
@@ -94,7 +95,8 @@ def interactions(
         )
 
     purchases = (
-        orders.select(sf.col("id").alias("order_id"), "user_id", "placed_at")
+        orders.filter(sf.col("status") != "cancelled")
+        .select(sf.col("id").alias("order_id"), "user_id", "placed_at")
         .join(order_items.select("order_id", "product_id"), "order_id")
         .select("user_id", "order_id", "product_id", sf.col("placed_at").alias("occurred_at"))
         .filter(before)
@@ -345,8 +347,8 @@ def learned_candidates(
 ) -> DataFrame:
     """(user_id, product_id, score, reason, reason_product_id) from the customer's own
     history: each signal's weight times the similarity of its neighbours, and consumables
-    the customer bought before, scored by purchases x how far their usual gap has run
-    (up to 1)."""
+    the customer bought (in `purchases`), scored by purchase weight x orders x how far the
+    category's usual gap has run since the last one (up to 1)."""
     through_similar = signals.join(similar, "product_id").select(
         "user_id",
         sf.col("similar_product_id").alias("product_id"),
@@ -398,8 +400,10 @@ def customer_recommendations(
     consumables = consumable_categories(
         seen.purchases, catalog, settings.consumable_repeat_share
     ).cache()
+    kept = sf.lit(cutoff) - sf.expr(f"INTERVAL {settings.purchase_days} DAYS")
+    recent_purchases = seen.purchases.filter(sf.col("occurred_at") >= kept)
     learned = _tiered(
-        learned_candidates(signals, similar, seen.purchases, consumables, catalog, cutoff),
+        learned_candidates(signals, similar, recent_purchases, consumables, catalog, cutoff),
         2.0,
         "user_id",
     ).withColumn("reason_category_id", sf.lit(None).cast("bigint"))
