@@ -12,10 +12,9 @@ Three outputs, each the shape of its table in the `reco` schema the API reads:
 - customer recommendations: each known customer's recent views, cart adds and purchases
   (weighted and decayed the same way) spread through the similar-products table, plus
   consumables they may be due to buy again, without what they bought recently (unless it is
-  a consumable) or discontinued products, at most a few per category, then topped up with
-  what is popular in their categories and overall. Scores are tiered so the order is plain:
-  (2, 3] learned from the customer's history, (1, 2] popular in their categories, (0, 1]
-  popular overall.
+  a consumable) or discontinued products, blended with what is popular in their favourite
+  categories and overall (each source scaled to [0, 1] per customer, weighted, summed; the
+  reason is the largest contribution), at most a few per category.
 
 Every function takes the events, order lines and products already cut at the moment the
 model is built for, so a temporal split evaluates exactly what the job computes.
@@ -63,8 +62,12 @@ class RecommendationSettings:
     # A category is a consumable when this share of its (customer, product) purchases were
     # bought in two or more orders.
     consumable_repeat_share: float = 0.08
-    # Categories of a customer's signals that the popularity top-up draws from.
-    fill_categories: int = 2
+    # Categories of a customer's signals that "popular in category" draws from.
+    fill_categories: int = 3
+    # The blend: each source scaled to [0, 1] per customer, then weighted and summed.
+    learned_weight: float = 1.0
+    category_weight: float = 1.0
+    popular_weight: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -324,16 +327,19 @@ def customer_signals(
     )
 
 
+REASON_COLUMNS = ("reason", "reason_product_id", "reason_category_id")
+
+
 def _strongest_reason(candidates: DataFrame) -> DataFrame:
-    """One row per (user_id, product_id): the summed score, and the reason (with its product)
-    of the largest single contribution."""
+    """One row per (user_id, product_id): the summed score, and the reason (with its product
+    or category) of the largest single contribution."""
     strongest = sf.max_by(
-        sf.struct("reason", "reason_product_id"), sf.struct("score", "reason_product_id")
+        sf.struct(*REASON_COLUMNS), sf.struct("score", "reason_product_id", "reason_category_id")
     )
     return (
         candidates.groupBy("user_id", "product_id")
         .agg(sf.sum("score").alias("score"), strongest.alias("why"))
-        .select("user_id", "product_id", "score", "why.reason", "why.reason_product_id")
+        .select("user_id", "product_id", "score", *(f"why.{name}" for name in REASON_COLUMNS))
     )
 
 
@@ -355,6 +361,7 @@ def learned_candidates(
         (sf.col("weight") * sf.col("score")).alias("score"),
         sf.col("relation").alias("reason"),
         sf.col("product_id").alias("reason_product_id"),
+        sf.lit(None).cast("bigint").alias("reason_category_id"),
     )
     age_days = (sf.unix_timestamp(sf.lit(cutoff)) - sf.unix_timestamp("last_bought")) / (
         SECONDS_PER_DAY
@@ -374,15 +381,16 @@ def learned_candidates(
             (sf.col("orders") * PURCHASE_WEIGHT * due).alias("score"),
             sf.lit(BOUGHT_AGAIN).alias("reason"),
             sf.col("product_id").alias("reason_product_id"),
+            sf.lit(None).cast("bigint").alias("reason_category_id"),
         )
     )
     return _strongest_reason(through_similar.unionByName(again))
 
 
-def _tiered(frame: DataFrame, base: float, partition: str) -> DataFrame:
-    """Scores mapped into (base, base + 1]: divided by the largest in their `partition`."""
-    largest = sf.max("score").over(Window.partitionBy(partition))
-    return frame.withColumn("score", sf.lit(base) + sf.col("score") / largest)
+def _scaled(frame: DataFrame, weight: float) -> DataFrame:
+    """Scores divided by the customer's largest, times `weight`: each source in [0, weight]."""
+    largest = sf.max("score").over(Window.partitionBy("user_id"))
+    return frame.withColumn("score", sf.lit(weight) * sf.col("score") / largest)
 
 
 def customer_recommendations(
@@ -394,7 +402,7 @@ def customer_recommendations(
     settings: RecommendationSettings,
 ) -> DataFrame:
     """reco.customer_recommendations: top N per customer with at least one signal (see the
-    module's docstring for the tiers, exclusions and diversity)."""
+    module's docstring for the blend, exclusions and diversity)."""
     # Cached: each feeds several branches of the plan below.
     signals = customer_signals(seen, cutoff, settings).cache()
     consumables = consumable_categories(
@@ -402,11 +410,7 @@ def customer_recommendations(
     ).cache()
     kept = sf.lit(cutoff) - sf.expr(f"INTERVAL {settings.purchase_days} DAYS")
     recent_purchases = seen.purchases.filter(sf.col("occurred_at") >= kept)
-    learned = _tiered(
-        learned_candidates(signals, similar, recent_purchases, consumables, catalog, cutoff),
-        2.0,
-        "user_id",
-    ).withColumn("reason_category_id", sf.lit(None).cast("bigint"))
+    learned = learned_candidates(signals, similar, recent_purchases, consumables, catalog, cutoff)
 
     favourite = Window.partitionBy("user_id").orderBy(sf.desc("weight"), sf.asc("category_id"))
     top_categories = (
@@ -417,15 +421,19 @@ def customer_recommendations(
         .filter(sf.col("place") <= settings.fill_categories)
     )
     n = settings.recommendations_per_customer
-    in_category = top_categories.join(
-        popular.filter(sf.col("rank_in_category") <= n), "category_id"
-    ).select(
-        "user_id",
-        "product_id",
-        (sf.col("score") * sf.col("weight")).alias("score"),
-        sf.lit(POPULAR_IN_CATEGORY).alias("reason"),
-        sf.lit(None).cast("bigint").alias("reason_product_id"),
-        sf.col("category_id").alias("reason_category_id"),
+    category_best = sf.max("score").over(Window.partitionBy("category_id"))
+    in_category = (
+        popular.filter(sf.col("rank_in_category") <= n)
+        .withColumn("share", sf.col("score") / category_best)
+        .join(top_categories, "category_id")
+        .select(
+            "user_id",
+            "product_id",
+            (sf.col("share") * sf.col("weight")).alias("score"),
+            sf.lit(POPULAR_IN_CATEGORY).alias("reason"),
+            sf.lit(None).cast("bigint").alias("reason_product_id"),
+            sf.col("category_id").alias("reason_category_id"),
+        )
     )
     overall = (
         signals.select("user_id")
@@ -441,9 +449,9 @@ def customer_recommendations(
         )
     )
     candidates = (
-        learned.unionByName(_tiered(in_category, 1.0, "user_id"))
-        .unionByName(_tiered(overall, 0.0, "user_id"))
-        .join(catalog.filter("active").select("product_id", "category_id"), "product_id")
+        _scaled(learned, settings.learned_weight)
+        .unionByName(_scaled(in_category, settings.category_weight))
+        .unionByName(_scaled(overall, settings.popular_weight))
     )
 
     recent = sf.lit(cutoff) - sf.expr(f"INTERVAL {settings.recently_bought_days} DAYS")
@@ -454,15 +462,13 @@ def customer_recommendations(
         .select("user_id", "product_id")
         .distinct()
     )
-    best = Window.partitionBy("user_id", "product_id").orderBy(sf.desc("score"))
     per_category = Window.partitionBy("user_id", "category_id").orderBy(
         sf.desc("score"), sf.asc("product_id")
     )
     per_customer = Window.partitionBy("user_id").orderBy(sf.desc("score"), sf.asc("product_id"))
     return (
-        candidates.join(just_bought, ["user_id", "product_id"], "left_anti")
-        .withColumn("best", sf.row_number().over(best))
-        .filter(sf.col("best") == 1)
+        _strongest_reason(candidates.join(just_bought, ["user_id", "product_id"], "left_anti"))
+        .join(catalog.filter("active").select("product_id", "category_id"), "product_id")
         .withColumn("in_category", sf.row_number().over(per_category))
         .filter(sf.col("in_category") <= settings.max_per_category)
         .withColumn("rank", sf.row_number().over(per_customer))
@@ -472,9 +478,7 @@ def customer_recommendations(
             sf.col("rank").cast("smallint").alias("rank"),
             "product_id",
             "score",
-            "reason",
-            "reason_product_id",
-            "reason_category_id",
+            *REASON_COLUMNS,
         )
     )
 

@@ -5,11 +5,12 @@ not, favourite leaves drifting). Ranges are documented in docs/data_generation.m
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import datetime
 
 import numpy as np
 import pytest
+from generated_shop import MemoryRows
 
 from data_generators import GenerationSettings
 from data_generators.catalog import Catalog
@@ -24,22 +25,6 @@ from data_generators.taste import (
 )
 
 SHOP = GenerationSettings(users=800, days=28, seed=5, history_days=180)
-
-
-class _Rows:
-    def __init__(self) -> None:
-        self.tables: dict[str, list[tuple]] = defaultdict(list)
-        self.counts: Counter[str] = Counter()
-
-    def add(self, table: str, row: tuple) -> None:
-        self.extend(table, [row])
-
-    def extend(self, table: str, rows: list[tuple]) -> None:
-        self.tables[table].extend(rows)
-        self.counts[table] += len(rows)
-
-    def flush(self) -> None:
-        """Rows are kept as they come."""
 
 
 class _Events(EventLog):
@@ -60,7 +45,7 @@ class _Events(EventLog):
 
 @pytest.fixture(scope="module")
 def shop() -> tuple[StoreRun, dict[str, list[tuple]], _Events]:
-    rows, events = _Rows(), _Events()
+    rows, events = MemoryRows(), _Events()
     run = StoreRun(SHOP, rows, events)
     run.run(progress=False)
     return run, rows.tables, events

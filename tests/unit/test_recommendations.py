@@ -233,32 +233,37 @@ def _recommend(spark, **overrides) -> list[tuple]:
     ]  # fmt: skip
 
 
-def test_customer_recommendations_exclude_just_bought_durables_but_not_consumables(spark) -> None:
-    # Learned scores (weight x similarity): 2 .45, 5 .40, 3 .30, 4 .25, 7 .15; the
-    # consumable 6: 2 orders x 10 x min(1, 10 days since / 10-day usual gap) = 20.
-    # Tier (2, 3]: 2 + score / 20. Out: 2 (bought two days ago), 5 (discontinued).
-    # Popular in u1's categories (10: 1/2 + 10/4 = 3, 30: tiny) gives 7 at 2.0, below its
-    # learned 2.0075; u2 and u3 have no signal in the window and get nothing.
+def test_customer_recommendations_blend_sources_and_exclude_just_bought_durables(spark) -> None:
+    # Learned (weight x similarity): 2 .45, 5 .40, 3 .30, 4 .25, 7 .15; the consumable 6:
+    # 2 orders x 10 x min(1, 10 days since / 10-day usual gap) = 20. Scaled by 20 (weight 1):
+    # 6 1.0, 3 .015, 4 .0125, 7 .0075. Out: 2 (bought two days ago), 5 (discontinued).
+    # Popular in u1's categories (10: 1/2 + 10/4 = 3; 30: tiny, nothing popular): 7 at share
+    # 1 x 3, scaled to 1.0. Popular overall (weight .3): 7 .3, 4 .3 x 2/5 = .12.
+    # Sums: 7 1.3075 (largest part: popular in 10), 6 1.0, 4 .1325 (popular), 3 .015.
+    # u2 and u3 have no signal in the window and get nothing.
     rows = _recommend(spark, max_per_category=2, recommendations_per_customer=10)
 
     assert rows == [
-        (1, 1, 6, pytest.approx(3.0), "bought_again", 6, None),
-        (1, 2, 3, pytest.approx(2 + 0.30 / 20), "viewed_together", 1, None),
-        (1, 3, 4, pytest.approx(2 + 0.25 / 20), "bought_together", 1, None),
-        (1, 4, 7, pytest.approx(2 + 0.15 / 20), "viewed_together", 1, None),
+        (1, 1, 7, pytest.approx(0.0075 + 1.0 + 0.3), "popular_in_category", None, 10),
+        (1, 2, 6, pytest.approx(1.0), "bought_again", 6, None),
+        (1, 3, 4, pytest.approx(0.0125 + 0.12), "popular", None, None),
+        (1, 4, 3, pytest.approx(0.015), "viewed_together", 1, None),
     ]
 
 
 def test_customer_recommendations_keep_categories_diverse_and_the_top_n(spark) -> None:
-    # One per category: 3 beats 7 in category 10. Then the top 2.
-    rows = _recommend(spark, max_per_category=1, recommendations_per_customer=2)
+    # One per category: 7 keeps category 10, so 3 goes.
+    diverse = _recommend(spark, max_per_category=1, recommendations_per_customer=10)
+    # Then the top 2.
+    short = _recommend(spark, max_per_category=2, recommendations_per_customer=2)
 
-    assert [(r[1], r[2]) for r in rows] == [(1, 6), (2, 3)]
+    assert [(r[1], r[2]) for r in diverse] == [(1, 7), (2, 6), (3, 4)]
+    assert [(r[1], r[2]) for r in short] == [(1, 7), (2, 6)]
 
 
-def test_popularity_tops_up_a_short_list_with_its_reasons(spark) -> None:
-    # Without similar products only the consumable is learned; 7 comes in as popular in
-    # category 10 (tier (1, 2]: 1 + 15 / 15) and 4 as popular overall (2 / 5).
+def test_without_similar_products_popularity_fills_in_with_its_reasons(spark) -> None:
+    # Only the consumable is learned (1.0); 7 comes as popular in category 10 (1.0 + .3)
+    # and 4 as popular overall (.12).
     settings = replace(SETTINGS, consumable_repeat_share=0.5, recommendations_per_customer=5)
     frame = customer_recommendations(
         _seen(spark, CUSTOMER_VIEWS, CUSTOMER_PURCHASES),
@@ -274,7 +279,7 @@ def test_popularity_tops_up_a_short_list_with_its_reasons(spark) -> None:
     ]
 
     assert rows == [
-        (6, pytest.approx(3.0), "bought_again", None),
-        (7, pytest.approx(2.0), "popular_in_category", 10),
-        (4, pytest.approx(0.4), "popular", None),
+        (7, pytest.approx(1.3), "popular_in_category", 10),
+        (6, pytest.approx(1.0), "bought_again", None),
+        (4, pytest.approx(0.12), "popular", None),
     ]
