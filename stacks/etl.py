@@ -1,10 +1,12 @@
 """ETL: the batch Glue jobs and the workflow that runs them.
 
 - four Glue 5.0 jobs (extract_oltp -> curate_events -> build_marts -> load_warehouse), each an
-  entry script asset plus the project packages (--extra-py-files) and pinned wheels;
-- a JDBC connection that places extract_oltp in the VPC, next to the OLTP database;
+  entry script asset plus the project packages (--extra-py-files) and pinned wheels, and
+  build_recommendations beside load_warehouse (it loads the OLTP database's reco schema);
+- a JDBC connection that places extract_oltp and build_recommendations in the VPC, next to
+  the OLTP database;
 - a workflow: a scheduled trigger (cron from config) starts extract, and each later job starts
-  when the previous one succeeded. The quality gate runs inside every job;
+  when the previous one succeeded. The quality gate runs inside every job that has rules;
 - one Glue Data Quality ruleset per checked table, rendered from contracts/quality;
 - a crawler per zone that keeps the checked tables (and the quality results) in the zone's
   catalog database, run after build_marts, so the rulesets' tables exist for Glue Data
@@ -71,6 +73,13 @@ ETL_SOURCE = LambdaSource(
 )
 # Run order of the workflow; each name is also the entry script glue_jobs/<name>.py.
 BATCH_JOBS = ("extract_oltp", "curate_events", "build_marts", "load_warehouse")
+# Starts with load_warehouse once build_marts succeeded (it needs the same lake inputs).
+RECOMMENDATION_JOB = "build_recommendations"
+ETL_JOBS = (*BATCH_JOBS, RECOMMENDATION_JOB)
+# Jobs that reach the OLTP database through the JDBC connection.
+VPC_JOBS = ("extract_oltp", RECOMMENDATION_JOB)
+# Days at the end of the data the recommendations job evaluates its models on.
+RECOMMENDATION_HOLDOUT_DAYS = 7
 # Run states of Glue's "Glue Job State Change" events that mean the run did not succeed.
 FAILED_RUN_STATES = ["FAILED", "TIMEOUT", "ERROR"]
 # What a crawler does in the catalog: read its database, create and update its tables and their
@@ -115,15 +124,16 @@ class EtlStack(PlatformStack):
         )
         assets = {
             job: glue_job_assets(self, _pascal(job), f"glue_jobs/{job}.py", ETL_SOURCE)
-            for job in BATCH_JOBS
+            for job in ETL_JOBS
         }
         self.role = self._job_role(lake, oltp, warehouse, encryption, assets.values())
         arguments = self._job_arguments(lake, oltp, warehouse)
         self.jobs = {
             job: self._job(job, assets[job], encryption.security_configuration, arguments[job])
-            for job in BATCH_JOBS
+            for job in ETL_JOBS
         }
-        self.jobs["extract_oltp"].node.add_dependency(connection)
+        for job in VPC_JOBS:
+            self.jobs[job].node.add_dependency(connection)
         self.crawlers = self._catalog_crawlers(lake, encryption)
         self.workflow = self._workflow()
         self.rulesets = self._rulesets(lake)
@@ -199,6 +209,14 @@ class EtlStack(PlatformStack):
                 "--curated_uri": curated,
                 "--marts_uri": marts,
             },
+            RECOMMENDATION_JOB: {
+                **temp,
+                "--raw_uri": raw,
+                "--curated_uri": curated,
+                "--marts_uri": marts,
+                "--database_secret_id": oltp.database.secret.secret_arn,
+                "--holdout_days": str(RECOMMENDATION_HOLDOUT_DAYS),
+            },
             "load_warehouse": {
                 **temp,
                 "--marts_uri": marts,
@@ -219,7 +237,7 @@ class EtlStack(PlatformStack):
         etl = self.config.etl
         connections = (
             glue.CfnJob.ConnectionsListProperty(connections=[self.connection_name])
-            if job == "extract_oltp"
+            if job in VPC_JOBS
             else None
         )
         return glue.CfnJob(
@@ -254,7 +272,7 @@ class EtlStack(PlatformStack):
         encryption: GlueEncryption,
         assets: Iterable[GlueJobAssets],
     ) -> iam.Role:
-        """One role for the four jobs: the lake and artifacts buckets, the OLTP secret (read
+        """One role for the batch jobs: the lake and artifacts buckets, the OLTP secret (read
         only), and the Data API on the warehouse for the load."""
         role = iam.Role(
             self,
@@ -371,7 +389,8 @@ class EtlStack(PlatformStack):
             self,
             "BatchWorkflow",
             name=f"{self.prefix}-batch",
-            description="extract_oltp -> curate_events -> build_marts -> load_warehouse",
+            description="extract_oltp -> curate_events -> build_marts -> load_warehouse"
+            " (and build_recommendations)",
             max_concurrent_runs=1,
         )
         glue.CfnTrigger(
@@ -412,6 +431,25 @@ class EtlStack(PlatformStack):
                     ),
                 ],
             )
+        glue.CfnTrigger(
+            self,
+            "RecommendationsAfterBuildMarts",
+            name=f"{self.job_name(RECOMMENDATION_JOB)}-after-build-marts",
+            description=f"Starts {RECOMMENDATION_JOB} when build_marts succeeded",
+            workflow_name=workflow.ref,
+            type="CONDITIONAL",
+            start_on_creation=True,
+            predicate=glue.CfnTrigger.PredicateProperty(
+                conditions=[
+                    glue.CfnTrigger.ConditionProperty(
+                        job_name=self.jobs["build_marts"].ref,
+                        logical_operator="EQUALS",
+                        state="SUCCEEDED",
+                    )
+                ]
+            ),
+            actions=[glue.CfnTrigger.ActionProperty(job_name=self.jobs[RECOMMENDATION_JOB].ref)],
+        )
         return workflow
 
     def _rulesets(self, lake: LakeStack) -> dict[tuple[str, str], glue.CfnDataQualityRuleset]:
@@ -451,7 +489,7 @@ class EtlStack(PlatformStack):
                 source=["aws.glue"],
                 detail_type=["Glue Job State Change"],
                 detail={
-                    "jobName": [self.job_name(job) for job in BATCH_JOBS],
+                    "jobName": [self.job_name(job) for job in ETL_JOBS],
                     "state": FAILED_RUN_STATES,
                 },
             ),
@@ -468,7 +506,7 @@ class EtlStack(PlatformStack):
                     f"{job}: a run over {etl.max_duration_minutes} min",
                     evaluation_periods=1,
                 )
-                for job in BATCH_JOBS
+                for job in ETL_JOBS
             )
         )
 
@@ -479,7 +517,7 @@ class EtlStack(PlatformStack):
             value=self.workflow.ref,
             description="Glue workflow of the batch jobs (run by hand: glue start-workflow-run)",
         )
-        for job in BATCH_JOBS:
+        for job in ETL_JOBS:
             CfnOutput(
                 self,
                 f"{_pascal(job)}JobName",

@@ -11,7 +11,7 @@ from cdk_app.config import ConfigError, load_config, read_cdk_context
 from contracts.lake import JOB_ZONES, QUALITY_RESULTS, Lake
 from contracts.quality import load_job_rules, rule_jobs
 from contracts.quality.dqdl import job_rulesets
-from stacks.etl import BATCH_JOBS
+from stacks.etl import ETL_JOBS
 from stacks.lake import BUCKET_NAME
 
 pytestmark = pytest.mark.infra
@@ -21,6 +21,7 @@ JOB_NAMES = {
     "curate_events": "curate-events",
     "build_marts": "build-marts",
     "load_warehouse": "load-warehouse",
+    "build_recommendations": "build-recommendations",
 }
 
 
@@ -54,7 +55,7 @@ def _part(part) -> str:
 
 def test_every_job_with_rules_has_a_zone_and_the_workflow_runs_every_job():
     assert set(JOB_ZONES) == set(rule_jobs())
-    assert tuple(JOB_NAMES) == BATCH_JOBS
+    assert tuple(JOB_NAMES) == ETL_JOBS
 
 
 @pytest.mark.parametrize(("env", "workers", "timeout"), [("dev", 2, 120), ("prod", 10, 240)])
@@ -62,7 +63,7 @@ def test_jobs_run_glue_5_with_workers_from_config_and_no_bookmarks(
     assembly: Assembly, env: str, workers: int, timeout: int
 ):
     template = _template(assembly, env)
-    template.resource_count_is("AWS::Glue::Job", 4)
+    template.resource_count_is("AWS::Glue::Job", 5)
     for suffix in JOB_NAMES.values():
         template.has_resource_properties(
             "AWS::Glue::Job",
@@ -93,7 +94,7 @@ def test_scripts_are_separate_assets_and_the_packages_are_shared(assembly: Assem
     jobs = _jobs_by_name(assembly, "dev").values()
     scripts = {job["Command"]["ScriptLocation"]["Fn::Sub"] for job in jobs}
     packages = {job["DefaultArguments"]["--extra-py-files"]["Fn::Sub"] for job in jobs}
-    assert len(scripts) == 4
+    assert len(scripts) == 5
     assert all(s.startswith("s3://cdk-") and s.endswith(".py") for s in scripts)
     assert len(packages) == 1
     assert packages.pop().endswith(".zip")
@@ -119,9 +120,14 @@ def test_job_arguments_point_at_the_lake_zones(assembly: Assembly):
     assert load["--database"] == "analytics"
     assert load["--workgroup_name"] == "ecommerce-dev"
     assert "--quality_results_uri" not in load
+    reco = jobs["ecommerce-dev-build-recommendations"]["DefaultArguments"]
+    assert _joined(reco["--curated_uri"]) == f"s3://ecommerce-dev-curated{suffix}"
+    assert _joined(reco["--marts_uri"]) == f"s3://ecommerce-dev-marts{suffix}"
+    assert reco["--database_secret_id"] == extract["--database_secret_id"]
+    assert reco["--holdout_days"] == "7"
 
 
-def test_only_extract_runs_in_the_vpc_through_a_jdbc_connection(assembly: Assembly):
+def test_only_the_jobs_that_reach_the_database_run_in_the_vpc(assembly: Assembly):
     template = assembly.template("dev", "Etl")
     jobs = _jobs_by_name(assembly, "dev")
     with_connections = {name: job.get("Connections") for name, job in jobs.items()}
@@ -130,6 +136,7 @@ def test_only_extract_runs_in_the_vpc_through_a_jdbc_connection(assembly: Assemb
         "ecommerce-dev-curate-events": None,
         "ecommerce-dev-build-marts": None,
         "ecommerce-dev-load-warehouse": None,
+        "ecommerce-dev-build-recommendations": {"Connections": ["ecommerce-dev-oltp-jdbc"]},
     }
     (connection,) = resources(template, "AWS::Glue::Connection").values()
     connection_input = connection["Properties"]["ConnectionInput"]
@@ -175,13 +182,15 @@ def test_workflow_schedules_extract_then_chains_each_job_on_success(
         (condition,) = trigger["Predicate"]["Conditions"]
         assert (condition["LogicalOperator"], condition["State"]) == ("EQUALS", "SUCCEEDED")
         chain[name_of[condition["JobName"]["Ref"]]] = sorted(
-            name_of[(a.get("JobName") or a["CrawlerName"])["Ref"]] for a in trigger["Actions"]
+            chain.get(name_of[condition["JobName"]["Ref"]], [])
+            + [name_of[(a.get("JobName") or a["CrawlerName"])["Ref"]] for a in trigger["Actions"]]
         )
     prefix = f"ecommerce-{env}"
     assert chain == {
         f"{prefix}-extract-oltp": [f"{prefix}-curate-events"],
         f"{prefix}-curate-events": [f"{prefix}-build-marts"],
         f"{prefix}-build-marts": [
+            f"{prefix}-build-recommendations",
             f"{prefix}-curated-catalog",
             f"{prefix}-load-warehouse",
             f"{prefix}-marts-catalog",
@@ -293,8 +302,8 @@ def test_job_role_reaches_only_the_lake_buckets_and_its_assets(assembly: Assembl
     assert buckets == lake
     assets = {o for o in objects if o.startswith("cdk-")}
     assert objects - assets == {f"{bucket}/*" for bucket in lake}
-    # Four scripts, one shared packages zip and one shared wheels zip, each by exact key.
-    assert len(assets) == 6
+    # Five scripts, one shared packages zip and one shared wheels zip, each by exact key.
+    assert len(assets) == 7
     assert not [a for a in assets if "*" in a]
 
 
@@ -367,7 +376,7 @@ def test_every_failed_run_notifies_the_alarm_topic(assembly: Assembly, env: str)
         "source": ["aws.glue"],
         "detail-type": ["Glue Job State Change"],
         "detail": {
-            "jobName": [f"ecommerce-{env}-{JOB_NAMES[job]}" for job in BATCH_JOBS],
+            "jobName": [f"ecommerce-{env}-{JOB_NAMES[job]}" for job in ETL_JOBS],
             "state": ["FAILED", "TIMEOUT", "ERROR"],
         },
     }
