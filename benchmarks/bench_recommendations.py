@@ -1,10 +1,11 @@
 """Seconds and peak memory of the build_recommendations job on a generated store (10,000
 users x 90 days by default), beside build_marts on the same lake as the baseline.
 
-The store is bench_batch.py's (database `bench_batch_<users>x<days>`, clickstream under
-.local/bench), generated on the first run. Its lake (.local/bench/reco_lake_<users>x<days>)
-is built once by the batch pipeline (`ecom batch run`, which runs the recommendations too);
-later runs reuse it. Each run then times, on one local[2] session: build_marts, the
+The store is generated on the first run into its own database (`bench_reco_<users>x<days>`
+on the server DATABASE_URL names, else the embedded one; not bench_batch.py's, which other
+benchmarks may be reading) with its clickstream under .local/bench. Its lake
+(.local/bench/reco_lake_<users>x<days>) is built once by the batch pipeline (`ecom batch
+run`, which runs the recommendations too); later runs reuse both. Each run then times, on one local[2] session: build_marts, the
 recommendations job (models, lake tables, PostgreSQL load) and the same with the 7-day
 holdout evaluation. Prints figures; asserts nothing. Goal: the job under 2 minutes.
 
@@ -22,16 +23,37 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import BENCH_HOME, StagePeaks, prepared_store
+import psycopg
+from bench_batch import BENCH_HOME, StagePeaks
+from psycopg.conninfo import make_conninfo
 
 from contracts.lake import Lake
-from data_generators import GenerationSettings
+from data_generators import GenerationSettings, generate_store
 from glue_jobs.build_marts import run_build
 from glue_jobs.build_recommendations import cutoff_of, run_recommendations
 from glue_jobs.local_spark import ensure_spark_jars, local_spark_session
 from glue_jobs.quality import QualityGate
 from glue_jobs.transforms.recommendations import RecommendationSettings
 from local_platform.batch_pipeline import BatchSettings, jdbc_source, run_batch, shop_as_of
+from local_platform.embedded_postgres import resolve_database_url
+
+
+def prepared_store(settings: GenerationSettings) -> tuple[str, Path]:
+    """This benchmark's database and clickstream, generated when the database is new."""
+    server = resolve_database_url(progress=False)
+    name = f"bench_reco_{settings.users}x{settings.days}"
+    events = BENCH_HOME / f"{name}.jsonl.gz"
+    with psycopg.connect(server, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return make_conninfo(server, dbname=name), events
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_conninfo(server, dbname=name)
+    print(f"Generating {settings.users:,} users x {settings.days} days (once) ...", flush=True)
+    started = time.perf_counter()
+    BENCH_HOME.mkdir(parents=True, exist_ok=True)
+    generate_store(settings, url, events_out=events, reset=True, progress=False)
+    print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
+    return url, events
 
 
 def main() -> None:
