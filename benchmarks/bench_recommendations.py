@@ -5,9 +5,10 @@ The store is generated on the first run into its own database (`bench_reco_<user
 on the server DATABASE_URL names, else the embedded one; not bench_batch.py's, which other
 benchmarks may be reading) with its clickstream under .local/bench. Its lake
 (.local/bench/reco_lake_<users>x<days>) is built once by the batch pipeline (`ecom batch
-run`, which runs the recommendations too); later runs reuse both. Each run then times, on one local[2] session: build_marts, the
-recommendations job (models, lake tables, PostgreSQL load) and the same with the 7-day
-holdout evaluation. Prints figures; asserts nothing. Goal: the job under 2 minutes.
+run`, which runs the recommendations too); later runs reuse both. Each run then times, on
+one local[2] session: build_marts, the recommendations job (models, lake tables, PostgreSQL
+load) and the same with the 7-day holdout evaluation. Prints figures; asserts nothing.
+Goal: the job under 2 minutes.
 
     python benchmarks/bench_recommendations.py [--users 10000] [--days 90] [--driver-memory 4g]
 """
