@@ -13,6 +13,7 @@ import gzip
 import json
 import re
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -50,7 +51,7 @@ from local_platform.cli import app
 
 pytestmark = pytest.mark.integration
 STORE = GenerationSettings(users=150, days=21, seed=11)
-STAGES = ["extract", "curate", "marts", "quality", "load"]
+STAGES = ["extract", "curate", "marts", "recommendations", "quality", "load"]
 
 
 @dataclass
@@ -164,6 +165,25 @@ def test_each_stage_reports_counts_in_and_out_that_match_the_sources(pipeline):
     quality = stages["quality"]
     assert quality.rows_in == every_rule
     assert quality.rows_in - quality.rows_out == sum(quality.details.values())
+
+
+def test_the_recommendations_read_every_interaction_and_load_postgresql(pipeline):
+    reco = {report.stage: report for report in pipeline.first_run}["recommendations"]
+    kinds = Counter(event["event_type"] for event in _event_lines(pipeline.events))
+    order_lines = pipeline.shop_rows("SELECT count(*) FROM order_items")[0][0]
+    assert reco.rows_in == kinds["product_viewed"] + kinds["product_added_to_cart"] + order_lines
+    # The CLI's rerun replaced the tables with the same rows and recorded a second run.
+    loaded = {
+        table: pipeline.shop_rows(f"SELECT count(*) FROM reco.{table}")[0][0]
+        for table in reco.details
+    }
+    assert dict(reco.details) == loaded
+    assert min(loaded.values()) > 0
+    runs = pipeline.shop_rows(
+        "SELECT as_of, similar_products, customer_recommendations, popular_products"
+        " FROM reco.batch_runs"
+    )
+    assert runs == [(pipeline.as_of, *loaded.values())] * 2
 
 
 def test_large_tables_are_read_in_parallel_ranges(pipeline):
