@@ -70,7 +70,7 @@ INTENT_RECALL = 0.85
 INTENT_ADD = 0.8
 
 # The last durable (not consumable) products a customer bought, which they do not buy again.
-OWNED_SLOTS = 4
+OWNED_SLOTS = 8
 NO_PRODUCT = 0
 
 

@@ -61,7 +61,7 @@ class RecommendationSettings:
     trending_days: int = 14
     # A category is a consumable when this share of its (customer, product) purchases were
     # bought in two or more orders.
-    consumable_repeat_share: float = 0.08
+    consumable_repeat_share: float = 0.1
     # Categories of a customer's signals that "popular in category" draws from.
     fill_categories: int = 3
     # The blend: each source scaled to [0, 1] per customer, then weighted and summed.
