@@ -99,7 +99,7 @@ def test_companions_are_viewed_in_the_same_visit_far_above_chance(shop) -> None:
             anchored += 1
             with_companion += together[product] in seen
     share = with_companion / anchored
-    # Looked at 25 % of the time from the page (60 % after an add to cart); measured 0.29.
+    # Looked at 25 % of the time from the page (60 % after an add to cart); measured 0.31.
     assert 0.2 <= share <= 0.4
 
 
@@ -118,10 +118,10 @@ def test_consumables_are_re_bought_and_durables_hardly_ever(shop) -> None:
     consumable = set(run.tastes.consumable_days)
     durable = set(run.catalog.leaf_specs) - consumable
 
-    # Measured 0.15 and 0.017 on this shop (a durable comes back once it has dropped out of
-    # the last four owned).
+    # Measured 0.17 and 0.004 on this shop (a durable comes back once it has dropped out of
+    # the last eight owned).
     assert _repeat_share(tables, run.catalog, consumable) >= 0.1
-    assert _repeat_share(tables, run.catalog, durable) <= 0.03
+    assert _repeat_share(tables, run.catalog, durable) <= 0.02
 
 
 def test_views_follow_favourite_leaves_and_drift_from_fading_to_rising_ones(shop) -> None:
@@ -136,7 +136,7 @@ def test_views_follow_favourite_leaves_and_drift_from_fading_to_rising_ones(shop
             fading += leaf == slots[2]
             rising += leaf == slots[3]
     # 55 % of picks come from the favourite leaves, plus what popularity puts there
-    # (measured 0.63); of the fading and rising leaves, measured 557 and 2,188 views.
+    # (measured 0.62); of the fading and rising leaves, measured 558 and 2,160 views.
     assert in_favourite / len(events.view_times) >= 0.55
     # The window is the last 28 of 208 days: rising leaves already outweigh fading ones.
     assert rising > fading
