@@ -21,7 +21,11 @@ from contracts.events.topics import (
 from contracts.events.topics import PROCESSOR_CONSUMER_GROUP as PROCESSOR_GROUP
 from contracts.lake import CUSTOMER_SCORES, JOB_ZONES, ZONES
 from sagemaker_pipelines.definitions.placeholders import ML_PREFIX, PipelineNames
-from sagemaker_pipelines.definitions.sources import CUSTOMER_FEATURES, ORDERS_FOLDER
+from sagemaker_pipelines.definitions.sources import (
+    CUSTOMER_FEATURES,
+    ORDERS_FOLDER,
+    TICKETS_FOLDER,
+)
 from stacks.constructs.raw_stream_job import (
     CHECKPOINT_PREFIX,
     GLUE_TEMP_PREFIX,
@@ -313,6 +317,7 @@ def _ml_acknowledgements(env: str) -> list[Acknowledgement]:
     sagemaker = f"arn:<AWS::Partition>:sagemaker:{_NAG_REGION}:{_NAG_ACCOUNT}"
     objects = (
         ("raw", ORDERS_FOLDER, "reads the orders extract"),
+        ("raw", TICKETS_FOLDER, "reads the support tickets extract"),
         ("marts", CUSTOMER_FEATURES, "reads the customer_features mart"),
         ("curated", CUSTOMER_SCORES, "writes the customer scores, one partition per day"),
         ("artifacts", ML_PREFIX, "keeps each run's prepared data, model and evaluation"),
