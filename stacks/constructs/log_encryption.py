@@ -17,7 +17,7 @@ from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
 from cdk_app.config import PlatformConfig
-from stacks.constructs.keys import ENCRYPT_DECRYPT, data_key
+from stacks.constructs.keys import data_key
 
 LOGS_KEY_ID = "LogsKey"
 # CloudWatch Logs may use the key only for log groups of this account and region.
@@ -33,7 +33,15 @@ def logs_key(stack: Stack, config: PlatformConfig) -> kms.Key:
     key.add_to_resource_policy(
         iam.PolicyStatement(
             principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
-            actions=[*ENCRYPT_DECRYPT, "kms:DescribeKey"],
+            # The actions CloudWatch Logs' guide grants the service ("Encrypt log data in
+            # CloudWatch Logs using AWS KMS").
+            actions=[
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
             resources=["*"],
             conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": _LOG_GROUPS}},
         )
