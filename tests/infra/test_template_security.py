@@ -81,7 +81,11 @@ _RESERVED = {
     ("dev", "Realtime", "RedshiftSql"): 5,
     ("dev", "Oltp", "DbMigrator"): 5,
     ("prod", "Streaming", "KafkaTopics"): 5,
+    (TEST_ENV, "Oltp", "DbMigrator"): 2,
+    (TEST_ENV, "Realtime", "StreamProcessor"): 3,
 }
+# functions.dead_letter_retention_days: 14 in dev and prod, 4 in TEST_ENV.
+_DEAD_LETTER_DAYS = {"dev": 14, "prod": 14, TEST_ENV: 4}
 
 
 @pytest.mark.parametrize(("env", "stack", "name"), list(_RESERVED))
@@ -96,7 +100,7 @@ def test_project_functions_have_a_dead_letter_queue_and_reserved_concurrency(
     }
     ((queue_id, queue),) = queues.items()
     assert queue["Properties"]["KmsMasterKeyId"] == "alias/aws/sqs"
-    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert queue["Properties"]["MessageRetentionPeriod"] == _DEAD_LETTER_DAYS[env] * 24 * 3600
     Template.from_json(template).has_resource_properties(
         "AWS::Lambda::Function",
         {
@@ -139,7 +143,7 @@ def test_failed_batches_queue_is_kms_encrypted_and_ssl_only(assembly: Assembly):
     _assert_ssl_only(template, queue_id)
 
 
-@pytest.mark.parametrize(("env", "interval"), [("dev", 60), ("prod", 60)])
+@pytest.mark.parametrize(("env", "interval"), [("dev", 60), ("prod", 60), (TEST_ENV, 15)])
 def test_rds_enhanced_monitoring_from_config(assembly: Assembly, env: str, interval: int):
     template = assembly.template(env, "Oltp")
     (role_id,) = [i for i in resources(template, "AWS::IAM::Role") if "MonitoringRole" in i]
