@@ -20,6 +20,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## setup: create the virtualenv and install the project with its dev tools
 setup: $(STAMP)
 
+# checkov (tests/infra/test_checkov.py) pins boto3 below the project's range: own virtualenv.
+CHECKOV_VENV := .make/checkov
+$(CHECKOV_VENV)/bin/checkov: tests/infra/checkov-requirements.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
 ## demo: run the whole local pipeline on embedded defaults
 demo: setup
 	$(BIN)/ecom demo
@@ -37,7 +44,7 @@ kafka-down: setup
 	$(BIN)/ecom kafka down
 
 ## test: install, start what the tests need, run every test tier
-test: setup
+test: setup $(CHECKOV_VENV)/bin/checkov
 	DATABASE_URL="$${DATABASE_URL:-$$($(BIN)/ecom db up --print-url)}" \
 	KAFKA_BOOTSTRAP_SERVERS="$${KAFKA_BOOTSTRAP_SERVERS:-$$($(BIN)/ecom kafka up --print-bootstrap)}" \
 	  $(BIN)/pytest -n 2 --dist loadfile tests
@@ -50,7 +57,7 @@ test-integration: setup
 	KAFKA_BOOTSTRAP_SERVERS="$${KAFKA_BOOTSTRAP_SERVERS:-$$($(BIN)/ecom kafka up --print-bootstrap)}" \
 	  $(BIN)/pytest tests/integration
 
-test-infra: setup
+test-infra: setup $(CHECKOV_VENV)/bin/checkov
 	$(BIN)/pytest tests/infra
 
 ## lint: ruff lint and format check
@@ -69,8 +76,13 @@ CDK := PATH="$(CURDIR)/$(BIN):$$PATH" node_modules/.bin/cdk
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
+# The CLI's own closing lines name cdk.out and an empty list of stack ids (the stacks sit in
+# the ENV stage), so they are replaced by one line naming the templates.
 synth: setup node_modules/.package-lock.json
-	$(CDK) synth --quiet -c env=$(ENV)
+	@set -o pipefail; $(CDK) synth --quiet -c env=$(ENV) 2>&1 \
+	  | { grep -v -e '^Successfully synthesized to ' -e '^Supply a stack id' || true; }
+	@echo "Templates of $(ENV): cdk.out/assembly-$(ENV)/*.template.json" \
+	  "($$(ls cdk.out/assembly-$(ENV)/*.template.json | wc -l) stacks)"
 
 deploy: setup node_modules/.package-lock.json
 	$(CDK) deploy -c env=$(ENV) --require-approval broadening '$(ENV)/*'

@@ -123,6 +123,8 @@ class OltpConfig(_Section):
     deletion_protection: bool = True
     secret_rotation_days: Annotated[int, Field(ge=1, le=365)] = 30
     database_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "ecommerce"
+    # RDS enhanced monitoring: OS metrics every this many seconds (the intervals RDS accepts).
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = 60
 
 
 class LakeConfig(_Section):
@@ -163,6 +165,8 @@ class IngestConfig(_Section):
     throttle_burst: Annotated[int, Field(ge=1, le=5_000)] = 200
     cors_allowed_origins: tuple[WebOrigin, ...] = ()
     collector_memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 512
+    # Concurrent collector invocations reserved (and capped): throttle rate x request seconds.
+    collector_reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] = 100
     access_log_retention_days: int = 30
 
     @field_validator("access_log_retention_days")
@@ -191,6 +195,8 @@ class RealtimeConfig(_Section):
     batching_window_seconds: Annotated[int, Field(ge=0, le=300)] = 1
     processor_memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 1024
     processor_timeout_seconds: Annotated[int, Field(ge=10, le=900)] = 120
+    # The MSK trigger runs at most one invocation per partition of the events topic.
+    processor_reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] = 12
     # A failing batch is retried this often, then parked on a queue (its offsets, for replay).
     processor_retry_attempts: Annotated[int, Field(ge=0, le=10_000)] = 10
     failed_batch_retention_days: Annotated[int, Field(ge=1, le=14)] = 14
@@ -247,6 +253,15 @@ class MlConfig(_Section):
     max_clv_revenue_error: Annotated[float, Field(gt=0)] = 0.3
 
 
+class FunctionsConfig(_Section):
+    """What every project Lambda function gets unless its own section sizes it: the
+    concurrency reserved for it (which also caps it), and how long its dead-letter queue keeps
+    failed asynchronous invocations."""
+
+    default_reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] = 5
+    dead_letter_retention_days: Annotated[int, Field(ge=1, le=14)] = 14
+
+
 class PlatformConfig(_Section):
     env_name: str
     account: Annotated[str | None, Field(pattern=r"^\d{12}$")] = None
@@ -262,6 +277,7 @@ class PlatformConfig(_Section):
     realtime: RealtimeConfig = RealtimeConfig()
     etl: EtlConfig = EtlConfig()
     ml: MlConfig = MlConfig()
+    functions: FunctionsConfig = FunctionsConfig()
 
     @model_validator(mode="after")
     def _sections_agree(self) -> PlatformConfig:
@@ -284,6 +300,12 @@ class PlatformConfig(_Section):
             problems.append(
                 "oltp.deletion_protection: must be false when destroy_data is set,"
                 " or the database cannot be deleted"
+            )
+        events_partitions = self.streaming.topic(EVENTS_TOPIC).partitions
+        if self.realtime.processor_reserved_concurrency < events_partitions:
+            problems.append(
+                "realtime.processor_reserved_concurrency: must be at least the partitions of"
+                f" {EVENTS_TOPIC} ({events_partitions}), or partitions wait for each other"
             )
         if problems:
             raise ValueError("; ".join(problems))

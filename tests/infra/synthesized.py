@@ -16,7 +16,8 @@ from cdk_app.config import read_cdk_context
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # A third environment that exists only in tests: it exercises the other side of every switch
-# (destroy_data, provisioned Redshift, two AZs, an alarm e-mail) in the same single synth.
+# (destroy_data, provisioned Redshift, two AZs, an alarm e-mail, other function and RDS
+# monitoring sizes) in the same single synth.
 TEST_ENV = "ephemeral"
 REAL_ENVS = ("dev", "prod")
 SHOP_ORIGIN = "https://shop.example.com"  # the web origin TEST_ENV lets post from browsers
@@ -32,6 +33,8 @@ def synth_context() -> dict[str, Any]:
         "warehouse": {"mode": "provisioned", "node_count": 1},
         "monitoring": {"alarm_email": "oncall@example.com"},
         "ingest": {**environments["dev"]["ingest"], "cors_allowed_origins": [SHOP_ORIGIN]},
+        "oltp": {**environments["dev"]["oltp"], "monitoring_interval_seconds": 15},
+        "functions": {"default_reserved_concurrency": 2, "dead_letter_retention_days": 4},
     }
     return {
         "environments": {**environments, TEST_ENV: ephemeral},

@@ -27,6 +27,15 @@ def test_dev_and_prod_defaults():
     assert (dev.oltp.deletion_protection, prod.oltp.deletion_protection) == (False, True)
     assert (dev.warehouse.base_rpu, prod.warehouse.base_rpu) == (8, 32)
     assert (dev.destroy_data, prod.destroy_data) == (False, False)
+    assert (
+        dev.realtime.processor_reserved_concurrency,
+        prod.realtime.processor_reserved_concurrency,
+    ) == (3, 12)
+    assert (
+        dev.ingest.collector_reserved_concurrency,
+        prod.ingest.collector_reserved_concurrency,
+    ) == (10, 100)
+    assert dev.functions.default_reserved_concurrency == 5
 
 
 def test_unknown_environment_names_the_key_and_the_known_ones():
@@ -70,6 +79,22 @@ def test_unknown_environment_names_the_key_and_the_known_ones():
             {"streaming": {"mode": "provisioned", "broker_count": 4}},
             r"streaming\.broker_count: must be a multiple of network\.max_azs",
         ),
+        (
+            # dev's events topic has 3 partitions: 2 concurrent invocations leave one waiting.
+            {
+                "realtime": {
+                    **read_cdk_context()["environments"]["dev"]["realtime"],
+                    "processor_reserved_concurrency": 2,
+                }
+            },
+            r"realtime\.processor_reserved_concurrency: must be at least the partitions of"
+            r" ecommerce\.events\.v1 \(3\)",
+        ),
+        (
+            {"oltp": {"monitoring_interval_seconds": 45}},
+            r"oltp\.monitoring_interval_seconds: Input should be 1, 5, 10, 15, 30 or 60",
+        ),
+        ({"functions": {"default_reserved_concurrency": 0}}, r"functions\.default_reserved_"),
     ],
 )
 def test_bad_values_name_the_key(overrides: dict, message: str):
