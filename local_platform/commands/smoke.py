@@ -122,15 +122,17 @@ def _local(
 
     from local_platform.batch_pipeline import DEFAULT_LAKE
     from local_platform.embedded_postgres import resolve_database_url
-    from local_platform.errors import one_line
+    from local_platform.errors import exit_unless_reachable, one_line
     from local_platform.local_warehouse import DEFAULT_WAREHOUSE
     from local_platform.ml_runner import model_groups
     from local_platform.paths import LOCAL_HOME
     from local_platform.smoke.local import LocalPlatform, local_hops, remove_smoke_rows
 
+    url = resolve_database_url(database_url)
+    exit_unless_reachable(url)
     platform = LocalPlatform(
         collector_url=collector_url,
-        database_url=resolve_database_url(database_url),
+        database_url=url,
         lake_root=lake or DEFAULT_LAKE,
         warehouse=warehouse or DEFAULT_WAREHOUSE,
         dashboards=dashboards or LOCAL_HOME / "dashboards" / "index.html",
