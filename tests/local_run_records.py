@@ -1,7 +1,8 @@
 """What the local batch and ML runs leave behind, written directly for the smoke test's
 checks: quality results in the lake's layout (job/run_id partitions, the gate's columns), a
 mart's Parquet, customer scores for one day and a registered, approved model. The warehouse
-is then built from the lake by the real loader (load_local_warehouse)."""
+is then built from the lake by the real loader (load_local_warehouse). Each writer checks its
+columns against the contract the real writer follows, so the two cannot drift apart."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from contracts.lake import CUSTOMER_SCORES, CUSTOMER_SCORES_PARTITION, Lake
+from contracts.marts import MART_PARTITIONS
+from contracts.warehouse.tables import customer_scores_table, mart_tables
+from glue_jobs.quality import RESULTS_PARTITIONS, RESULTS_SCHEMA
 from local_platform.ml_runner import MlPaths
 from sagemaker_pipelines.registry import LocalRegistry
 
@@ -40,7 +44,16 @@ def write_quality_results(
                 "evaluated_at": [evaluated_at] * len(rows),
             }
         )
+        _same_columns(table, RESULTS_SCHEMA, RESULTS_PARTITIONS)
         pq.write_table(table, folder / "part-0.parquet")
+
+
+def _same_columns(table: pa.Table, contract: list[str] | str, partitions: tuple) -> None:
+    """The written columns plus the partition folders are the contract's columns, in order."""
+    names = (
+        [part.split()[0] for part in contract.split(",")] if isinstance(contract, str) else contract
+    )
+    assert sorted([*table.column_names, *partitions]) == sorted(names)
 
 
 def write_sales_mart(lake_root: Path, days: list[date]) -> None:
@@ -63,6 +76,8 @@ def write_sales_mart(lake_root: Path, days: list[date]) -> None:
                 "aov": pa.array([Decimal(50)], money),
             }
         )
+        contract = mart_tables()["mart_sales_daily"].column_names
+        _same_columns(table, contract, (MART_PARTITIONS["mart_sales_daily"],))
         pq.write_table(table, partition / "part-0.parquet")
 
 
@@ -89,6 +104,7 @@ def write_scores(lake_root: Path, day: date, customers: int, version: str) -> No
             "scored_at": [datetime(2026, 12, 1, 6, tzinfo=UTC)] * n,
         }
     )
+    _same_columns(table, customer_scores_table().column_names, (CUSTOMER_SCORES_PARTITION,))
     pq.write_table(table, partition / "part-0.parquet")
 
 

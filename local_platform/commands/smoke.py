@@ -16,6 +16,7 @@ from cdk_app.config import ConfigError, load_config
 from local_platform.commands.options import DatabaseUrlOption
 from local_platform.console import fail, stderr
 from local_platform.smoke.hops import (
+    PASSED,
     Hop,
     HopResult,
     SmokeEvent,
@@ -94,8 +95,12 @@ def smoke(
         title, hops, cleanup = _aws(env, region, config.region, timeout, event)
     stderr.print(f"{title}: event {event.event_id} (page /smoke/{event.tag})", highlight=False)
     results = run_hops(hops, on_result=_progress)
-    cleanup()
-    Console().print(results_table(results, title))
+    if results[0].status == PASSED:  # the first hop sent the event: something may hold it
+        cleanup()
+    console = Console()
+    if not console.is_terminal:  # CI logs: keep each hop on one line where it fits
+        console = Console(width=160)
+    console.print(results_table(results, title))
     if markdown is not None:
         with markdown.open("a", encoding="utf-8") as summary:
             summary.write(results_markdown(results, title))

@@ -77,7 +77,7 @@ def results_table(results: Sequence[HopResult], title: str) -> Table:
     table.add_column("hop")
     table.add_column("result")
     table.add_column("seconds", justify="right")
-    table.add_column("what it saw")
+    table.add_column("what it saw", overflow="fold")
     colour = {PASSED: "green", FAILED: "bold red", SKIPPED: "yellow"}
     for result in results:
         table.add_row(

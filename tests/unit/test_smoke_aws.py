@@ -458,3 +458,21 @@ def test_the_command_without_credentials_says_so_in_one_line(tmp_path):
     assert result.output.strip() == (
         "error: no AWS credentials: configure a profile or assume the smoke-test role"
     )
+
+
+def test_a_region_other_than_the_pinned_one_is_refused(monkeypatch):
+    from typer.testing import CliRunner
+
+    from cdk_app.config import load_config, read_cdk_context
+    from local_platform.cli import app
+    from local_platform.commands import smoke as command
+
+    context = read_cdk_context()
+    pinned = {**context["environments"]["staging"], "region": "eu-central-1"}
+    context = {**context, "environments": {**context["environments"], "staging": pinned}}
+    monkeypatch.setattr(command, "load_config", lambda env: load_config(env, context))
+    result = CliRunner().invoke(app, ["smoke", "--env", "staging", "--region", REGION])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "error: wrong region: staging is deployed to eu-central-1 (cdk.json), not eu-west-1"
+    )
