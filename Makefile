@@ -85,8 +85,10 @@ deploy: setup node_modules/.package-lock.json
 	$(CDK) deploy -c env=$(ENV) --require-approval $(APPROVAL) '$(ENV)/*'
 
 ## diff: `make diff ENV=staging` compares ENV's templates with what is deployed (needs AWS credentials)
+# Without a change set, the CLI reads the deployed templates through the bootstrap lookup
+# role, the only role the pull-request diff role may assume (stacks/delivery.py).
 diff: setup node_modules/.package-lock.json
-	$(CDK) diff -c env=$(ENV) '$(ENV)/*'
+	$(CDK) diff --no-change-set -c env=$(ENV) '$(ENV)/*'
 
 ## template-reports: cfn-lint over ENV's synthesized templates into cdk.out/cfn-lint.json
 ## (after `make synth`; cdk-nag's report is cdk.out/validation-report.json); fails on errors
