@@ -36,6 +36,12 @@ def selected_configs(app: App) -> list[PlatformConfig]:
     return [load_config(name, context) for name in names]
 
 
+def delivery_stage_requested(app: App) -> bool:
+    """Only `-c delivery_identity=true` adds the delivery stage, so deploying an environment
+    (`<env>/*`) can never touch the deployment identity."""
+    return str(app.node.try_get_context(DELIVERY_CONTEXT_FLAG)).lower() == "true"
+
+
 def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) -> App:
     """The app with cdk.json's context (feature flags included) under `context`; the CDK CLI's
     own context (cdk.json, -c) still wins, as it does for any CDK app."""
@@ -52,7 +58,7 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
                 file=sys.stderr,
             )
         PlatformStage(app, config=config)
-    if str(app.node.try_get_context(DELIVERY_CONTEXT_FLAG)).lower() == "true":
+    if delivery_stage_requested(app):
         keys = ("environments", "delivery", "github_repository")
         DeliveryStage(
             app, config=load_delivery_config({k: app.node.try_get_context(k) for k in keys})

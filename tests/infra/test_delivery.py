@@ -220,3 +220,14 @@ def test_bad_delivery_config_names_the_key(delivery: dict, override: str | None,
 def test_cdk_json_leaves_the_repository_to_the_admin():
     # A repository named in cdk.json would be trusted by every fork that deploys unchanged.
     assert read_cdk_context()["delivery"]["github_repository"] is None
+
+
+@pytest.mark.parametrize(
+    ("context", "requested"),
+    [({}, False), ({"delivery_identity": "false"}, False), ({"delivery_identity": "true"}, True),
+     ({"delivery_identity": True}, True), ({"delivery_identity": "TRUE"}, True)],
+)  # fmt: skip
+def test_only_the_context_flag_adds_the_delivery_stage(context: dict, requested: bool):
+    from cdk_app.app import delivery_stage_requested
+
+    assert delivery_stage_requested(App(context=context)) is requested
