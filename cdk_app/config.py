@@ -344,3 +344,45 @@ def _describe(issue: Any) -> str:
         return issue["msg"].removeprefix("Value error, ")
     key = ".".join(str(part) for part in issue["loc"])
     return f"{key}: {issue['msg']} (got {issue['input']!r})"
+
+
+# owner/name as GitHub spells them (the `sub` claim of its OIDC tokens starts with repo:<this>).
+GithubRepository = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+]
+
+
+class DeliveryConfig(_Section):
+    """The deployment identity (stacks/delivery.py): which repository's workflows may deploy,
+    and the GitHub environments they deploy from. Deployed once per account by an admin."""
+
+    github_repository: GithubRepository
+    deploy_environments: Annotated[tuple[str, ...], Field(min_length=1)] = ("staging", "prod")
+    # An account holds one OIDC provider per issuer: false reuses the one already there.
+    create_oidc_provider: bool = True
+
+
+def load_delivery_config(context: dict[str, Any] | None = None) -> DeliveryConfig:
+    """The `delivery` section of the CDK context; a top-level `github_repository` context value
+    (`-c github_repository=owner/name`) overrides. Raises ConfigError naming the key."""
+    context = read_cdk_context() if context is None else context
+    values = dict(context.get("delivery") or {})
+    if context.get("github_repository"):
+        values["github_repository"] = context["github_repository"]
+    if not values.get("github_repository"):
+        raise ConfigError(
+            "delivery.github_repository is not set: pass -c github_repository=OWNER/NAME"
+        )
+    try:
+        config = DeliveryConfig.model_validate(values)
+    except ValidationError as error:
+        problems = "; ".join(_describe(issue) for issue in error.errors())
+        raise ConfigError(f"invalid delivery config: {problems}") from None
+    known = set(context.get("environments") or {})
+    unknown = [name for name in config.deploy_environments if name not in known]
+    if unknown:
+        raise ConfigError(
+            f"invalid delivery config: deploy_environments: {unknown} are not environments"
+            f" (known: {', '.join(sorted(known))})"
+        )
+    return config

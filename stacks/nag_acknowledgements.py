@@ -16,7 +16,7 @@ from aws_cdk import CfnResource, Stage, Validations
 from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
-from cdk_app.config import PlatformConfig
+from cdk_app.config import DeliveryConfig, PlatformConfig
 from contracts.events.topics import (
     DEAD_LETTER_TOPIC,
     EVENTS_TOPIC,
@@ -35,6 +35,7 @@ from stacks.constructs.raw_stream_job import (
     GLUE_TEMP_PREFIX,
     RAW_STREAM_PREFIXES,
 )
+from stacks.delivery import CDK_QUALIFIER
 from stacks.etl import LAKE_BUCKETS
 from stacks.lake import BUCKET_NAME
 
@@ -532,4 +533,69 @@ def acknowledge_findings(stage: Stage, config: PlatformConfig) -> int:
             Validations.of(construct).acknowledge(
                 CdkAcknowledgment(id=f"AwsSolutions::{ack.rule}", reason=ack.reason)
             )
+    return len(acks)
+
+
+def delivery_acknowledgements(config: DeliveryConfig) -> list[Acknowledgement]:
+    """The deployment identity's roles (stacks/delivery.py) name what they reach by the
+    platform's name patterns: the stack exists before any environment does."""
+    deploy_policy = "Identity/DeployRole/DefaultPolicy/Resource"
+    smoke_policy = "Identity/SmokeTestRole/DefaultPolicy/Resource"
+    arn = f"arn:<AWS::Partition>:{{}}:{_NAG_REGION}:{_NAG_ACCOUNT}:{{}}"
+    acks = [
+        Acknowledgement(
+            deploy_policy,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/"
+            f"cdk-{CDK_QUALIFIER}-*-{_NAG_ACCOUNT}-{_NAG_REGION}]",
+            "the deploy role may assume only the CDK bootstrap roles of this account and region"
+            " (deploy, file publishing, lookup, CloudFormation execution), whose names differ"
+            " only in the kind part the wildcard stands for",
+        ),
+        Acknowledgement(
+            smoke_policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "DescribeStatement, GetStatementResult and CancelStatement of the Redshift Data API"
+            " take no resource ARN; the service limits them to the caller's own statements",
+        ),
+        Acknowledgement(
+            smoke_policy,
+            f"AwsSolutions-IAM5[Resource::{arn.format('kms', 'key/*')}]",
+            "decrypting the Redshift-managed admin secret, only through Secrets Manager"
+            " (kms:ViaService condition): the warehouse key's id is unknown to this stack,"
+            " which is deployed before any environment",
+        ),
+        Acknowledgement(
+            smoke_policy,
+            f"AwsSolutions-IAM5[Resource::{arn.format('redshift-serverless', 'workgroup/*')}]",
+            "Redshift Serverless workgroup ARNs end in a generated id, not the workgroup name,"
+            " so the smoke test's Data API queries cannot be scoped to ecommerce-<env> by name",
+        ),
+    ]
+    patterns = (
+        ("cloudformation", "stack/{env}-*/*", "the stacks of the environment, <env>-<Concern>"),
+        ("glue", "workflow/ecommerce-{env}-*", "the batch workflow of the environment"),
+        ("sagemaker", "pipeline/ecommerce-{env}-*", "the training and scoring pipelines"),
+        ("quicksight", "dashboard/ecommerce-{env}-*", "the QuickSight dashboards"),
+        ("secretsmanager", "secret:redshift!ecommerce-{env}-*", "the warehouse admin secret"),
+    )
+    for env in config.deploy_environments:
+        for service, resource, what in patterns:
+            acks.append(
+                Acknowledgement(
+                    smoke_policy,
+                    f"AwsSolutions-IAM5[Resource::{arn.format(service, resource.format(env=env))}]",
+                    f"the smoke test reads {what} of {env}, named by the platform's prefix;"
+                    " the names are known, their generated suffixes are not",
+                )
+            )
+    return acks
+
+
+def acknowledge_delivery_findings(stage: Stage, config: DeliveryConfig) -> int:
+    """Record each acknowledgement of the delivery stage; returns how many were recorded."""
+    acks = delivery_acknowledgements(config)
+    for ack in acks:
+        Validations.of(_find(stage, ack.path)).acknowledge(
+            CdkAcknowledgment(id=f"AwsSolutions::{ack.rule}", reason=ack.reason)
+        )
     return len(acks)

@@ -19,12 +19,17 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # (destroy_data, provisioned Redshift, two AZs, an alarm e-mail, other function and RDS
 # monitoring sizes) in the same single synth.
 TEST_ENV = "ephemeral"
-REAL_ENVS = ("dev", "prod")
+REAL_ENVS = ("dev", "staging", "prod")
+# The deployment identity's stage (cdk_app/delivery.py), built in the same synth for a
+# repository of the tests' own.
+DELIVERY_ENV = "delivery"
+GITHUB_REPOSITORY = "acme-shop/analytics-platform"
 SHOP_ORIGIN = "https://shop.example.com"  # the web origin TEST_ENV lets post from browsers
 
 
 def synth_context() -> dict[str, Any]:
-    """Context for the test synth: cdk.json's environments + TEST_ENV, bundling skipped."""
+    """Context for the test synth: cdk.json's environments + TEST_ENV and the delivery stage,
+    bundling skipped."""
     environments = read_cdk_context()["environments"]
     ephemeral = {
         **environments["dev"],
@@ -39,6 +44,8 @@ def synth_context() -> dict[str, Any]:
     return {
         "environments": {**environments, TEST_ENV: ephemeral},
         "aws:cdk:bundling-stacks": [],
+        "delivery_identity": "true",
+        "github_repository": GITHUB_REPOSITORY,
     }
 
 

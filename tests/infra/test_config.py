@@ -38,11 +38,34 @@ def test_dev_and_prod_defaults():
     assert dev.functions.default_reserved_concurrency == 5
 
 
+def test_staging_is_sized_between_dev_and_prod():
+    dev, staging, prod = (load_config(env) for env in ("dev", "staging", "prod"))
+    # Prod's shapes (provisioned MSK, multi-AZ database), at sizes between the two.
+    assert staging.streaming.mode == prod.streaming.mode == "provisioned"
+    assert staging.oltp.multi_az is True
+    assert staging.oltp.deletion_protection is False  # staging is rebuilt, prod never
+    assert staging.network.vpc_cidr == "10.45.0.0/16"  # apart from dev's and prod's
+    for section, key in [
+        ("warehouse", "base_rpu"),
+        ("oltp", "allocated_storage_gib"),
+        ("oltp", "backup_retention_days"),
+        ("etl", "workers"),
+        ("ingest", "throttle_rate_per_second"),
+        ("network", "flow_log_retention_days"),
+        ("streaming", "broker_volume_gib"),
+    ]:
+        low, middle, high = (getattr(getattr(c, section), key) for c in (dev, staging, prod))
+        assert low <= middle <= high, f"{section}.{key}: {low}, {middle}, {high}"
+        assert low < high or low == middle == high, f"{section}.{key}"
+    partitions = [c.streaming.topic(EVENTS_TOPIC).partitions for c in (dev, staging, prod)]
+    assert partitions == [3, 6, 12]
+
+
 def test_unknown_environment_names_the_key_and_the_known_ones():
     with pytest.raises(
-        ConfigError, match=r"unknown environment 'staging' \(key 'env'\); known: dev, prod"
+        ConfigError, match=r"unknown environment 'qa' \(key 'env'\); known: dev, prod, staging"
     ):
-        load_config("staging")
+        load_config("qa")
 
 
 @pytest.mark.parametrize(
@@ -118,9 +141,9 @@ def test_log_retention_days_match_what_the_stacks_can_render():
 
 @pytest.mark.infra
 def test_synth_with_an_unknown_environment_fails_with_the_config_error():
-    result = run_app({"env": "staging"}, "/nonexistent")
+    result = run_app({"env": "qa"}, "/nonexistent")
     assert result.returncode == 1
-    assert "config error: unknown environment 'staging'" in result.stderr
+    assert "config error: unknown environment 'qa'" in result.stderr
 
 
 def test_config_is_importable_without_aws_cdk():

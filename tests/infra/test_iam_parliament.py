@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from parliament import analyze_policy_string, enhance_finding
-from synthesized import REAL_ENVS, TEST_ENV, Assembly
+from synthesized import DELIVERY_ENV, REAL_ENVS, TEST_ENV, Assembly
 
 pytestmark = pytest.mark.infra
 
@@ -225,8 +225,9 @@ def test_every_iam_policy_passes_parliament(assembly: Assembly):
             analyzed[env] = analyzed.get(env, 0) + 1
             resolved = resolver.resolve(document, stack)
             failing += [f"{path}: {failure}" for failure in _failures(resolved)]
-    assert sorted(analyzed) == sorted([*REAL_ENVS, TEST_ENV])
-    assert min(analyzed.values()) >= 10
+    assert sorted(analyzed) == sorted([*REAL_ENVS, TEST_ENV, DELIVERY_ENV])
+    assert min(analyzed[env] for env in (*REAL_ENVS, TEST_ENV)) >= 10
+    assert analyzed[DELIVERY_ENV] == 3  # deploy, diff and smoke-test roles
     assert failing == []
 
 
