@@ -97,6 +97,16 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
     acks += _realtime_acknowledgements(env)
     acks += _etl_acknowledgements(env)
     acks += _ml_acknowledgements(env)
+    if config.dashboards.enabled:
+        acks.append(
+            Acknowledgement(
+                "Dashboards/VpcConnectionRole",
+                "AwsSolutions-IAM5[Resource::*]",
+                "QuickSight creates, modifies and deletes its VPC connection's network interfaces"
+                " and describes subnets and security groups: EC2 calls it makes before the"
+                " interfaces exist, so they take no resource ARN; no other service or action.",
+            )
+        )
     acks += [
         Acknowledgement(
             "Oltp/Database",
