@@ -254,8 +254,9 @@ _QUICKSIGHT_GROUP_ARN = re.compile(
     r"^arn:aws[a-z-]*:quicksight:[a-z]{2}(-[a-z]+)+-\d:\d{12}:group/[A-Za-z0-9._-]+/[\w+=,.@-]{1,128}$"
 )
 _QUICKSIGHT_GROUP_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
-# QuickSight's refresh intervals (CreateRefreshSchedule's ScheduleFrequency.Interval).
-RefreshInterval = Literal["MINUTE15", "MINUTE30", "HOURLY", "DAILY", "WEEKLY", "MONTHLY"]
+# QuickSight's refresh intervals that need no day (ScheduleFrequency.Interval): WEEKLY and
+# MONTHLY would also need RefreshOnDay, which nothing here asks for yet.
+RefreshInterval = Literal["MINUTE15", "MINUTE30", "HOURLY", "DAILY"]
 
 
 class RefreshDefaults(_Section):
@@ -263,6 +264,7 @@ class RefreshDefaults(_Section):
     load of the marts (etl.schedule), in the QuickSight account's time zone."""
 
     interval: RefreshInterval = "DAILY"
+    # Local time of a DAILY refresh (the others start on the hour).
     time_of_day: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "05:00"
     time_zone: str = "UTC"
     # FULL_REFRESH reloads the whole query; INCREMENTAL_REFRESH would need a look-back window.
