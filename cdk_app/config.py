@@ -254,25 +254,21 @@ _QUICKSIGHT_GROUP_ARN = re.compile(
     r"^arn:aws[a-z-]*:quicksight:[a-z]{2}(-[a-z]+)+-\d:\d{12}:group/[A-Za-z0-9._-]+/[\w+=,.@-]{1,128}$"
 )
 _QUICKSIGHT_GROUP_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
-# QuickSight's refresh intervals that need no day (ScheduleFrequency.Interval): WEEKLY and
-# MONTHLY would also need RefreshOnDay, which nothing here asks for yet.
-RefreshInterval = Literal["MINUTE15", "MINUTE30", "HOURLY", "DAILY"]
+class RefreshOverrides(_Section):
+    """This environment's SPICE refresh, where it differs from the dataset definitions'
+    (quicksight_templates/datasets.yaml, written for dev's nightly batch): each key set here
+    replaces that key of every SPICE dataset's schedule; unset keys keep the definition's."""
 
-
-class RefreshDefaults(_Section):
-    """When SPICE datasets reload, unless their definition says otherwise: after the nightly
-    load of the marts (etl.schedule), in the QuickSight account's time zone."""
-
-    interval: RefreshInterval = "DAILY"
-    # Local time of a DAILY refresh (the others start on the hour).
-    time_of_day: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "05:00"
-    time_zone: str = "UTC"
-    # FULL_REFRESH reloads the whole query; INCREMENTAL_REFRESH would need a look-back window.
-    refresh_type: Literal["FULL_REFRESH"] = "FULL_REFRESH"
+    interval: Literal["HOURLY", "DAILY"] | None = None
+    # Local time of a DAILY refresh, after the nightly load of the marts (etl.schedule).
+    time_of_day: Annotated[str | None, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = None
+    time_zone: str | None = None
 
     @field_validator("time_zone")
     @classmethod
-    def _known_time_zone(cls, value: str) -> str:
+    def _known_time_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
@@ -283,7 +279,7 @@ class RefreshDefaults(_Section):
 class DashboardsConfig(_Section):
     """QuickSight: whether this account deploys the dashboards at all (the subscription is a
     one-time manual step, docs/operations.md), the groups that see them (groups cannot be made
-    by CloudFormation, so config names existing ones), and the SPICE refresh defaults."""
+    by CloudFormation, so config names existing ones), and when SPICE datasets refresh here."""
 
     enabled: bool = False
     # Readers: view the dashboards and their datasets. Admins: own every QuickSight resource.
@@ -292,7 +288,7 @@ class DashboardsConfig(_Section):
     # Where the groups live: the QuickSight namespace and identity region (None: this region).
     namespace: Annotated[str, Field(pattern=r"^[a-zA-Z0-9._-]{1,64}$")] = "default"
     identity_region: Annotated[str | None, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = None
-    refresh: RefreshDefaults = RefreshDefaults()
+    refresh: RefreshOverrides = RefreshOverrides()
 
     @field_validator("analysts_group", "admins_group")
     @classmethod

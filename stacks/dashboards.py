@@ -3,9 +3,15 @@
 - a VPC connection (its own role, trusted by QuickSight, that places network interfaces in the
   warehouse's private subnets, and its own security group, admitted to the warehouse's SQL
   port) so QuickSight reaches Redshift without a public endpoint;
-- one Redshift data source through that connection, signing in with the warehouse's admin
-  secret (QuickSight reads it itself: no password in the template);
+- a data source per source the datasets read, through that connection: the Redshift
+  warehouse (marts, scores), and the OLTP PostgreSQL for the stream processor's real-time
+  tables; each signs in with its database's secret (QuickSight reads it itself: no password
+  in the template);
 - a shared folder holding everything below;
+- a dataset per dataset definition (quicksight_templates/datasets.yaml: custom SQL with its
+  declared columns, SPICE or direct query), a refresh schedule for each SPICE one, and an
+  analysis and a dashboard per dashboard definition (quicksight_templates/dashboards/), their
+  Definition built by quicksight_templates/quicksight.py;
 - every QuickSight resource shared with two existing groups named in config (they cannot be
   made by CloudFormation): the analysts read, the admins own.
 
@@ -15,6 +21,7 @@ CloudFormation: docs/operations.md, "QuickSight prerequisites".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import Aws, CfnOutput
@@ -24,8 +31,11 @@ from aws_cdk import aws_quicksight as quicksight
 from constructs import Construct
 
 from cdk_app.config import DashboardsConfig
+from quicksight_templates.loader import Definitions, load_definitions
+from quicksight_templates.model import Dashboard, Dataset, Source
+from quicksight_templates.quicksight import data_set_properties, definition, refresh_schedule
 from stacks.foundation import Foundation
-from stacks.network import REDSHIFT_PORT
+from stacks.network import POSTGRES_PORT, REDSHIFT_PORT
 from stacks.platform_stack import PlatformStack
 
 # What each group may do with each kind of resource, as QuickSight's console grants it:
@@ -134,11 +144,23 @@ def console_url(dashboard_id: str) -> str:
     return f"https://{Aws.REGION}.quicksight.aws.amazon.com/sn/dashboards/{dashboard_id}"
 
 
+def construct_name(definition_id: str) -> str:
+    """`sales_daily` / `real-time` -> `SalesDaily` / `RealTime` (logical ids, output names)."""
+    return "".join(part.title() for part in definition_id.replace("-", "_").split("_"))
+
+
 class DashboardsStack(PlatformStack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, foundation: Foundation, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        foundation: Foundation,
+        definitions: Definitions | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        definitions = definitions or load_definitions()
         settings = self.config.dashboards
         self.readers = group_arn(settings, settings.group("analysts"))
         self.owners = group_arn(settings, settings.group("admins"))
@@ -152,7 +174,19 @@ class DashboardsStack(PlatformStack):
             folder_type="SHARED",
             permissions=self.permissions("folder"),
         )
-        self.data_source = self._data_source(foundation)
+        sources = {dataset.source for dataset in definitions.datasets.values()}
+        self.data_sources = {
+            source: self._data_source(foundation, source) for source in sorted(sources)
+        }
+        self.data_sets = {
+            dataset.id: self._data_set(dataset, definitions.sql[dataset.id])
+            for dataset in definitions.datasets.values()
+        }
+        self.dashboard_ids = {
+            dashboard.id: self._analysis_and_dashboard(dashboard, definitions.datasets)
+            for dashboard in definitions.dashboards.values()
+        }
+        self._outputs()
 
     def permissions(self, kind: str) -> list[dict[str, Any]]:
         """Viewer actions for the analysts' group, owner actions for the admins' group (the
@@ -163,24 +197,26 @@ class DashboardsStack(PlatformStack):
         ]
 
     def _vpc_connection(self, foundation: Foundation) -> quicksight.CfnVPCConnection:
-        """QuickSight's network interfaces in the warehouse's subnets. Their group sends only to
-        the warehouse's port and admits replies from the warehouse's group: QuickSight's
-        interfaces do not track connections, so the return path needs its own rule."""
-        warehouse = foundation.warehouse
+        """QuickSight's network interfaces in the platform's private subnets. Their group sends
+        only to the warehouse's and the OLTP database's ports and admits replies from those two
+        groups: QuickSight's interfaces do not track connections, so the return path needs its
+        own rule."""
+        warehouse, database = foundation.warehouse, foundation.oltp.database
         security_group = ec2.SecurityGroup(
             self,
             "QuickSightSg",
             vpc=foundation.network.vpc,
-            description="QuickSight VPC connection to the warehouse",
+            description="QuickSight VPC connection to the warehouse and the OLTP database",
             allow_all_outbound=False,
         )
-        security_group.add_egress_rule(
-            warehouse.security_group, ec2.Port.tcp(REDSHIFT_PORT), "to the warehouse"
-        )
-        security_group.add_ingress_rule(
-            warehouse.security_group, ec2.Port.all_tcp(), "replies from the warehouse"
-        )
+        for name, server, port in (
+            ("the warehouse", warehouse.security_group, REDSHIFT_PORT),
+            ("the OLTP database", database.security_group, POSTGRES_PORT),
+        ):
+            security_group.add_egress_rule(server, ec2.Port.tcp(port), f"to {name}")
+            security_group.add_ingress_rule(server, ec2.Port.all_tcp(), f"replies from {name}")
         warehouse.admit_clients(security_group)
+        database.admit_clients(security_group)
         role = iam.Role(
             self,
             "VpcConnectionRole",
@@ -200,27 +236,43 @@ class DashboardsStack(PlatformStack):
             subnet_ids=warehouse.subnet_ids,
         )
         # The role's policy must exist before QuickSight uses the role to place interfaces.
-        connection.node.add_dependency(role)
+        connection.node.add_dependency(role.node.find_child("DefaultPolicy"))
         return connection
 
-    def _data_source(self, foundation: Foundation) -> quicksight.CfnDataSource:
-        warehouse = foundation.warehouse
-        return quicksight.CfnDataSource(
-            self,
-            "WarehouseDataSource",
-            aws_account_id=Aws.ACCOUNT_ID,
-            data_source_id=f"{self.prefix}-warehouse",
-            name=f"{self.prefix} warehouse (Redshift)",
-            type="REDSHIFT",
-            data_source_parameters=quicksight.CfnDataSource.DataSourceParametersProperty(
-                redshift_parameters=quicksight.CfnDataSource.RedshiftParametersProperty(
-                    host=warehouse.endpoint_address,
+    def _data_source(self, foundation: Foundation, source: Source) -> quicksight.CfnDataSource:
+        """The warehouse (Redshift) or the live tables (the OLTP PostgreSQL), through the VPC
+        connection, over TLS, signing in with the database's own secret."""
+        if source == "warehouse":
+            kind, secret_arn = "REDSHIFT", foundation.warehouse.admin_secret_arn
+            parameters = {
+                "redshift_parameters": quicksight.CfnDataSource.RedshiftParametersProperty(
+                    host=foundation.warehouse.endpoint_address,
                     port=REDSHIFT_PORT,
                     database=self.config.warehouse.database_name,
                 )
+            }
+        else:
+            database = foundation.oltp.database
+            kind, secret_arn = "POSTGRESQL", database.secret.secret_arn
+            parameters = {
+                "postgre_sql_parameters": quicksight.CfnDataSource.PostgreSqlParametersProperty(
+                    host=database.instance.db_instance_endpoint_address,
+                    port=POSTGRES_PORT,
+                    database=database.name,
+                )
+            }
+        return quicksight.CfnDataSource(
+            self,
+            f"{construct_name(source)}DataSource",
+            aws_account_id=Aws.ACCOUNT_ID,
+            data_source_id=f"{self.prefix}-{source}",
+            name=f"{self.prefix} {source} ({kind.lower()})",
+            type=kind,
+            data_source_parameters=quicksight.CfnDataSource.DataSourceParametersProperty(
+                **parameters
             ),
             credentials=quicksight.CfnDataSource.DataSourceCredentialsProperty(
-                secret_arn=warehouse.admin_secret_arn
+                secret_arn=secret_arn
             ),
             vpc_connection_properties=quicksight.CfnDataSource.VpcConnectionPropertiesProperty(
                 vpc_connection_arn=self.vpc_connection.attr_arn
@@ -230,18 +282,96 @@ class DashboardsStack(PlatformStack):
             permissions=self.permissions("data_source"),
         )
 
-    def _outputs(self, dashboards: dict[str, str]) -> None:
-        """`dashboards`: output name stem -> dashboard id."""
-        for stem, dashboard_id in dashboards.items():
+    def _data_set(self, dataset: Dataset, sql: str) -> quicksight.CfnDataSet:
+        name = construct_name(dataset.id)
+        properties = data_set_properties(dataset, sql, self.data_sources[dataset.source].attr_arn)
+        data_set = quicksight.CfnDataSet(
+            self,
+            f"{name}DataSet",
+            aws_account_id=Aws.ACCOUNT_ID,
+            data_set_id=f"{self.prefix}-{dataset.id}",
+            name=dataset.title,
+            import_mode=properties["ImportMode"],
+            folder_arns=[self.folder.attr_arn],
+            permissions=self.permissions("data_set"),
+        )
+        data_set.add_property_override("PhysicalTableMap", properties["PhysicalTableMap"])
+        if dataset.import_mode == "SPICE":
+            overrides = self.config.dashboards.refresh
+            schedule = quicksight.CfnRefreshSchedule(
+                self,
+                f"{name}Refresh",
+                aws_account_id=Aws.ACCOUNT_ID,
+                data_set_id=f"{self.prefix}-{dataset.id}",
+            )
+            schedule.add_property_override(
+                "Schedule",
+                refresh_schedule(
+                    dataset,
+                    interval=overrides.interval,
+                    time_of_day=overrides.time_of_day,
+                    time_zone=overrides.time_zone,
+                ),
+            )
+            # The schedule names its dataset by id only: nothing else orders them.
+            schedule.node.add_dependency(data_set)
+        return data_set
+
+    def _analysis_and_dashboard(self, dashboard: Dashboard, datasets: Mapping[str, Dataset]) -> str:
+        """The analysis (where admins edit) and the published dashboard of one definition;
+        returns the dashboard's id."""
+        name = construct_name(dashboard.id)
+        arns = {
+            dataset_id: self.data_sets[dataset_id].attr_arn for dataset_id in dashboard.dataset_ids
+        }
+        body = definition(dashboard, datasets, arns)
+        analysis = quicksight.CfnAnalysis(
+            self,
+            f"{name}Analysis",
+            aws_account_id=Aws.ACCOUNT_ID,
+            analysis_id=f"{self.prefix}-{dashboard.id}-analysis",
+            name=dashboard.title,
+            folder_arns=[self.folder.attr_arn],
+            permissions=self.permissions("analysis"),
+        )
+        analysis.add_property_override("Definition", body)
+        dashboard_id = f"{self.prefix}-{dashboard.id}"
+        published = quicksight.CfnDashboard(
+            self,
+            f"{name}Dashboard",
+            aws_account_id=Aws.ACCOUNT_ID,
+            dashboard_id=dashboard_id,
+            name=dashboard.title,
+            version_description=dashboard.description[:512],
+            folder_arns=[self.folder.attr_arn],
+            permissions=self.permissions("dashboard"),
+            dashboard_publish_options=quicksight.CfnDashboard.DashboardPublishOptionsProperty(
+                ad_hoc_filtering_option=quicksight.CfnDashboard.AdHocFilteringOptionProperty(
+                    availability_status="DISABLED"
+                ),
+                export_to_csv_option=quicksight.CfnDashboard.ExportToCSVOptionProperty(
+                    availability_status="ENABLED"
+                ),
+                sheet_controls_option=quicksight.CfnDashboard.SheetControlsOptionProperty(
+                    visibility_state="EXPANDED"
+                ),
+            ),
+        )
+        published.add_property_override("Definition", body)
+        return dashboard_id
+
+    def _outputs(self) -> None:
+        for definition_id, dashboard_id in self.dashboard_ids.items():
+            stem = construct_name(definition_id)
             CfnOutput(
                 self,
                 f"{stem}DashboardId",
                 value=dashboard_id,
-                description=f"QuickSight dashboard id of {stem}",
+                description=f"QuickSight dashboard id of the {definition_id} dashboard",
             )
             CfnOutput(
                 self,
                 f"{stem}DashboardUrl",
                 value=console_url(dashboard_id),
-                description=f"Console URL of the {stem} dashboard (QuickSight sign-in)",
+                description=f"Console URL of the {definition_id} dashboard (QuickSight sign-in)",
             )

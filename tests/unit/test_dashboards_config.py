@@ -16,10 +16,14 @@ def _load(dashboards: dict, **env_values) -> object:
     return load_config("dev", {"environments": {"dev": dev}})
 
 
-def test_defaults_keep_quicksight_off_and_refresh_daily_after_the_load():
+def test_defaults_keep_quicksight_off_and_the_definitions_refresh_times():
     config = DashboardsConfig()
     assert config.enabled is False
-    assert (config.refresh.interval, config.refresh.time_of_day) == ("DAILY", "05:00")
+    assert (config.refresh.interval, config.refresh.time_of_day, config.refresh.time_zone) == (
+        None,
+        None,
+        None,
+    )
     assert config.namespace == "default"
 
 
@@ -30,7 +34,8 @@ def test_cdk_json_turns_prod_on_with_its_groups_and_leaves_dev_off():
         "ecommerce-analysts",
         "ecommerce-admins",
     )
-    assert prod.refresh.time_of_day == "03:30"  # two hours after prod's 01:30 batch run
+    # prod's batch starts at 01:30 and scoring at 05:00; dev keeps the definitions' 07:00.
+    assert (prod.refresh.time_of_day, dev.refresh.time_of_day) == ("06:00", None)
 
 
 def test_group_names_and_arns_are_both_accepted():
