@@ -254,6 +254,8 @@ _QUICKSIGHT_GROUP_ARN = re.compile(
     r"^arn:aws[a-z-]*:quicksight:[a-z]{2}(-[a-z]+)+-\d:\d{12}:group/[A-Za-z0-9._-]+/[\w+=,.@-]{1,128}$"
 )
 _QUICKSIGHT_GROUP_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
+
+
 class RefreshOverrides(_Section):
     """This environment's SPICE refresh, where it differs from the dataset definitions'
     (quicksight_templates/datasets.yaml, written for dev's nightly batch): each key set here

@@ -22,12 +22,12 @@ from quicksight_templates.model import (
     Dashboard,
     Dataset,
     Dimension,
-    VisualField,
     Filter,
     Measure,
     Parameter,
     Sheet,
     Visual,
+    VisualField,
 )
 
 # The shop sells in one currency (data_generators/orders.py CURRENCY; a test keeps them equal).

@@ -197,10 +197,11 @@ class DashboardsStack(PlatformStack):
         ]
 
     def _vpc_connection(self, foundation: Foundation) -> quicksight.CfnVPCConnection:
-        """QuickSight's network interfaces in the platform's private subnets. Their group sends
-        only to the warehouse's and the OLTP database's ports and admits replies from those two
-        groups: QuickSight's interfaces do not track connections, so the return path needs its
-        own rule."""
+        """QuickSight's network interfaces in the platform's private subnets. Their group admits
+        nothing and sends only to the warehouse's and the OLTP database's ports. (VPC
+        connections made since April 2023 track connections, so replies need no inbound rule;
+        the "allow all TCP back" rule of QuickSight's older guide is for connections made
+        before.)"""
         warehouse, database = foundation.warehouse, foundation.oltp.database
         security_group = ec2.SecurityGroup(
             self,
@@ -214,7 +215,6 @@ class DashboardsStack(PlatformStack):
             ("the OLTP database", database.security_group, POSTGRES_PORT),
         ):
             security_group.add_egress_rule(server, ec2.Port.tcp(port), f"to {name}")
-            security_group.add_ingress_rule(server, ec2.Port.all_tcp(), f"replies from {name}")
         warehouse.admit_clients(security_group)
         database.admit_clients(security_group)
         role = iam.Role(

@@ -16,10 +16,16 @@ from cdk_app.config import read_cdk_context
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # A third environment that exists only in tests: it exercises the other side of every switch
-# (destroy_data, provisioned Redshift, two AZs, an alarm e-mail) in the same single synth.
+# (destroy_data, provisioned Redshift, two AZs, an alarm e-mail, QuickSight groups given as
+# ARNs and an hourly refresh in another time zone) in the same single synth.
 TEST_ENV = "ephemeral"
 REAL_ENVS = ("dev", "prod")
 SHOP_ORIGIN = "https://shop.example.com"  # the web origin TEST_ENV lets post from browsers
+# TEST_ENV's QuickSight groups, as full ARNs (dev and prod name theirs).
+TEST_GROUPS = {
+    role: f"arn:aws:quicksight:us-east-1:111122223333:group/default/{role}"
+    for role in ("analysts", "admins")
+}
 
 
 def synth_context() -> dict[str, Any]:
@@ -32,6 +38,12 @@ def synth_context() -> dict[str, Any]:
         "warehouse": {"mode": "provisioned", "node_count": 1},
         "monitoring": {"alarm_email": "oncall@example.com"},
         "ingest": {**environments["dev"]["ingest"], "cors_allowed_origins": [SHOP_ORIGIN]},
+        "dashboards": {
+            "enabled": True,
+            "analysts_group": TEST_GROUPS["analysts"],
+            "admins_group": TEST_GROUPS["admins"],
+            "refresh": {"interval": "HOURLY", "time_zone": "Europe/Paris"},
+        },
     }
     return {
         "environments": {**environments, TEST_ENV: ephemeral},
