@@ -15,6 +15,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from cdk_app.config import ConfigError, PlatformConfig, load_config, read_cdk_context
 from cdk_app.stage import PlatformStage
+from quicksight_templates.loader import DefinitionError
 
 # What the CDK CLI sets for every app, so a synth in tests writes the templates a deploy sees.
 # cdk.json turns asset metadata off (it holds local paths), so both agree on that too.
@@ -54,6 +55,8 @@ def main() -> None:
         app = build_app()
     except ConfigError as error:
         sys.exit(f"config error: {error}")
+    except DefinitionError as error:  # a dashboard definition: file and key path
+        sys.exit(f"dashboard definition error: {error}")
     app.synth()
 
 

@@ -315,11 +315,10 @@ class _DefinitionBuilder:
                         }
                     )
                 continue
-            if parameter.values is not None:
-                values: JsonDict = {"Values": list(parameter.values)}
+            source = parameter.values_from
+            if source is None:  # the model requires values or values_from
+                values: JsonDict = {"Values": list(parameter.values or [])}
             else:
-                source = parameter.values_from
-                assert source is not None  # noqa: S101 - the model requires one of the two
                 values = {
                     "LinkToDataSetColumn": {
                         "DataSetIdentifier": source.dataset,
@@ -397,13 +396,13 @@ class _DefinitionBuilder:
         sort_id = self._field_ids(visual)[visual.sort.column]
         return [{"FieldSort": {"FieldId": sort_id, "Direction": direction}}]
 
-    def _labels(self, visual: Visual) -> list[tuple[str, str, str]]:
-        """(field id, column, label) of every field with a label."""
+    def _labels(self, visual: Visual) -> list[tuple[str, str]]:
+        """(field id, label) of every field with a label."""
         out = []
         for role, fields in (("d", visual.dimensions), ("m", visual.measures)):
             for index, field in enumerate(fields):
                 if field.label:
-                    out.append((field_id(visual, role, index, field), field.column, field.label))
+                    out.append((field_id(visual, role, index, field), field.label))
         return out
 
     def _axis_labels(self, visual: Visual, fields: list[VisualField], role: str) -> JsonDict | None:
@@ -428,7 +427,7 @@ class _DefinitionBuilder:
     def _field_options(self, visual: Visual) -> JsonDict:
         return {
             "SelectedFieldOptions": [
-                {"FieldId": fid, "CustomLabel": label} for fid, _, label in self._labels(visual)
+                {"FieldId": fid, "CustomLabel": label} for fid, label in self._labels(visual)
             ]
         }
 

@@ -31,7 +31,7 @@ from aws_cdk import aws_quicksight as quicksight
 from constructs import Construct
 
 from cdk_app.config import DashboardsConfig
-from quicksight_templates.loader import Definitions, load_definitions
+from quicksight_templates.loader import load_definitions
 from quicksight_templates.model import Dashboard, Dataset, Source
 from quicksight_templates.quicksight import data_set_properties, definition, refresh_schedule
 from stacks.foundation import Foundation
@@ -156,11 +156,10 @@ class DashboardsStack(PlatformStack):
         construct_id: str,
         *,
         foundation: Foundation,
-        definitions: Definitions | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        definitions = definitions or load_definitions()
+        definitions = load_definitions()
         settings = self.config.dashboards
         self.readers = group_arn(settings, settings.group("analysts"))
         self.owners = group_arn(settings, settings.group("admins"))

@@ -268,3 +268,25 @@ def test_dashboards_deploy_after_the_flows_that_fill_their_tables(assembly: Asse
     assert {"Etl", "Realtime", "Warehouse", "Oltp", "Network"} <= {
         stack for stack, name in stacks.items() if name in depends
     }
+
+
+def test_a_bad_definition_stops_synth_with_the_file_and_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    from pathlib import Path
+
+    import stacks.dashboards
+    from cdk_app import app
+    from quicksight_templates.loader import DefinitionError
+
+    def broken_definitions():
+        raise DefinitionError(Path("dashboards/sales.yaml"), "sheets[0].visuals[2].dataset", "x")
+
+    monkeypatch.setattr(stacks.dashboards, "load_definitions", broken_definitions)
+    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps({"env": "prod"}))
+    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path))
+    with pytest.raises(SystemExit) as stopped:
+        app.main()
+    assert str(stopped.value) == (
+        "dashboard definition error: dashboards/sales.yaml: sheets[0].visuals[2].dataset: x"
+    )
