@@ -1,8 +1,8 @@
 """Dashboards: the analysts' QuickSight dashboards over the warehouse, deployed as code.
 
 - a VPC connection (its own role, trusted by QuickSight, that places network interfaces in the
-  warehouse's private subnets, and its own security group, admitted to the warehouse's SQL
-  port) so QuickSight reaches Redshift without a public endpoint;
+  platform's private subnets, and its own security group, admitted to the warehouse's and the
+  OLTP database's ports) so QuickSight reaches both without a public endpoint;
 - a data source per source the datasets read, through that connection: the Redshift
   warehouse (marts, scores), and the OLTP PostgreSQL for the stream processor's real-time
   tables; each signs in with its database's secret (QuickSight reads it itself: no password
@@ -15,7 +15,7 @@
 - every QuickSight resource shared with two existing groups named in config (they cannot be
   made by CloudFormation): the analysts read, the admins own.
 
-The subscription, the groups and QuickSight's access to the secret are one-time steps outside
+The subscription, the groups and QuickSight's access to the secrets are one-time steps outside
 CloudFormation: docs/operations.md, "QuickSight prerequisites".
 """
 
@@ -221,15 +221,15 @@ class DashboardsStack(PlatformStack):
             "VpcConnectionRole",
             assumed_by=iam.ServicePrincipal("quicksight.amazonaws.com"),
             description="QuickSight creates and removes the network interfaces of its VPC"
-            " connection to the warehouse",
+            " connection to the platform's databases",
         )
         role.add_to_policy(iam.PolicyStatement(actions=VPC_CONNECTION_ACTIONS, resources=["*"]))
         connection = quicksight.CfnVPCConnection(
             self,
             "VpcConnection",
             aws_account_id=Aws.ACCOUNT_ID,
-            vpc_connection_id=f"{self.prefix}-warehouse",
-            name=f"{self.prefix} warehouse",
+            vpc_connection_id=f"{self.prefix}-databases",
+            name=f"{self.prefix} warehouse and OLTP database",
             role_arn=role.role_arn,
             security_group_ids=[security_group.security_group_id],
             subnet_ids=warehouse.subnet_ids,
