@@ -21,6 +21,8 @@ MAX_VISUALS_PER_SHEET = 75
 GRID_COLUMNS = 36
 MAX_GRID_ROW = 9009
 MAX_ROW_SPAN = 21
+WEEK_START = "MONDAY"
+"""Weeks start on Monday, as the marts' weeks do (QuickSight: Definition Options.WeekStart)."""
 
 # Ids become QuickSight ids (pattern [\w\-]+) and HTML ids; parameter names are alphanumeric
 # in QuickSight (no underscore or hyphen), so parameters follow their own pattern.
@@ -125,11 +127,16 @@ class Parameter(_Strict):
     kind: Literal["date_range", "string"]
     values: list[Text] | None = None
     values_from: ColumnRef | None = None
+    default_days: Annotated[int, Field(ge=1, le=3660)] | None = None
+    """date_range only: starts as the last N days of the data (QuickSight: a rolling-date
+    default of the From parameter, N days before now); the whole period when absent."""
 
     @model_validator(mode="after")
     def _values_only_for_strings(self) -> Self:
         if self.kind == "date_range" and (self.values or self.values_from):
             raise ValueError("a date_range parameter takes no values")
+        if self.kind == "string" and self.default_days is not None:
+            raise ValueError("default_days is for date_range parameters")
         if self.kind == "string" and (self.values is None) == (self.values_from is None):
             raise ValueError("a string parameter needs exactly one of values and values_from")
         return self
@@ -200,7 +207,9 @@ class Sort(_Strict):
 class Visual(_Strict):
     """One chart. Field roles by type:
     - kpi: one measure; an optional DATETIME dimension with a granularity compares the
-      latest period with the one before (QuickSight's trend group).
+      latest complete period with the one before (QuickSight's trend group; a period is
+      complete when the data reaches its last day, so with nightly marts the current week
+      is left out until it ends: in QuickSight, a filter excluding the current period).
     - line, bar, stacked_bar: dimensions[0] is the x axis (bars: the category), an optional
       dimensions[1] the series/stack colour; one or more measures (several only without a
       second dimension).
