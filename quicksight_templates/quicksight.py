@@ -10,7 +10,8 @@ Naming, so that a definition can be read back (tests, the local page's parity ch
 - a field's id is `<visual id>.<role><index>.<column>` (role `d` dimension, `m` measure);
 - a date_range parameter `p` becomes the DateTime parameters `pFrom` and `pTo`;
 - a RATIO measure is the calculated field `<column>_per_<denominator>` of its dataset;
-- a filter's id is the definition's filter id, in a filter group of the same id.
+- a filter's id is the definition's filter id, in a filter group of the same id;
+- a trend KPI's complete-period filter is `<visual id>-complete` (group of the same id).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from quicksight_templates.model import (
+    WEEK_START,
     Dashboard,
     Dataset,
     Dimension,
@@ -49,6 +51,8 @@ DATE_RANGE_BOUNDS = ("From", "To")
 # The width the grid layout is designed for (QuickSight scales it to the screen).
 CANVAS_WIDTH = "1600px"
 _NUMERIC = ("INTEGER", "DECIMAL")
+# truncDate's period codes for the model's granularities.
+_PERIOD_CODES = {"MINUTE": "MI", "HOUR": "HH", "DAY": "DD", "WEEK": "WK", "MONTH": "MM"}
 JsonDict = dict[str, Any]
 
 
@@ -109,15 +113,20 @@ def definition(
             for parameter in dashboard.parameters
             for declaration in _parameter_declarations(parameter)
         ],
-        "FilterGroups": [builder.filter_group(item) for item in dashboard.filters],
+        "FilterGroups": [
+            *(builder.filter_group(item) for item in dashboard.filters),
+            *builder.complete_period_groups(),
+        ],
         "Sheets": [builder.sheet(sheet) for sheet in dashboard.sheets],
+        "Options": {"WeekStart": WEEK_START},
     }
 
 
 def _parameter_declarations(parameter: Parameter) -> list[JsonDict]:
-    """No default value: an unset parameter keeps every row (the whole period, every value)."""
+    """An unset parameter keeps every row (the whole period, every value); a date range with
+    default_days starts that many days before today."""
     if parameter.kind == "date_range":
-        return [
+        declarations = [
             {
                 "DateTimeParameterDeclaration": {
                     "Name": name,
@@ -127,6 +136,14 @@ def _parameter_declarations(parameter: Parameter) -> list[JsonDict]:
             }
             for name in parameter_names(parameter)
         ]
+        if parameter.default_days is not None:
+            declarations[0]["DateTimeParameterDeclaration"]["DefaultValues"] = {
+                "RollingDate": {
+                    "Expression": f"addDateTime(-{parameter.default_days}, 'DD', "
+                    "truncDate('DD', now()))"
+                }
+            }
+        return declarations
     return [
         {
             "StringParameterDeclaration": {
@@ -253,6 +270,50 @@ class _DefinitionBuilder:
             "Status": "ENABLED",
             "CrossDataset": "SINGLE_DATASET",
         }
+
+    def complete_period_groups(self) -> list[JsonDict]:
+        """A KPI that compares periods leaves out the current, unfinished one: its trend column
+        must fall before the start of the period now is in."""
+        groups = []
+        for sheet in self.dashboard.sheets:
+            for visual in sheet.visuals:
+                if visual.type != "kpi" or not visual.dimensions:
+                    continue
+                trend = visual.dimensions[0]
+                period = _PERIOD_CODES[trend.granularity or "DAY"]
+                group_id = f"{visual.id}-complete"
+                condition = {
+                    "TimeRangeFilter": {
+                        "FilterId": group_id,
+                        "Column": self._column(visual, trend.column),
+                        "RangeMaximumValue": {
+                            "RollingDate": {"Expression": f"truncDate('{period}', now())"}
+                        },
+                        "IncludeMaximum": False,
+                        "NullOption": "NON_NULLS_ONLY",
+                        "TimeGranularity": trend.granularity or "DAY",
+                    }
+                }
+                groups.append(
+                    {
+                        "FilterGroupId": group_id,
+                        "Filters": [condition],
+                        "ScopeConfiguration": {
+                            "SelectedSheets": {
+                                "SheetVisualScopingConfigurations": [
+                                    {
+                                        "SheetId": sheet.id,
+                                        "Scope": "SELECTED_VISUALS",
+                                        "VisualIds": [visual.id],
+                                    }
+                                ]
+                            }
+                        },
+                        "Status": "ENABLED",
+                        "CrossDataset": "SINGLE_DATASET",
+                    }
+                )
+        return groups
 
     # Sheets ------------------------------------------------------------------------------
 

@@ -257,7 +257,8 @@ def test_ids_are_unique_and_every_reference_resolves(definitions: Definitions):
         control_ids = list(_walk(body["Sheets"], "ParameterControlId"))
         assert len(set(control_ids)) == len(control_ids)
         filter_ids = [f["FilterGroupId"] for f in body["FilterGroups"]]
-        assert len(set(filter_ids)) == len(filter_ids) == len(dashboard.filters)
+        trend_kpis = [v for v in dashboard.visuals if v.type == "kpi" and v.dimensions]
+        assert len(set(filter_ids)) == len(filter_ids) == len(dashboard.filters) + len(trend_kpis)
         for group in body["FilterGroups"]:
             scopes = group["ScopeConfiguration"]["SelectedSheets"][
                 "SheetVisualScopingConfigurations"
@@ -360,7 +361,7 @@ FIXTURE = Dashboard.model_validate(
         "title": "Fixture",
         "description": "one visual of each type",
         "parameters": [
-            {"name": "period", "label": "Period", "kind": "date_range"},
+            {"name": "period", "label": "Period", "kind": "date_range", "default_days": 30},
             {"name": "channel", "label": "Storefront", "kind": "string", "values": ["web", "app"]},
             {
                 "name": "sku",
@@ -761,15 +762,23 @@ def test_sorting_limits_and_tables(fixture_body: dict[str, Any]):
 
 
 def test_parameters_filters_and_their_scope(fixture_body: dict[str, Any]):
+    period_from = {
+        "Name": "periodFrom",
+        "TimeGranularity": "DAY",
+        "ValueWhenUnset": {"ValueWhenUnsetOption": "NULL"},
+        # default_days 30: the range starts 30 days before today
+        "DefaultValues": {
+            "RollingDate": {"Expression": "addDateTime(-30, 'DD', truncDate('DD', now()))"}
+        },
+    }
+    period_to = {
+        "Name": "periodTo",
+        "TimeGranularity": "DAY",
+        "ValueWhenUnset": {"ValueWhenUnsetOption": "NULL"},
+    }
     assert fixture_body["ParameterDeclarations"] == [
-        {
-            "DateTimeParameterDeclaration": {
-                "Name": name,
-                "TimeGranularity": "DAY",
-                "ValueWhenUnset": {"ValueWhenUnsetOption": "NULL"},
-            }
-        }
-        for name in ("periodFrom", "periodTo")
+        {"DateTimeParameterDeclaration": period_from},
+        {"DateTimeParameterDeclaration": period_to},
     ] + [
         {
             "StringParameterDeclaration": {
@@ -823,6 +832,31 @@ def test_parameters_filters_and_their_scope(fixture_body: dict[str, Any]):
     }
     assert money["Description"] == "What was sold"
     assert "Description" not in shape
+
+
+def test_trend_kpis_leave_out_the_current_period_and_weeks_start_on_monday(
+    fixture_body: dict[str, Any],
+):
+    groups = {g["FilterGroupId"]: g for g in fixture_body["FilterGroups"]}
+    # Only kpi-aov compares periods (weeks); kpi-orders has no trend dimension.
+    assert sorted(g for g in groups if g.endswith("-complete")) == ["kpi-aov-complete"]
+    group = groups["kpi-aov-complete"]
+    assert group["Filters"] == [
+        {
+            "TimeRangeFilter": {
+                "FilterId": "kpi-aov-complete",
+                "Column": {"DataSetIdentifier": "orders_fx", "ColumnName": "order_date"},
+                "RangeMaximumValue": {"RollingDate": {"Expression": "truncDate('WK', now())"}},
+                "IncludeMaximum": False,
+                "NullOption": "NON_NULLS_ONLY",
+                "TimeGranularity": "WEEK",
+            }
+        }
+    ]
+    assert group["ScopeConfiguration"]["SelectedSheets"]["SheetVisualScopingConfigurations"] == [
+        {"SheetId": "money", "Scope": "SELECTED_VISUALS", "VisualIds": ["kpi-aov"]}
+    ]
+    assert fixture_body["Options"] == {"WeekStart": "MONDAY"}
 
 
 def test_data_set_properties_and_refresh_schedules():
