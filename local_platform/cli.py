@@ -7,6 +7,7 @@ import typer
 from local_platform.commands import (
     batch,
     collector,
+    dashboards,
     db,
     demo,
     generate,
@@ -32,6 +33,7 @@ app.command("simulate")(simulate.simulate)
 app.add_typer(collector.app, name="collector")
 app.add_typer(batch.app, name="batch")
 app.add_typer(ml.app, name="ml")
+app.add_typer(dashboards.app, name="dashboards")
 
 
 @app.callback()

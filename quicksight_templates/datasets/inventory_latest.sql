@@ -1,6 +1,5 @@
--- Every product's stock position on the latest as-of date, with its category and the units
--- to order: products below their reorder point are brought back to it plus 28 days of demand
--- at the last 28 days' rate.
+-- Every product's stock position on the latest as-of date, with its category, a band of its
+-- days of cover and its revenue over the marts' period.
 SELECT i.product_id,
        COALESCE(c.category_name, 'uncategorised') AS category_name,
        i.stockout_risk,
@@ -17,10 +16,6 @@ SELECT i.product_id,
            ELSE '56+ days'
        END AS cover_band,
        i.reorder_point,
-       CASE
-           WHEN i.on_hand < i.reorder_point THEN i.reorder_point + i.demand_28d - i.on_hand
-           ELSE 0
-       END AS suggested_order_units,
        COALESCE(p.revenue, 0) AS revenue
 FROM mart_inventory_health AS i
 LEFT JOIN mart_product_performance AS p ON p.product_id = i.product_id
