@@ -113,7 +113,9 @@ def test_sheets_visuals_and_controls_match_the_quicksight_definition(
     site: tuple[Definitions, dict[str, Path]],
 ):
     definitions, pages = site
-    arns = {d: f"arn:aws:quicksight:eu-west-1:111122223333:dataset/{d}" for d in definitions.datasets}
+    arns = {
+        d: f"arn:aws:quicksight:eu-west-1:111122223333:dataset/{d}" for d in definitions.datasets
+    }
     compared = 0
     for dashboard in definitions.dashboards.values():
         body = definition(dashboard, definitions.datasets, arns)
