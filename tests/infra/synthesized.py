@@ -16,12 +16,17 @@ from cdk_app.config import read_cdk_context
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # A third environment that exists only in tests: it exercises the other side of every switch
-# (destroy_data, provisioned Redshift, two AZs, an alarm e-mail, QuickSight groups given as
-# ARNs and an hourly refresh in another time zone) in the same single synth.
+# (destroy_data, provisioned Redshift, two AZs, an alarm e-mail, other function and RDS
+# monitoring sizes, QuickSight groups given as ARNs and an hourly refresh in another time
+# zone) in the same single synth.
 TEST_ENV = "ephemeral"
-REAL_ENVS = ("dev", "prod")
+REAL_ENVS = ("dev", "staging", "prod")
+# The deployment identity's stage (cdk_app/delivery.py), built in the same synth for a
+# repository of the tests' own.
+DELIVERY_ENV = "delivery"
+GITHUB_REPOSITORY = "acme-shop/analytics-platform"
 SHOP_ORIGIN = "https://shop.example.com"  # the web origin TEST_ENV lets post from browsers
-# TEST_ENV's QuickSight groups, as full ARNs (dev and prod name theirs).
+# TEST_ENV's QuickSight groups, as full ARNs (prod names its own).
 TEST_GROUPS = {
     role: f"arn:aws:quicksight:us-east-1:111122223333:group/default/{role}"
     for role in ("analysts", "admins")
@@ -29,7 +34,8 @@ TEST_GROUPS = {
 
 
 def synth_context() -> dict[str, Any]:
-    """Context for the test synth: cdk.json's environments + TEST_ENV, bundling skipped."""
+    """Context for the test synth: cdk.json's environments + TEST_ENV and the delivery stage,
+    bundling skipped."""
     environments = read_cdk_context()["environments"]
     ephemeral = {
         **environments["dev"],
@@ -38,6 +44,8 @@ def synth_context() -> dict[str, Any]:
         "warehouse": {"mode": "provisioned", "node_count": 1},
         "monitoring": {"alarm_email": "oncall@example.com"},
         "ingest": {**environments["dev"]["ingest"], "cors_allowed_origins": [SHOP_ORIGIN]},
+        "oltp": {**environments["dev"]["oltp"], "monitoring_interval_seconds": 15},
+        "functions": {"default_reserved_concurrency": 2, "dead_letter_retention_days": 4},
         "dashboards": {
             "enabled": True,
             "analysts_group": TEST_GROUPS["analysts"],
@@ -48,6 +56,8 @@ def synth_context() -> dict[str, Any]:
     return {
         "environments": {**environments, TEST_ENV: ephemeral},
         "aws:cdk:bundling-stacks": [],
+        "delivery_identity": "true",
+        "github_repository": GITHUB_REPOSITORY,
     }
 
 
