@@ -119,14 +119,15 @@ ACTIONS: dict[str, dict[str, list[str]]] = {
         ],
     },
 }
-# The EC2 calls QuickSight makes with the VPC connection's role to manage its interfaces.
-VPC_CONNECTION_ACTIONS = [
+# The EC2 calls QuickSight makes with the VPC connection's role: it describes the subnets and
+# groups it is given (no resource ARN) and manages its interfaces, which only exist at run time.
+VPC_CONNECTION_DESCRIBE = ["ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"]
+VPC_CONNECTION_INTERFACES = [
     "ec2:CreateNetworkInterface",
     "ec2:ModifyNetworkInterfaceAttribute",
     "ec2:DeleteNetworkInterface",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
 ]
+NETWORK_RESOURCE_KINDS = ("network-interface", "subnet", "security-group")
 
 
 def group_arn(config: DashboardsConfig, group: str) -> str:
@@ -223,7 +224,15 @@ class DashboardsStack(PlatformStack):
             description="QuickSight creates and removes the network interfaces of its VPC"
             " connection to the platform's databases",
         )
-        role.add_to_policy(iam.PolicyStatement(actions=VPC_CONNECTION_ACTIONS, resources=["*"]))
+        ec2_arn = f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        role.add_to_policy(iam.PolicyStatement(actions=VPC_CONNECTION_DESCRIBE, resources=["*"]))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=VPC_CONNECTION_INTERFACES,
+                resources=[f"{ec2_arn}:{kind}/*" for kind in NETWORK_RESOURCE_KINDS],
+                conditions={"ArnEquals": {"ec2:Vpc": foundation.network.vpc.vpc_arn}},
+            )
+        )
         connection = quicksight.CfnVPCConnection(
             self,
             "VpcConnection",

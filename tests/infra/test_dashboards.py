@@ -143,14 +143,24 @@ def test_vpc_connection_role_group_and_subnets(assembly: Assembly, env: str):
         }
     ]
     (policy,) = resources(template, "AWS::IAM::Policy").values()
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert sorted(statement["Action"]) == [
+    describe, interfaces = policy["Properties"]["PolicyDocument"]["Statement"]
+    # Describing takes no resource; the interfaces are managed in the platform VPC only.
+    assert (sorted(describe["Action"]), describe["Resource"]) == (
+        ["ec2:DescribeSecurityGroups", "ec2:DescribeSubnets"],
+        "*",
+    )
+    assert sorted(interfaces["Action"]) == [
         "ec2:CreateNetworkInterface",
         "ec2:DeleteNetworkInterface",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeSubnets",
         "ec2:ModifyNetworkInterfaceAttribute",
     ]
+    assert sorted(_text(arn).rsplit(":", 1)[1] for arn in interfaces["Resource"]) == [
+        "network-interface/*",
+        "security-group/*",
+        "subnet/*",
+    ]
+    vpc = interfaces["Condition"]["ArnEquals"]["ec2:Vpc"]
+    assert f"{env}-Network" in json.dumps(vpc)
     # One private subnet per AZ of the environment (QuickSight needs two AZs at least).
     subnets = connection["SubnetIds"]
     assert len(subnets) == load_config(env, synth_context()).network.max_azs
