@@ -14,6 +14,7 @@ from local_platform.commands import (
     kafka,
     ml,
     simulate,
+    smoke,
     stream,
 )
 from local_platform.logs import configure_logging
@@ -34,6 +35,7 @@ app.add_typer(collector.app, name="collector")
 app.add_typer(batch.app, name="batch")
 app.add_typer(ml.app, name="ml")
 app.add_typer(dashboards.app, name="dashboards")
+app.command("smoke")(smoke.smoke)
 
 
 @app.callback()
