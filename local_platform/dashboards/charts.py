@@ -44,7 +44,7 @@ _TRUNCATE = {
 }
 _DATE_FORMATS = {
     "MINUTE": "%H:%M",
-    "HOUR": "%d %b %H:00",
+    "HOUR": "%H:00",
     "DAY": "%d %b",
     "WEEK": "%d %b",
     "MONTH": "%b %Y",
@@ -365,7 +365,7 @@ def _bar(fields: _Fields, stacked: bool = False) -> dict[str, Any]:
         if not stacked:
             encoding["yOffset" if horizontal else "xOffset"] = {"field": color["field"]}
     if not horizontal:
-        encoding["x"]["axis"]["labelOverlap"] = True
+        encoding["x"]["axis"]["labelOverlap"] = "greedy"
     return {**_base(fields), "transform": transforms, "mark": "bar", "encoding": encoding}
 
 
@@ -393,7 +393,6 @@ def _donut(fields: _Fields) -> dict[str, Any]:
                 "field": "d0_label",
                 "type": "nominal",
                 "title": field_label(fields.visual.dimensions[0]),
-                "sort": {"field": "m0", "order": "descending"},
                 "legend": {"orient": "right"},
             },
             "order": {"field": "m0", "sort": "descending"},

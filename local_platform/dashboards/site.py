@@ -117,11 +117,7 @@ def _dashboard_page(
     definitions: Definitions, dashboard: Dashboard, rows: dict[str, DatasetRows], built_at: str
 ) -> str:
     data = {
-        dataset_id: {
-            "columns": rows[dataset_id].columns,
-            "rows": rows[dataset_id].rows,
-            "note": rows[dataset_id].note,
-        }
+        dataset_id: _page_rows(rows[dataset_id], _used_columns(dashboard, dataset_id))
         for dataset_id in dashboard.dataset_ids
     }
     visuals = [
@@ -171,6 +167,28 @@ def _dashboard_page(
         f"<script>{_asset('page.js')}</script>"
     )
     return _html(dashboard.title, body, scripts)
+
+
+def _used_columns(dashboard: Dashboard, dataset_id: str) -> set[str]:
+    """The columns of a dataset that the dashboard's visuals and filters read."""
+    used = set()
+    for visual in dashboard.visuals:
+        if visual.dataset == dataset_id:
+            used |= {field.column for field in visual.fields}
+            used |= {m.denominator for m in visual.measures if m.denominator is not None}
+    used |= {item.column for item in dashboard.filters if item.dataset == dataset_id}
+    return used
+
+
+def _page_rows(dataset: DatasetRows, columns: set[str]) -> dict[str, Any]:
+    """The dataset as the page carries it: only the columns it reads, so a page's weight
+    grows with what it shows, not with the width of its datasets."""
+    keep = [index for index, name in enumerate(dataset.columns) if name in columns]
+    return {
+        "columns": [dataset.columns[index] for index in keep],
+        "rows": [[row[index] for index in keep] for row in dataset.rows],
+        "note": dataset.note,
+    }
 
 
 def _card(visual: Any) -> str:

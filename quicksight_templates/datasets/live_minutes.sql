@@ -1,4 +1,4 @@
--- The last hour of event time that the stream processor has counted, minute by minute.
+-- The last 24 hours of event time that the stream processor has counted, minute by minute.
 SELECT minute,
        events,
        active_sessions,
@@ -8,4 +8,4 @@ SELECT minute,
        orders,
        revenue
 FROM realtime.minute_metrics
-WHERE minute > (SELECT MAX(minute) FROM realtime.minute_metrics) - INTERVAL '60 minutes'
+WHERE minute > (SELECT MAX(minute) FROM realtime.minute_metrics) - INTERVAL '24 hours'
