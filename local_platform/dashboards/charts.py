@@ -227,7 +227,7 @@ class _Fields:
         ]
         return items
 
-    def sort_key(self, index: int) -> dict[str, Any] | str:
+    def sort_key(self, index: int) -> dict[str, Any]:
         """How the categories of dimension `index` are ordered along their axis."""
         sort = self.visual.sort
         if sort is not None:
@@ -404,12 +404,11 @@ def _donut(fields: _Fields) -> dict[str, Any]:
 def _funnel(fields: _Fields) -> dict[str, Any]:
     measure = fields.visual.measures[0]
     sort = fields.sort_key(0)
-    order = {"field": sort["field"], "order": sort["order"]} if isinstance(sort, dict) else {}
+    order = {"field": sort["field"], "order": sort["order"]}
     transforms = [
         *fields.dimension_transforms(),
         *fields.aggregate_transforms(fields.dims),
         {"window": [{"op": "lag", "field": "m0", "as": "_previous"}], "sort": [order]},
-        {"window": [{"op": "first_value", "field": "m0", "as": "_first"}], "sort": [order]},
         {
             "calculate": f"format(datum.m0, {json.dumps(number_format(measure))})"
             " + (datum._previous ? ' (' + format(datum.m0 / datum._previous, '.0%')"

@@ -8,7 +8,6 @@
   }
   const state = {};
   const views = {};
-  window.dashboardViews = views;
 
   function filtered(visual) {
     let rows = rowsOf[visual.dataset];

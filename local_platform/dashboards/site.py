@@ -27,7 +27,7 @@ from local_platform.dashboards.charts import (
 )
 from local_platform.dashboards.datasets import DatasetRows
 from quicksight_templates.loader import Definitions
-from quicksight_templates.model import GRID_COLUMNS, Dashboard, Parameter
+from quicksight_templates.model import GRID_COLUMNS, Dashboard, Parameter, Visual
 
 INDEX = "index.html"
 NO_ROWS_FOR_FILTERS = "No data for the chosen filters."
@@ -191,7 +191,7 @@ def _page_rows(dataset: DatasetRows, columns: set[str]) -> dict[str, Any]:
     }
 
 
-def _card(visual: Any) -> str:
+def _card(visual: Visual) -> str:
     box = visual.layout
     style = (
         f"grid-column:{box.column + 1}/span {box.width};grid-row:{box.row + 1}/span {box.height}"

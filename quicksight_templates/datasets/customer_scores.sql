@@ -1,8 +1,15 @@
 -- The latest day's churn and CLV scores, one row per customer, with the customer's CLV decile
--- (10 = the most valuable tenth) and churn probability band of ten points (0.0 to 0.9).
+-- (10 = the most valuable tenth), churn probability in tenths (0 to 9) and the churn band
+-- numbered in risk order, so charts list low, medium, high.
 SELECT user_id,
        churn_probability,
        churn_band,
+       CASE churn_band
+           WHEN 'low' THEN '1 low'
+           WHEN 'medium' THEN '2 medium'
+           WHEN 'high' THEN '3 high'
+           ELSE churn_band
+       END AS churn_risk,
        CAST(FLOOR(LEAST(churn_probability, 0.999) * 10) AS INTEGER) AS churn_bucket,
        p_alive,
        expected_orders_365d,

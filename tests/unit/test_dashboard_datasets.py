@@ -193,6 +193,7 @@ def test_scores_take_the_latest_day_with_clv_deciles_and_churn_tenths(tmp_path: 
     assert [by_user[user]["clv_decile"] for user in (1, 2, 3, 10, 19, 20)] == [1, 1, 2, 5, 10, 10]
     # churn (user - 1) / 19: user 1 -> 0.0, user 11 -> 0.526, user 20 -> 1.0 (capped into 9).
     assert [by_user[user]["churn_bucket"] for user in (1, 2, 11, 19, 20)] == [0, 0, 5, 9, 9]
+    assert [by_user[user]["churn_risk"] for user in (10, 11)] == ["1 low", "3 high"]
 
 
 def test_a_table_not_loaded_yet_gives_an_empty_dataset_and_its_reason(tmp_path: Path):

@@ -354,3 +354,13 @@ def test_a_file_named_unlike_its_id_is_refused(templates: Path):
 
     with pytest.raises(DefinitionError, match=r"stock\.yaml: id: 'inventory' differs"):
         load_definitions(templates)
+
+
+def test_the_docs_describe_every_dashboard_and_visual():
+    docs = (TEMPLATES_DIR.parent / "docs" / "dashboards.md").read_text(encoding="utf-8")
+
+    for dashboard in load_definitions().dashboards.values():
+        section = docs.split(f"\n### {dashboard.title}\n", 1)[1].split("\n### ", 1)[0]
+        assert f"images/dashboards/{dashboard.id}.png" in section
+        for visual in dashboard.visuals:
+            assert f"\n| {visual.title} | " in section, visual.id
