@@ -60,6 +60,7 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
         ("Oltp/DbMigratorFunction", "applies OLTP migrations"),
         ("Streaming/KafkaTopicsFunction", "manages Kafka topics"),
         ("Ingest/CollectorFunction", "publishes collected events to MSK"),
+        ("Ingest/RecommendationsFunction", "serves product recommendations from PostgreSQL"),
         ("Realtime/StreamProcessorFunction", "keeps the real-time tables from the topic"),
     ):
         acks += [
