@@ -13,7 +13,7 @@ catalogue does not (yet) hold is skipped. Needs only what the reco_reader role m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -77,22 +77,13 @@ def look_up(conn: psycopg.Connection, query: RecommendationQuery, limit: int) ->
     excluded = {row.product.product_id for row in session}
     if query.product_id is not None:
         excluded.add(query.product_id)
-    fill = 2 * limit + len(excluded)
+    similar = _similar(conn, seed_ids) if seed_ids else []
     batch = _batch(conn, query.user_id) if query.user_id is not None else []
-    popular = _popular(conn, fill)
-    popular_is_live = not popular
-    if popular_is_live:
-        popular = _live_popular(conn, fill)
-    categories = list(dict.fromkeys(seed.product.category_id for seed in seeds))
-    evidence = Evidence(
-        seeds=seeds,
-        similar=_similar(conn, seed_ids) if seed_ids else [],
-        batch=batch,
-        trending=_trending(conn, categories, fill) if categories else [],
-        popular=popular,
-        popular_is_live=popular_is_live,
-        excluded=frozenset(excluded),
-    )
+    evidence = Evidence(seeds=seeds, similar=similar, batch=batch, excluded=frozenset(excluded))
+    candidates = {item.product.product_id for item in [*similar, *batch]}
+    if len(candidates - excluded) < limit:  # the blend alone cannot fill the list
+        categories = list(dict.fromkeys(seed.product.category_id for seed in seeds))
+        evidence = _with_fallbacks(conn, evidence, categories, 2 * limit + len(excluded))
     degraded: list[Degradation] = []
     if run_id is None:
         degraded.append("no_batch_run")
@@ -104,6 +95,20 @@ def look_up(conn: psycopg.Connection, query: RecommendationQuery, limit: int) ->
         degraded.append("no_history")
     batch_run = BatchRun(run_id, as_of) if run_id is not None else None
     return Lookup(evidence, batch_run, tuple(degraded))
+
+
+def _with_fallbacks(
+    conn: psycopg.Connection, evidence: Evidence, categories: list[int], count: int
+) -> Evidence:
+    """`evidence` with up to `count` trending products per category and popular products
+    (the batch job's, else the live counters')."""
+    popular = _popular(conn, count)
+    return replace(
+        evidence,
+        trending=_trending(conn, categories, count) if categories else [],
+        popular=popular or _live_popular(conn, count),
+        popular_is_live=not popular,
+    )
 
 
 def _session(conn: psycopg.Connection, visitor_key: str) -> list[SessionProduct]:
@@ -171,19 +176,21 @@ def _trending(
     """The most active products of each category, categories in the given order."""
     rows = conn.execute(
         """
-        SELECT t.id, t.name, t.category_id, c.name
-        FROM unnest(%s::bigint[]) WITH ORDINALITY AS wanted(category_id, priority)
-        JOIN categories AS c ON c.id = wanted.category_id
-        CROSS JOIN LATERAL (
-            SELECT p.id, p.name, p.category_id,
-                   (pc.views + 2 * pc.cart_adds + 4 * pc.units_sold) AS trend
-            FROM products AS p
+        SELECT id, name, category_id, category_name
+        FROM (
+            SELECT p.id, p.name, p.category_id, c.name AS category_name, wanted.priority,
+                   pc.views + 2 * pc.cart_adds + 4 * pc.units_sold AS trend,
+                   row_number() OVER (
+                       PARTITION BY wanted.priority
+                       ORDER BY pc.views + 2 * pc.cart_adds + 4 * pc.units_sold DESC, p.id
+                   ) AS place
+            FROM unnest(%s::bigint[]) WITH ORDINALITY AS wanted(category_id, priority)
+            JOIN products AS p ON p.category_id = wanted.category_id AND p.status = 'active'
             JOIN realtime.product_counters AS pc ON pc.product_id = p.id
-            WHERE p.category_id = wanted.category_id AND p.status = 'active'
-            ORDER BY trend DESC, p.id
-            LIMIT %s
-        ) AS t
-        ORDER BY wanted.priority, t.trend DESC, t.id
+            JOIN categories AS c ON c.id = p.category_id
+        ) AS ranked
+        WHERE place <= %s
+        ORDER BY priority, trend DESC, id
         """,
         (category_ids, per_category),
     ).fetchall()
