@@ -15,6 +15,10 @@ its latency runs from that due time to the end of its answer, so a server that f
 shows its queue in the figures. Requests mix signed-in customers (with and without a
 session), devices with a session, unknown devices, and a product page for half of them.
 Goal: p99 < 50 ms at 200 requests/s.
+
+Latency depends on what else the machine runs; the CPU each request costs does not. So the
+CPU time of the server process and of its PostgreSQL backend (from /proc) is reported per
+request too, with the rate one idle core could serve at that cost.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import multiprocessing
+import os
 import random
 import sys
 import threading
@@ -166,10 +171,37 @@ class RunResult:
     latencies_ms: np.ndarray
     failures: int
     wall_s: float
+    server_cpu_s: float
+    database_cpu_s: float
 
 
-def run_at_rate(base_url: str, targets: list[str], rate: float, label: str) -> RunResult:
-    """Send targets[i] at start + i / rate from a thread pool; latency from the due time."""
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process so far (Linux /proc); 0 without a process."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pid(database_url: str) -> int | None:
+    """The PostgreSQL backend serving the recommendations connection (after the warm-up)."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'recommendations_api'"
+        ).fetchone()
+    return row[0] if row else None
+
+
+def run_at_rate(
+    base_url: str,
+    targets: list[str],
+    rate: float,
+    label: str,
+    pids: tuple[int | None, int | None] = (None, None),
+) -> RunResult:
+    """Send targets[i] at start + i / rate from a thread pool; latency from the due time.
+    `pids`: the server process and its database backend, whose CPU time is measured."""
+    cpu_before = [cpu_seconds(pid) for pid in pids]
     latencies = np.zeros(len(targets))
     failures = 0
     lock = threading.Lock()
@@ -197,7 +229,11 @@ def run_at_rate(base_url: str, targets: list[str], rate: float, label: str) -> R
             pool.submit(fetch, index, due)
             if index and index % int(rate * 5) == 0:
                 console.print(f"  {label}: {index:,} / {len(targets):,} sent")
-    return RunResult(latencies, failures, time.perf_counter() - start)
+    wall_s = time.perf_counter() - start
+    server_cpu, database_cpu = (
+        cpu_seconds(pid) - b for pid, b in zip(pids, cpu_before, strict=True)
+    )
+    return RunResult(latencies, failures, wall_s, server_cpu, database_cpu)
 
 
 def main() -> None:
@@ -226,17 +262,27 @@ def main() -> None:
             base_url = ready.get(timeout=60)
             targets = request_targets(count + WARM_UP_REQUESTS, args.products, args.users)
             run_at_rate(base_url, targets[:WARM_UP_REQUESTS], args.rate, "warm-up")
-            health = run_at_rate(base_url, ["/v1/health"] * count, args.rate, "GET /v1/health")
-            reco = run_at_rate(base_url, targets[WARM_UP_REQUESTS:], args.rate, "recommendations")
+            pids = (server.pid, backend_pid(url))
+            health = run_at_rate(
+                base_url, ["/v1/health"] * count, args.rate, "GET /v1/health", (server.pid, None)
+            )
+            reco = run_at_rate(
+                base_url, targets[WARM_UP_REQUESTS:], args.rate, "recommendations", pids
+            )
         finally:
             server.terminate()
             server.join()
 
     table = Table(title=f"Local API at {args.rate:,.0f} requests/s for {args.duration:.0f} s")
-    for column in ("route", "requests", "failed", "p50 ms", "p90 ms", "p99 ms", "max ms"):
+    columns = ("route", "requests", "failed", "p50 ms", "p90 ms", "p99 ms", "max ms")
+    columns += ("CPU ms/req", "server", "database", "req/s/core")
+    for column in columns:
         table.add_column(column, justify="right" if column != "route" else "left")
     for name, result in (("GET /v1/health", health), ("GET /v1/recommendations", reco)):
         p50, p90, p99 = np.percentile(result.latencies_ms, [50, 90, 99])
+        requests = len(result.latencies_ms)
+        server_ms = result.server_cpu_s * 1000 / requests
+        database_ms = result.database_cpu_s * 1000 / requests
         table.add_row(
             name,
             f"{len(result.latencies_ms):,}",
@@ -245,13 +291,20 @@ def main() -> None:
             f"{p90:.1f}",
             f"{p99:.1f}",
             f"{result.latencies_ms.max():.1f}",
+            f"{server_ms + database_ms:.2f}",
+            f"{server_ms:.2f}",
+            f"{database_ms:.2f}",
+            f"{1000 / (server_ms + database_ms):,.0f}",
         )
-    Console().print(table)
+    Console(width=160).print(table)
+    print("CPU ms/req: the server process's and its PostgreSQL backend's CPU time per request;")
+    print("req/s/core: the rate one idle core could serve at that cost.")
     ratio_p50 = np.percentile(reco.latencies_ms, 50) / np.percentile(health.latencies_ms, 50)
     ratio_p99 = np.percentile(reco.latencies_ms, 99) / np.percentile(health.latencies_ms, 99)
     print(f"recommendations / health: p50 x{ratio_p50:.2f}, p99 x{ratio_p99:.2f}")
     print(f"goal: recommendations p99 < 50 ms at 200 requests/s ({args.products:,} products,")
     print(f"{args.users:,} customers, {CATEGORIES} categories)")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
