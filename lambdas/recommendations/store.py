@@ -2,9 +2,9 @@
 visitor's live session, the seeds' similar products, the customer's batch list, and the
 trending and popular products to fall back on (contracts/oltp/migrations/V007).
 
-Two round trips in the common case, pipelined: (1) batch run, user, page product, session and
-batch list; (2) the seeds' similar products. A third reads the fallbacks only when those
-cannot fill the list. "Trending" is a product's live activity in realtime.product_counters
+One round trip in the common case, pipelined: batch run, user, page product, session, batch
+list and the similar products of the possible seeds. A second reads the fallbacks only when
+those cannot fill the list. "Trending" is a product's live activity in realtime.product_counters
 (counted since the stream started): views + 2 x cart adds + 4 x units sold.
 
 Every query returns only active catalogue products, with their names and categories, so the
@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 
 from lambdas.recommendations.blend import (
+    MAX_SEEDS,
     BatchRecommendation,
     Degradation,
     Evidence,
@@ -68,12 +69,25 @@ _BATCH = """
     ORDER BY r.rank
     LIMIT %s
 """
+# Similar products of every product that can be a seed: the page's and the session's most
+# recent catalogue products (one more than MAX_SEEDS, in case the page's is among them), in
+# the order weighted_seeds takes them, so this goes in the same round trip as the session.
 _SIMILAR = """
     SELECT s.product_id, s.relation, s.rank, p.id, p.name, p.category_id, c.name
     FROM reco.similar_products AS s
     JOIN products AS p ON p.id = s.similar_product_id AND p.status = 'active'
     JOIN categories AS c ON c.id = p.category_id
-    WHERE s.product_id = ANY(%s) AND s.rank <= %s
+    WHERE s.rank <= %(depth)s AND s.product_id IN (
+        SELECT %(product_id)s::bigint
+        UNION ALL
+        (SELECT v.product_id
+         FROM realtime.visitor_recent_products AS v
+         JOIN products AS seed ON seed.id = v.product_id
+         WHERE v.visitor_key = %(visitor_key)s
+         GROUP BY v.product_id
+         ORDER BY max(v.occurred_at) DESC, v.product_id
+         LIMIT %(seeds)s)
+    )
 """
 # The most active products of each category, categories in the order given.
 _TRENDING = """
@@ -134,21 +148,26 @@ def look_up(conn: psycopg.Connection, query: RecommendationQuery, limit: int) ->
         head = conn.execute(_HEAD, {"user_id": query.user_id, "product_id": query.product_id})
         session_rows = conn.execute(_SESSION, (query.visitor_key,))
         batch_rows = conn.execute(_BATCH, (query.user_id, BATCH_DEPTH)) if query.user_id else None
+        similar_rows = conn.execute(
+            _SIMILAR,
+            {
+                "depth": SIMILAR_DEPTH,
+                "product_id": query.product_id,
+                "visitor_key": query.visitor_key,
+                "seeds": MAX_SEEDS + 1,
+            },
+        )
     run_id, as_of, user_known, *context_row = head.fetchall()[0]  # one row, always
     context = _product(context_row) if context_row[0] is not None else None
     session = [SessionProduct(_product(r[2:]), r[0], r[1]) for r in session_rows.fetchall()]
     batch = [_batch_recommendation(r) for r in batch_rows.fetchall()] if batch_rows else []
     seeds = weighted_seeds(context, session)
-    similar = (
-        [
-            SimilarProduct(r[0], r[1], r[2], _product(r[3:]))
-            for r in conn.execute(
-                _SIMILAR, ([seed.product.product_id for seed in seeds], SIMILAR_DEPTH)
-            ).fetchall()
-        ]
-        if seeds
-        else []
-    )
+    seed_ids = {seed.product.product_id for seed in seeds}
+    similar = [
+        SimilarProduct(r[0], r[1], r[2], _product(r[3:]))
+        for r in similar_rows.fetchall()
+        if r[0] in seed_ids
+    ]
     excluded = {row.product.product_id for row in session}
     if query.product_id is not None:
         excluded.add(query.product_id)
