@@ -13,6 +13,7 @@ from local_platform.commands import (
     kafka,
     ml,
     simulate,
+    smoke,
     stream,
 )
 from local_platform.logs import configure_logging
@@ -33,6 +34,7 @@ app.add_typer(collector.app, name="collector")
 app.add_typer(collector.app, name="api")  # the same server; "collector" is its first name
 app.add_typer(batch.app, name="batch")
 app.add_typer(ml.app, name="ml")
+app.command("smoke")(smoke.smoke)
 
 
 @app.callback()

@@ -117,6 +117,7 @@ class IngestStack(PlatformStack):
             # API Gateway gives up after 30 s; the producer fails a request after 10 s.
             timeout=Duration.seconds(20),
             memory_size=self.config.ingest.collector_memory_mb,
+            reserved_concurrency=self.config.ingest.collector_reserved_concurrency,
             vpc=network.vpc,
             vpc_subnets=network.private_subnets,
             security_groups=[security_group],

@@ -141,6 +141,12 @@ def _cases(
         (["ml", "score", *lake, "--database-url", MALFORMED_URL], "not a PostgreSQL URL"),
         (["ml", "score", *lake, "--database-url", dead_url], "has no version with status Approved"),
     ]
+    cases["smoke"] = [
+        (["smoke", "--local", "--database-url", MALFORMED_URL], "not a PostgreSQL URL"),
+        (["smoke", "--local", "--database-url", dead_url], "cannot reach the database"),
+        (["smoke", "--env", "qa"], "unknown environment 'qa'"),
+        (["smoke", "--env", "staging", "--region", "moon-1"], "unknown AWS region 'moon-1'"),
+    ]
     return cases
 
 
