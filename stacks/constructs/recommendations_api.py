@@ -69,6 +69,7 @@ class RecommendationsApi:
             description="Recommendations API: live session blended with the batch models",
             timeout=TIMEOUT,
             memory_size=MEMORY_MB,
+            reserved_concurrency=scope.config.ingest.recommendations_reserved_concurrency,
             vpc=network.vpc,
             vpc_subnets=network.private_subnets,
             security_groups=[security_group],

@@ -58,9 +58,12 @@ def test_function_may_only_connect_as_reco_api(assembly: Assembly) -> None:
     ]
     actions = {action for s in statements for action in as_list(s["Action"])}
 
-    # Beyond the managed policies (logs, VPC network interfaces): one action on one user.
-    assert actions == {"rds-db:connect"}
-    (statement,) = statements
+    # Beyond the managed policies (logs, VPC network interfaces) and its own dead-letter
+    # queue (every project function's): one action on one database user.
+    assert actions == {"rds-db:connect", "sqs:SendMessage"}
+    (statement,) = [s for s in statements if s["Action"] == "rds-db:connect"]
+    (queue,) = [s for s in statements if s["Action"] == "sqs:SendMessage"]
+    assert queue["Resource"]["Fn::GetAtt"][0].startswith("RecommendationsDeadLetters")
     parts = statement["Resource"]["Fn::Join"][1]
     assert parts[-1] == f"/{RECOMMENDATIONS_API_USER}"
     assert "dbuser:" in parts[-3]
