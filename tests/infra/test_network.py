@@ -158,6 +158,7 @@ def test_ingress_only_from_named_groups(assembly: Assembly, env: str):
         "Oltp/DbRotationSg",
         "Realtime/StreamProcessorSg",
         "Etl/EtlJobSg",
+        "Ingest/RecommendationsSg",
         *quicksight,
     }
     assert grouped(5439, f"{env}/Warehouse/WarehouseSg") == quicksight
