@@ -11,7 +11,7 @@ import pandas as pd
 import psycopg
 
 from contracts.lake import CUSTOMER_SCORES, Lake
-from contracts.warehouse.tables import customer_scores_table
+from contracts.warehouse.loads import warehouse_loads
 from local_platform.local_warehouse import load_table
 
 KEY = ("user_id", "as_of")
@@ -21,7 +21,8 @@ DATABASE_TABLE = "ml.customer_scores"
 
 def load_scores_into_warehouse(warehouse: Path, lake: Lake) -> int:
     """Rebuild the warehouse's customer_scores table from the lake; its row count."""
-    return load_table(warehouse, customer_scores_table(), lake.curated_table(CUSTOMER_SCORES))
+    load = warehouse_loads()[CUSTOMER_SCORES]
+    return load_table(warehouse, load.table, load.lake_folder(lake))
 
 
 def upsert_scores(database_url: str, scores: pd.DataFrame, as_of: str) -> int:
