@@ -22,6 +22,8 @@ INTERFACE_ENDPOINTS = {
     "kms",
     "lambda",
     "sqs",
+    "ecr.api",
+    "ecr.dkr",
 }
 
 
@@ -163,6 +165,7 @@ def test_ingress_only_from_named_groups(assembly: Assembly, env: str):
         "Realtime/StreamProcessorSg",
         "Realtime/RawStreamJobSg",
         "Etl/EtlJobSg",
+        "Ml/PipelineJobsSg",
     }
     assert {(t, p) for t, _, p, _ in rules} == {
         (f"{env}/Oltp/DatabaseSg", 5432),
