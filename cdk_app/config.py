@@ -157,9 +157,9 @@ class MonitoringConfig(_Section):
 
 
 class IngestConfig(_Section):
-    """The collector API: API Gateway throttling (the stage's steady rate and burst), the web
-    origins whose pages may post events from a browser (CORS; none means server-side clients
-    only), and the collector Lambda's size."""
+    """The platform's HTTP API: API Gateway throttling (the stage's steady rate and burst), the
+    web origins whose pages may post events from a browser (CORS; none means server-side
+    clients only), and the collector and recommendations Lambdas' sizes."""
 
     throttle_rate_per_second: Annotated[float, Field(gt=0, le=10_000)] = 100
     throttle_burst: Annotated[int, Field(ge=1, le=5_000)] = 200
@@ -167,6 +167,9 @@ class IngestConfig(_Section):
     collector_memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 512
     # Concurrent collector invocations reserved (and capped): throttle rate x request seconds.
     collector_reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] = 100
+    # Concurrent recommendations invocations reserved (and capped); each holds one database
+    # connection, so this also caps the API's connections to PostgreSQL.
+    recommendations_reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] = 20
     access_log_retention_days: int = 30
 
     @field_validator("access_log_retention_days")

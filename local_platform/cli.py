@@ -31,6 +31,7 @@ app.command("generate")(generate.generate)
 app.command("demo")(demo.demo)
 app.command("simulate")(simulate.simulate)
 app.add_typer(collector.app, name="collector")
+app.add_typer(collector.app, name="api")  # the same server; "collector" is its first name
 app.add_typer(batch.app, name="batch")
 app.add_typer(ml.app, name="ml")
 app.command("smoke")(smoke.smoke)

@@ -79,6 +79,7 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
         ("Oltp/DbMigratorFunction", "applies OLTP migrations"),
         ("Streaming/KafkaTopicsFunction", "manages Kafka topics"),
         ("Ingest/CollectorFunction", "publishes collected events to MSK"),
+        ("Ingest/RecommendationsFunction", "serves product recommendations from PostgreSQL"),
         ("Realtime/StreamProcessorFunction", "keeps the real-time tables from the topic"),
     ):
         acks += [
@@ -459,10 +460,15 @@ def _checkov_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
                 function,
                 "CKV_AWS_173",
                 "The environment holds settings only (broker addresses, topic names, a secret's"
-                " ARN, never a secret value); Lambda encrypts it at rest with its AWS managed"
-                " key, and secrets are read from Secrets Manager at run time.",
+                " ARN, a database host and user name, never a secret value); Lambda encrypts it"
+                " at rest with its AWS managed key, and secrets are read from Secrets Manager or"
+                " signed as IAM tokens at run time.",
             )
-            for function in ("Ingest/CollectorFunction", "Realtime/StreamProcessorFunction")
+            for function in (
+                "Ingest/CollectorFunction",
+                "Ingest/RecommendationsFunction",
+                "Realtime/StreamProcessorFunction",
+            )
         ),
         Acknowledgement(
             "Realtime/RedshiftSqlFunction",

@@ -118,10 +118,13 @@ def _cases(
     cases["simulate"] = [
         (["simulate", "--bootstrap-servers", dead_broker, "--duration", "1"], "cannot reach Kafka")
     ]
-    cases["collector serve"] = [
-        (["collector", "serve", "--bootstrap-servers", dead_broker, "--port", "0"],
-         "cannot reach Kafka")
-    ]  # fmt: skip
+    for name in ("collector", "api"):  # one server, two names
+        serve = [name, "serve", "--port", "0", "--bootstrap-servers"]
+        cases[f"{name} serve"] = [
+            ([*serve, dead_broker], "cannot reach Kafka"),
+            ([*serve, kafka_bootstrap, "--database-url", MALFORMED_URL], "not a PostgreSQL URL"),
+            ([*serve, kafka_bootstrap, "--database-url", dead_url], "cannot reach the database"),
+        ]
     cases["kafka topics"] = [
         (["kafka", "topics", "--bootstrap-servers", dead_broker], "could not create topics")
     ]
