@@ -10,7 +10,8 @@
   write, the artifacts bucket's ml/ prefix, the lake key, the scores' catalog table, their
   own jobs and groups, and network interfaces in the platform VPC;
 - the jobs' security group: every processing and training job runs in the VPC's private
-  subnets (no internet route) and reaches AWS through its endpoints (HTTPS only);
+  subnets (no internet route) and reaches AWS through its endpoints (HTTPS only), and the
+  OLTP database on its port (scoring upserts ml.customer_scores with the RDS secret);
 - the curated zone's customer_scores Glue table (columns from the warehouse contract,
   partitioned by as_of), whose daily partitions the scoring step registers;
 - EventBridge Scheduler schedules (weekly training, daily scoring, cron from config) passing the
@@ -47,22 +48,37 @@ from sagemaker_pipelines.definitions.sources import (
     TICKETS_FOLDER,
 )
 from stacks.constructs.alarms import AlarmSpec
-from stacks.constructs.keys import ENCRYPT_DECRYPT
+from stacks.constructs.database import Database
+from stacks.constructs.keys import ENCRYPT_DECRYPT, decrypt_through_secrets_manager
 from stacks.constructs.source_tarball import SourceTree, source_tarball
 from stacks.foundation import Foundation
 from stacks.lake import LakeStack
 from stacks.monitoring import MonitoringStack
-from stacks.network import HTTPS_PORT, NetworkStack
+from stacks.network import HTTPS_PORT, POSTGRES_PORT, NetworkStack
 from stacks.platform_stack import PlatformStack
 
 # What the step scripts import: the modelling code, the steps and the lake layout (the
 # definitions stay behind: they need the SDK, which the image does not run), and the
 # pure-Python packages the stock image lacks: awswrangler, and its two small dependencies in
-# case the image has none (vendor/ goes last on sys.path: the image's own copies win).
+# case the image has none (vendor/ goes last on sys.path: the image's own copies win), and
+# pg8000 for the OLTP upsert.
 ML_SOURCE = SourceTree(
-    paths=("sagemaker_pipelines", "contracts/__init__.py", "contracts/lake.py"),
+    paths=(
+        "sagemaker_pipelines",
+        "contracts/__init__.py",
+        "contracts/lake.py",
+        "contracts/database.py",
+    ),
     excluded=("sagemaker_pipelines/definitions",),
-    vendored=("awswrangler", "packaging", "typing_extensions"),
+    vendored=(
+        "awswrangler",
+        "packaging",
+        "typing_extensions",
+        # The scoring step's PostgreSQL driver (pure Python) and its SCRAM login.
+        "pg8000",
+        "scramp",
+        "asn1crypto",
+    ),
 )
 IMAGE_ACCOUNTS_MAPPING = "SklearnImageAccounts"
 # SageMaker names a pipeline's jobs pipelines-<execution id>-<step>-<suffix>.
@@ -108,6 +124,12 @@ class MlStack(PlatformStack):
             subnet_type=foundation.network.private_subnets.subnet_type
         ).subnet_ids
         self.jobs_security_group = self._jobs_security_group(foundation.network)
+        database = foundation.oltp.database
+        # Scoring upserts the day into the OLTP database's ml.customer_scores.
+        database.admit_clients(self.jobs_security_group)
+        self.jobs_security_group.add_egress_rule(
+            database.security_group, ec2.Port.tcp(POSTGRES_PORT), "PostgreSQL (OLTP scores)"
+        )
         self.scores_table = self._scores_table(lake)
         self.model_groups = {
             kind: sagemaker.CfnModelPackageGroup(
@@ -119,7 +141,8 @@ class MlStack(PlatformStack):
             )
             for kind, group in (("churn", self.names.churn_group), ("clv", self.names.clv_group))
         }
-        self.role = self._pipeline_role(lake, self.source, foundation.network)
+        self.database_secret_arn = database.secret.secret_arn
+        self.role = self._pipeline_role(lake, self.source, foundation.network, database)
         self.pipelines = self._pipelines(lake)
         parameters = self._schedule_parameters(lake)
         self._schedules(parameters)
@@ -188,7 +211,7 @@ class MlStack(PlatformStack):
         )
 
     def _pipeline_role(
-        self, lake: LakeStack, source: s3_assets.Asset, network: NetworkStack
+        self, lake: LakeStack, source: s3_assets.Asset, network: NetworkStack, database: Database
     ) -> iam.Role:
         """The pipelines' role, which their jobs run as too."""
         role = iam.Role(
@@ -302,7 +325,14 @@ class MlStack(PlatformStack):
                 ],
                 conditions={"ArnEquals": {"ec2:Vpc": network.vpc.vpc_arn}},
             ),
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"], resources=[database.secret.secret_arn]
+            ),
         ]
+        if database.secret.encryption_key is not None:
+            statements.append(
+                decrypt_through_secrets_manager(database.secret.encryption_key.key_arn)
+            )
         for statement in statements:
             role.add_to_policy(statement)
         return role
@@ -330,6 +360,7 @@ class MlStack(PlatformStack):
             placeholders.REGION: Aws.REGION,
             placeholders.CURATED_DATABASE: lake.catalog_database_name("curated"),
             placeholders.SECURITY_GROUP: self.jobs_security_group.security_group_id,
+            placeholders.DATABASE_SECRET: self.database_secret_arn,
             **dict(zip(placeholders.subnets(len(self.subnet_ids)), self.subnet_ids, strict=True)),
         }
         definitions = pipeline_definitions(

@@ -18,6 +18,8 @@ SKLEARN_IMAGE_URI = "000000000000.dkr.ecr.placeholder-region-1.amazonaws.com/pla
 SOURCE_URI = f"s3://{ARTIFACTS_BUCKET}/placeholder-source/sourcedir.tar.gz"
 # The curated zone's Glue database, where the scoring step registers each day's partition.
 CURATED_DATABASE = "placeholder_curated_database"
+# The OLTP database's RDS secret: the scoring step upserts the day's scores there.
+DATABASE_SECRET = "arn:aws:secretsmanager:placeholder-region-1:000000000000:secret:placeholder-db"  # noqa: S105 an ARN placeholder, no secret
 # The jobs' network: the platform VPC's private subnets and the jobs' security group.
 SECURITY_GROUP = "sg-placeholder-pipeline-jobs"
 _SUBNET = "subnet-placeholder-{:02d}"
@@ -33,6 +35,7 @@ ALL = (
     REGION,
     CURATED_DATABASE,
     SECURITY_GROUP,
+    DATABASE_SECRET,
 )
 
 

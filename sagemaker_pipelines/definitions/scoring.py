@@ -1,7 +1,8 @@
 """The daily scoring pipeline: one step that resolves the latest approved churn and CLV model
 packages itself (so a newly approved model is used without redeploying), reads the lake, and
 writes the day's scores under ScoresUri with awswrangler, registering the partition in the
-curated zone's Glue table (no processing output: the step writes S3 and the catalog itself)."""
+curated zone's Glue table (no processing output: the step writes S3 and the catalog itself),
+then upserts the day into the OLTP database's ml.customer_scores."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ def scoring_pipeline(names: PipelineNames, subnets: list[str]) -> Pipeline:
                 placeholders.CURATED_DATABASE,
                 "--catalog-table",
                 CUSTOMER_SCORES,
+                "--database-secret",
+                placeholders.DATABASE_SECRET,
             ],
         ),
     )

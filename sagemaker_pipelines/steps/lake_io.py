@@ -38,10 +38,15 @@ def is_s3(location: str | Path) -> bool:
     return str(location).startswith(S3_SCHEME)
 
 
-def wrangler() -> ModuleType:
-    """awswrangler, from the vendored copy when the interpreter has none of its own."""
+def use_vendored() -> None:
+    """Make the tarball's vendored packages importable, after everything the image has."""
     if VENDOR_DIR.is_dir() and str(VENDOR_DIR) not in sys.path:
         sys.path.append(str(VENDOR_DIR))
+
+
+def wrangler() -> ModuleType:
+    """awswrangler, from the vendored copy when the interpreter has none of its own."""
+    use_vendored()
     import awswrangler
 
     return awswrangler

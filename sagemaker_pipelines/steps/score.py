@@ -1,5 +1,6 @@
 """Score step: every customer with the approved bundle -> customer_scores/as_of=YYYY-MM-DD/,
-replacing that day only; on S3 the day's partition is registered in the Glue catalog table.
+replacing that day only; on S3 the day's partition is registered in the Glue catalog table,
+and with --database-secret the day is upserted into the OLTP table ml.customer_scores.
 
 Locally the runner hands the model folder (--model); in the cloud the step finds the latest
 Approved packages of the churn and CLV groups itself (--churn-group, --clv-group).
@@ -39,6 +40,11 @@ from sagemaker_pipelines.steps.common import (
     refuse,
 )
 from sagemaker_pipelines.steps.lake_io import CatalogTable, has_parquet, is_s3, write_partition
+from sagemaker_pipelines.steps.oltp_scores import (
+    DATABASE_TABLE,
+    connect_with_secret,
+    upsert_scores,
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -61,6 +67,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--catalog-database", default="", help="Glue database of the scores table (s3:// only)"
     )
     parser.add_argument("--catalog-table", default="", help="its customer_scores table")
+    parser.add_argument(
+        "--database-secret",
+        default="",
+        help="RDS secret of the OLTP database: the day is upserted into ml.customer_scores",
+    )
     args = parser.parse_args(argv)
     if (args.model is None) == (args.churn_group is None or args.clv_group is None):
         parser.error("give either --model or both --churn-group and --clv-group")
@@ -113,6 +124,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     registered = f", partition registered in {catalog.database}.{catalog.table}" if catalog else ""
     print(f"scored {len(scores)} customers as of {as_of.date()} into {written}{registered}")
+    if args.database_secret:
+        connection = connect_with_secret(args.database_secret)
+        try:
+            rows = upsert_scores(connection, scores, as_of.date().isoformat())
+        finally:
+            connection.close()
+        print(f"upserted {rows} rows into {DATABASE_TABLE}")
 
 
 def _rfm_segments(folder: str) -> pd.Series | None:

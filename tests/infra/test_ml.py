@@ -427,3 +427,33 @@ def test_the_warehouse_load_reads_the_curated_zone_for_the_scores(assembly: Asse
         f"s3://ecommerce-{env}-curated-${{AWS::AccountId}}-${{AWS::Region}}"
     )
     assert "--tables" not in arguments  # every table of contracts/warehouse/loads.py
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_scoring_reaches_the_oltp_database_with_its_secret_only(assembly: Assembly, env: str):
+    template = _ml(assembly, env)
+    (group_id,) = (
+        logical_id
+        for logical_id, group in resources(template, "AWS::EC2::SecurityGroup").items()
+        if construct_path(group).endswith("/PipelineJobsSg")
+    )
+    egress = [
+        r["Properties"]
+        for r in resources(template, "AWS::EC2::SecurityGroupEgress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
+    ]
+    assert [(e["IpProtocol"], e["FromPort"], e["ToPort"]) for e in egress] == [("tcp", 5432, 5432)]
+    assert "DatabaseSg" in _text(egress[0]["DestinationSecurityGroupId"])
+    reads = {
+        _text(resource)
+        for path, statement in allow_statements(template)
+        if "/PipelineRole/" in path
+        and "secretsmanager:GetSecretValue" in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    }
+    (secret,) = reads
+    assert "Database" in secret  # the OLTP stack's RDS secret, published to this stack
+    scoring = json.loads(_body(_pipelines(assembly, env)[_names(env).scoring]))
+    (score,) = _jobs(scoring)
+    arguments = score["Arguments"]["AppSpecification"]["ContainerArguments"]
+    assert arguments[arguments.index("--database-secret") + 1] == secret

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.infra
 # The stock image sagemaker-scikit-learn:1.4-2-cpu-py3 (NOTES.md: scikit-learn 1.4.2, numpy
 # 2.1, pandas, pyarrow 17; boto3 for the SageMaker toolkits) and its Python 3.10.
 IMAGE_MODULES = {"numpy", "pandas", "scipy", "sklearn", "joblib", "pyarrow", "boto3", "botocore"}
-VENDORED = {"awswrangler", "packaging", "typing_extensions"}
+VENDORED = {"awswrangler", "packaging", "typing_extensions", "pg8000", "scramp", "asn1crypto"}
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,10 @@ def test_the_archive_holds_the_steps_and_the_vendored_wheel_payload(unpacked: Pa
     assert f"vendor/awswrangler-{version}.dist-info/licenses/LICENSE.txt" in names
     assert "vendor/typing_extensions.py" in names
     assert "vendor/packaging/version.py" in names
+    assert "vendor/pg8000/dbapi.py" in names
+    assert "vendor/scramp/core.py" in names
+    assert "vendor/asn1crypto/x509.py" in names
+    assert "contracts/database.py" in names
     assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
     assert not [n for n in names if n.endswith(("/RECORD", "/INSTALLER", "/REQUESTED"))]
     # Everything the installed awswrangler wheel recorded as a module is in the archive.
@@ -111,6 +115,8 @@ except ModuleNotFoundError:
 import sagemaker_pipelines.steps.prepare, sagemaker_pipelines.steps.score
 from sagemaker_pipelines.steps.lake_io import wrangler
 wr = wrangler()
+import pg8000.dbapi, scramp
+assert pg8000.dbapi.paramstyle == "format"
 print(wr.__file__)
 print(wr.__version__)
 print(sys.path[-1])

@@ -148,6 +148,7 @@ def test_ingress_only_from_named_groups(assembly: Assembly, env: str):
         "Realtime/StreamProcessorSg",
         "Etl/EtlJobSg",
         "Ingest/RecommendationsSg",
+        "Ml/PipelineJobsSg",
     }
     assert grouped(9098, f"{env}/Streaming/MskSg") == {
         "Streaming/KafkaAdminSg",

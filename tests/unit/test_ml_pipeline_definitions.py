@@ -291,4 +291,5 @@ def test_the_lake_steps_read_s3_themselves_and_scoring_registers_in_the_catalog(
     assert arguments[arguments.index("--output") + 1] == {"Get": "Parameters.ScoresUri"}
     assert arguments[arguments.index("--catalog-database") + 1] == placeholders.CURATED_DATABASE
     assert arguments[arguments.index("--catalog-table") + 1] == "customer_scores"
+    assert arguments[arguments.index("--database-secret") + 1] == placeholders.DATABASE_SECRET
     assert "ProcessingOutputConfig" not in score["Arguments"]
