@@ -144,6 +144,15 @@ def _cases(
         (["ml", "score", *lake, "--database-url", MALFORMED_URL], "not a PostgreSQL URL"),
         (["ml", "score", *lake, "--database-url", dead_url], "has no version with status Approved"),
     ]
+    dashboards_build = ["dashboards", "build", "--out", str(tmp_path / "site"),
+                        "--warehouse", str(tmp_path / "warehouse.duckdb")]  # fmt: skip
+    cases["dashboards build"] = [
+        ([*dashboards_build, "--database-url", MALFORMED_URL], "not a PostgreSQL URL"),
+        ([*dashboards_build, "--database-url", dead_url], "cannot reach the database"),
+    ]
+    cases["dashboards serve"] = [
+        (["dashboards", "serve", "--out", str(tmp_path / "no-site")], "no dashboards site in")
+    ]
     cases["smoke"] = [
         (["smoke", "--local", "--database-url", MALFORMED_URL], "not a PostgreSQL URL"),
         (["smoke", "--local", "--database-url", dead_url], "cannot reach the database"),
