@@ -329,8 +329,19 @@ def test_the_jobs_group_admits_nothing_and_sends_https_only(assembly: Assembly, 
             lid for lid, g in resources(template, "AWS::EC2::SecurityGroup").items() if g is group
         )
     ]
-    # The endpoints' group admits the jobs' group on HTTPS (the rule lives in this stack).
-    assert [(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in ingress] == [("tcp", 443, 443)]
+    # The endpoints' group admits the jobs' group on HTTPS, the OLTP database's on its port
+    # (the rules live in this stack).
+    admitted = {
+        (r["IpProtocol"], r["FromPort"], r["ToPort"], _text(r["GroupId"]).split(".")[-1])
+        for r in ingress
+    }
+    assert {(proto, low, high) for proto, low, high, _ in admitted} == {
+        ("tcp", 443, 443),
+        ("tcp", 5432, 5432),
+    }
+    targets = {port: output for _, port, _, output in admitted}
+    assert "EndpointsSg" in targets[443]
+    assert "DatabaseSg" in targets[5432]
     network = assembly.template(env, "Network")
     for resource in network["Resources"].values():
         if resource["Type"] == "AWS::EC2::Subnet":
