@@ -28,6 +28,7 @@ from sagemaker_pipelines.definitions.placeholders import ML_PREFIX, PipelineName
 from sagemaker_pipelines.definitions.sources import (
     CUSTOMER_FEATURES,
     ORDERS_FOLDER,
+    RFM_SEGMENTS,
     TICKETS_FOLDER,
 )
 from stacks.constructs.raw_stream_job import (
@@ -78,6 +79,7 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
         ("Oltp/DbMigratorFunction", "applies OLTP migrations"),
         ("Streaming/KafkaTopicsFunction", "manages Kafka topics"),
         ("Ingest/CollectorFunction", "publishes collected events to MSK"),
+        ("Ingest/RecommendationsFunction", "serves product recommendations from PostgreSQL"),
         ("Realtime/StreamProcessorFunction", "keeps the real-time tables from the topic"),
     ):
         acks += [
@@ -117,6 +119,8 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
     acks += _ml_acknowledgements(env)
     acks += _glue_network_acknowledgements()
     acks += _checkov_acknowledgements(config)
+    if config.dashboards.enabled:
+        acks += _dashboards_acknowledgements()
     acks += [
         Acknowledgement(
             "Oltp/Database",
@@ -304,6 +308,30 @@ def _glue_network_acknowledgements() -> list[Acknowledgement]:
     ]
 
 
+def _dashboards_acknowledgements() -> list[Acknowledgement]:
+    """QuickSight's VPC connection role (stack Dashboards)."""
+    ec2 = "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>"
+    role = "Dashboards/VpcConnectionRole"
+    return [
+        Acknowledgement(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "QuickSight describes the subnets and security groups its VPC connection is given:"
+            " ec2:DescribeSubnets and DescribeSecurityGroups take no resource ARN; read only.",
+        ),
+        *(
+            Acknowledgement(
+                role,
+                f"AwsSolutions-IAM5[Resource::{ec2}:{kind}/*]",
+                "QuickSight creates, modifies and deletes its connection's network interfaces at"
+                " run time, so their ids are unknown; the statement is limited to the platform"
+                " VPC (ec2:Vpc) and to those three interface actions.",
+            )
+            for kind in ("network-interface", "subnet", "security-group")
+        ),
+    ]
+
+
 def _etl_acknowledgements(env: str) -> list[Acknowledgement]:
     """The batch Glue jobs' role and the catalog crawlers' role (stack Etl)."""
     role = "Etl/EtlJobRole"
@@ -360,6 +388,7 @@ def _ml_acknowledgements(env: str) -> list[Acknowledgement]:
         ("raw", ORDERS_FOLDER, "reads the orders extract"),
         ("raw", TICKETS_FOLDER, "reads the support tickets extract"),
         ("marts", CUSTOMER_FEATURES, "reads the customer_features mart"),
+        ("marts", RFM_SEGMENTS, "reads the RFM segments mart"),
         ("curated", CUSTOMER_SCORES, "writes the customer scores, one partition per day"),
         ("artifacts", ML_PREFIX, "keeps each run's prepared data, model and evaluation"),
     )
@@ -406,7 +435,19 @@ def _ml_acknowledgements(env: str) -> list[Acknowledgement]:
             role,
             "AwsSolutions-IAM5[Resource::*]",
             "sagemaker:ListModelPackages takes no resource ARN: the scoring step lists a"
-            " group's approved packages to find the latest; read only, nothing else on *.",
+            " group's approved packages to find the latest; the EC2 Describe calls SageMaker"
+            " makes to place the jobs in the VPC take none either. Read only, nothing else"
+            " on *.",
+        ),
+        *(
+            Acknowledgement(
+                role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:{_NAG_REGION}:"
+                f"{_NAG_ACCOUNT}:{kind}/*]",
+                "SageMaker creates and deletes the jobs' network interfaces at run time, so"
+                " their ids are unknown; limited to the platform VPC (ec2:Vpc condition).",
+            )
+            for kind in ("network-interface", "security-group", "subnet")
         ),
     ]
 
@@ -445,10 +486,15 @@ def _checkov_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
                 function,
                 "CKV_AWS_173",
                 "The environment holds settings only (broker addresses, topic names, a secret's"
-                " ARN, never a secret value); Lambda encrypts it at rest with its AWS managed"
-                " key, and secrets are read from Secrets Manager at run time.",
+                " ARN, a database host and user name, never a secret value); Lambda encrypts it"
+                " at rest with its AWS managed key, and secrets are read from Secrets Manager or"
+                " signed as IAM tokens at run time.",
             )
-            for function in ("Ingest/CollectorFunction", "Realtime/StreamProcessorFunction")
+            for function in (
+                "Ingest/CollectorFunction",
+                "Ingest/RecommendationsFunction",
+                "Realtime/StreamProcessorFunction",
+            )
         ),
         Acknowledgement(
             "Realtime/RedshiftSqlFunction",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from data_generators import GenerationSettings
 from local_platform.console import fail, stderr
-from local_platform.demo import batch, ml, realtime, recommendations, shop
+from local_platform.demo import batch, dashboards, ml, realtime, recommendations, shop
 from local_platform.demo.settings import DEMO_DATABASE, DemoSettings
 from local_platform.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
 
@@ -23,6 +23,7 @@ STAGES: tuple[Callable[[DemoSettings], None], ...] = (
     batch.run,
     ml.run,
     recommendations.run,
+    dashboards.run,
 )
 
 

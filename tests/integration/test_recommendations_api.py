@@ -202,6 +202,33 @@ def test_trending_in_the_session_category_then_popularity(
     assert body["degraded"] == []
 
 
+def test_only_the_five_newest_session_products_are_seeds(
+    shop: str, api: APIGatewayHttpResolver
+) -> None:
+    session(
+        shop,
+        ANONYMOUS_KEY,
+        [
+            (301, "view", "08:00"),
+            (201, "view", "08:01"),
+            (202, "view", "08:02"),
+            (203, "cart", "08:03"),
+            (102, "view", "08:04"),
+            (303, "view", "08:05"),
+        ],
+    )
+
+    body = get(api, anonymous_id=ANONYMOUS_ID, limit=5)
+
+    # Seeds 303, 102, 203, 202, 201 have no similar products; Beans (301), sixth, is no seed,
+    # so its Filter (302) comes only as trending in Coffee (the newest seed's category), then
+    # Phones' 101; everything else is in the session or discontinued.
+    assert items(body) == [
+        (302, "trending", "popular_in_category", "popular in Coffee"),
+        (101, "trending", "popular_in_category", "popular in Phones"),
+    ]
+
+
 # ---- degraded answers ------------------------------------------------------------------------
 
 
