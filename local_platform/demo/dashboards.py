@@ -1,4 +1,4 @@
-"""Stage 5 of the demo, dashboards: the QuickSight definitions rendered over what the earlier
+"""Stage 6 of the demo, dashboards: the QuickSight definitions rendered over what the earlier
 stages built (the demo's warehouse, scores and realtime tables) as a local site; the path of
 its index page is printed last, to open in a browser."""
 
@@ -13,7 +13,7 @@ SITE_FOLDER = "dashboards"
 
 def run(settings: DemoSettings) -> None:
     """Build the site under the demo's workdir and print where its index page is."""
-    stderr.rule("[bold]Stage 5: dashboards[/bold] (the QuickSight definitions as a local site)")
+    stderr.rule("[bold]Stage 6: dashboards[/bold] (the QuickSight definitions as a local site)")
     site = build_with_progress(
         settings.workdir / SITE_FOLDER, settings.workdir / "warehouse.duckdb", settings.database_url
     )

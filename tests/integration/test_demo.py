@@ -66,7 +66,8 @@ def test_demo_builds_the_shop_and_streams_it(migrated_database: str, tmp_path: P
     assert first_order >= date(2025, 9, 26)
     assert f"{history_orders:,} orders" in " ".join(result.output.split())
     assert (tmp_path / "events.jsonl.gz").stat().st_size > 0
-    assert "Stage 5: dashboards" in result.output
+    assert "Stage 5: recommendations" in result.output
+    assert "Stage 6: dashboards" in result.output
     assert result.output.strip().splitlines()[-1] == str(tmp_path / "dashboards" / "index.html")
     assert (tmp_path / "dashboards" / "executive-overview.html").is_file()
     # What `ecom smoke --local` checks of a platform, on the records a real demo leaves.
