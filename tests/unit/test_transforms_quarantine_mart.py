@@ -3,10 +3,11 @@ from a lake where one stage has rejected lines and the other has no folder yet."
 
 from __future__ import annotations
 
+from spark_fixtures import day, table
+
 from contracts.lake import RAW_STREAM_QUARANTINE, Lake, table_path
 from glue_jobs.build_marts import read_quarantines
 from glue_jobs.transforms.marts.quarantine import quarantine_daily
-from spark_fixtures import day, table
 
 CURATED_QUARANTINE = "raw_event string, reason string, detail string, received_date date"
 STREAM_QUARANTINE = "raw_event string, reason string, received_date date, received_hour int"
