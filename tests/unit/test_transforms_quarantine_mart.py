@@ -6,7 +6,9 @@ from __future__ import annotations
 from spark_fixtures import day, table
 
 from contracts.lake import RAW_STREAM_QUARANTINE, Lake, table_path
+from contracts.marts import marts
 from glue_jobs.build_marts import read_quarantines
+from glue_jobs.lake import write_table
 from glue_jobs.transforms.marts.quarantine import quarantine_daily
 
 CURATED_QUARANTINE = "raw_event string, reason string, detail string, received_date date"
@@ -59,3 +61,17 @@ def test_reads_the_lake_quarantines_and_a_missing_one_as_empty(spark, tmp_path) 
         (day("2026-10-03"), "stream_events_to_raw", "bad_json"): 1,
         (day("2026-10-04"), "stream_events_to_raw", "schema_violation"): 1,
     }
+
+
+def test_with_nothing_quarantined_the_mart_is_written_empty_with_its_columns(
+    spark, tmp_path
+) -> None:
+    """The loaders create the table from the mart's files: an empty mart still writes one
+    Parquet file with the DDL's columns, so the warehouse holds an empty table."""
+    mart = marts()["mart_quarantine_daily"]
+    empty = quarantine_daily(read_quarantines(spark, Lake.in_folder(str(tmp_path))))
+    folder = str(tmp_path / mart.name)
+    write_table(empty, folder, mart.partition)
+    written = spark.read.parquet(folder)
+    assert written.count() == 0
+    assert written.columns == [column.name for column in mart.columns]
