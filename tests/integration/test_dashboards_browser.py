@@ -49,11 +49,10 @@ DEFINITIONS = load_definitions()
 # Lines no collector would send, landed with the shop's events after the stream processor has
 # read them: curate_events quarantines them, so the quarantine sheet has rows to show.
 BAD_LINES = {
-    "bad_json": ["not json at all", '{"event_id": '],
+    "bad_json": ["not json at all", '{"event_id": ', json.dumps([1, 2, 3])],  # not an object
     "schema_violation": [
         json.dumps({"event_id": "not-a-uuid", "event_type": "page_viewed"}),
         json.dumps({"event_type": "no_such_event"}),
-        json.dumps([1, 2, 3]),
     ],
 }
 # Without the ML stage there are no scores, and a healthy batch fails no rule: these visuals
