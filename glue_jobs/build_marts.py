@@ -60,15 +60,16 @@ QUARANTINE_COLUMNS = "reason string, received_date date"
 
 def read_quarantines(spark: SparkSession, lake: Lake) -> dict[str, DataFrame]:
     """Each stage's quarantine by the job that writes it: curate_events' in the curated zone,
-    stream_events_to_raw's in the raw zone. A stage that never rejected a line (or never ran)
-    has no folder yet and gives an empty frame."""
+    stream_events_to_raw's in the raw zone. A stage that never rejected a line has a folder
+    without data files (read with a schema, as none can be inferred) or, if it never ran, no
+    folder at all: both give an empty frame."""
     folders = {
         "curate_events": lake.curated_table(QUARANTINE),
         "stream_events_to_raw": table_path(lake.raw, RAW_STREAM_QUARANTINE),
     }
     return {
         stage: (
-            spark.read.parquet(folder).select("reason", "received_date")
+            spark.read.schema(QUARANTINE_COLUMNS).parquet(folder).select("reason", "received_date")
             if exists(spark, folder)
             else spark.createDataFrame([], QUARANTINE_COLUMNS)
         )

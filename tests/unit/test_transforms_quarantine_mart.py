@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from spark_fixtures import day, table
 
-from contracts.lake import RAW_STREAM_QUARANTINE, Lake, table_path
+from contracts.lake import QUARANTINE, RAW_STREAM_QUARANTINE, Lake, table_path
 from contracts.marts import marts
 from glue_jobs.build_marts import read_quarantines
 from glue_jobs.lake import write_table
@@ -40,7 +40,7 @@ def test_counts_per_day_stage_and_reason(spark) -> None:
     }
 
 
-def test_reads_the_lake_quarantines_and_a_missing_one_as_empty(spark, tmp_path) -> None:
+def test_reads_the_lake_quarantines_and_an_empty_one_as_empty(spark, tmp_path) -> None:
     lake = Lake.in_folder(str(tmp_path))
     stream = table(spark, STREAM_QUARANTINE, [
         ("x", "schema_violation", "2026-10-03", 8),
@@ -50,7 +50,10 @@ def test_reads_the_lake_quarantines_and_a_missing_one_as_empty(spark, tmp_path) 
     stream.write.partitionBy("received_date", "received_hour").parquet(
         table_path(lake.raw, RAW_STREAM_QUARANTINE)
     )
-    quarantines = read_quarantines(spark, lake)  # no curated quarantine folder
+    # curate_events ran and rejected nothing: its folder holds no data file.
+    nothing = table(spark, CURATED_QUARANTINE, [])
+    write_table(nothing, table_path(lake.curated, QUARANTINE), "received_date")
+    quarantines = read_quarantines(spark, lake)
     assert quarantines["curate_events"].count() == 0
     counts = {
         (r["received_date"], r["stage"], r["reason"]): r["lines"]
