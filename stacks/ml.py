@@ -34,6 +34,7 @@ from sagemaker_pipelines.definitions.processors import sklearn_image_accounts
 from sagemaker_pipelines.definitions.sources import (
     CUSTOMER_FEATURES,
     ORDERS_FOLDER,
+    RFM_SEGMENTS,
     TICKETS_FOLDER,
 )
 from stacks.constructs.alarms import AlarmSpec
@@ -125,6 +126,7 @@ class MlStack(PlatformStack):
                     f"{lake.bucket_arn('raw')}/{ORDERS_FOLDER}/*",
                     f"{lake.bucket_arn('raw')}/{TICKETS_FOLDER}/*",
                     f"{lake.bucket_arn('marts')}/{CUSTOMER_FEATURES}/*",
+                    f"{lake.bucket_arn('marts')}/{RFM_SEGMENTS}/*",
                 ],
             ),
             # Jobs list an input's prefix before they download it, the code's too.
@@ -143,6 +145,7 @@ class MlStack(PlatformStack):
                     ("raw", ORDERS_FOLDER),
                     ("raw", TICKETS_FOLDER),
                     ("marts", CUSTOMER_FEATURES),
+                    ("marts", RFM_SEGMENTS),
                     ("curated", CUSTOMER_SCORES),
                     ("artifacts", ML_PREFIX),
                 )

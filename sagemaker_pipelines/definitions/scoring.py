@@ -1,10 +1,10 @@
 """The daily scoring pipeline: one step that resolves the latest approved churn and CLV model
 packages itself (so a newly approved model is used without redeploying) and writes the scores
-under ScoresUri."""
+under ScoresUri. The RFM segments mart (RfmSegmentsUri) feeds the action segments."""
 
 from __future__ import annotations
 
-from sagemaker.processing import ProcessingOutput
+from sagemaker.processing import ProcessingInput, ProcessingOutput
 from sagemaker.workflow.parameters import ParameterString
 from sagemaker.workflow.pipeline import Pipeline
 from sagemaker.workflow.steps import ProcessingStep
@@ -18,19 +18,25 @@ from sagemaker_pipelines.definitions.processors import (
     lake_parameters,
     step_processor,
 )
-from sagemaker_pipelines.definitions.sources import scores_uri
+from sagemaker_pipelines.definitions.sources import rfm_segments_uri, scores_uri
 
 
 def scoring_pipeline(names: PipelineNames) -> Pipeline:
     session = OfflineSession()
     as_of = ParameterString(name="AsOfDate", default_value="")
     lake = lake_parameters()
+    rfm_segments = ParameterString(name="RfmSegmentsUri", default_value=rfm_segments_uri())
     scores = ParameterString(name="ScoresUri", default_value=scores_uri())
     score = ProcessingStep(
         name="Score",
         step_args=step_processor("score", f"{names.scoring}-score", session).run(
             code=placeholders.SOURCE_URI,
-            inputs=lake_inputs(lake),
+            inputs=[
+                *lake_inputs(lake),
+                ProcessingInput(
+                    source=rfm_segments, destination=f"{PROCESSING}/input/rfm_segments"
+                ),
+            ],
             outputs=[
                 ProcessingOutput(
                     output_name="scores",
@@ -50,7 +56,7 @@ def scoring_pipeline(names: PipelineNames) -> Pipeline:
     )
     return Pipeline(
         name=names.scoring,
-        parameters=[as_of, *lake, scores],
+        parameters=[as_of, *lake, rfm_segments, scores],
         steps=[score],
         sagemaker_session=session,
     )

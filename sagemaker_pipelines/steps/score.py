@@ -1,7 +1,9 @@
 """Score step: every customer with the approved bundle -> customer_scores/as_of=YYYY-MM-DD/.
 
-Locally the runner hands the model folder (--model); in the cloud the step finds the latest
-Approved packages of the churn and CLV groups itself (--churn-group, --clv-group).
+Given a model folder (--model), the step scores with it; given the churn and CLV groups
+(--churn-group, --clv-group, as the scoring pipeline runs it), it finds their latest Approved
+packages itself: in the SageMaker Model Registry, or locally in the LocalRegistry folder
+named by LOCAL_MODEL_REGISTRY.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import argparse
+import os
 import tempfile
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -29,7 +32,8 @@ from sagemaker_pipelines.models.scoring import (
     uses_service,
 )
 from sagemaker_pipelines.models.transactions import PeriodError
-from sagemaker_pipelines.registry import ModelVersion, SageMakerRegistry
+from sagemaker_pipelines.registry import LocalRegistry, ModelVersion, SageMakerRegistry
+from sagemaker_pipelines.steps import LOCAL_REGISTRY_VARIABLE, PROCESSING
 from sagemaker_pipelines.steps.common import (
     has_parquet,
     read_features,
@@ -40,7 +44,7 @@ from sagemaker_pipelines.steps.common import (
     write_parquet,
 )
 
-INPUT = Path("/opt/ml/processing/input")
+INPUT = PROCESSING / "input"
 SCORES_FILE = "part-00000.parquet"
 
 
@@ -60,7 +64,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the mart_rfm_segments mart (optional; its latest as_of is used)",
     )
     parser.add_argument("--as-of", default="", help="YYYY-MM-DD; empty: today (UTC)")
-    parser.add_argument("--output", type=Path, default=Path("/opt/ml/processing/output/scores"))
+    parser.add_argument("--output", type=Path, default=PROCESSING / "output" / "scores")
     args = parser.parse_args(argv)
     if (args.model is None) == (args.churn_group is None or args.clv_group is None):
         parser.error("give either --model or both --churn-group and --clv-group")
@@ -120,16 +124,25 @@ def _rfm_segments(folder: Path) -> pd.Series | None:
 def _approved_bundle(churn_group: str, clv_group: str) -> tuple[ModelBundle, tuple[str, str]]:
     """The churn model of the churn group's latest Approved package and the CLV models of
     the CLV group's (the same artifact unless one group was approved on its own)."""
-    import boto3
-
-    registry = SageMakerRegistry(boto3.client("sagemaker"))
+    registry = _registry()
     churn, clv = registry.latest_approved(churn_group), registry.latest_approved(clv_group)
     churn_bundle, clv_bundle = _download(churn), _download(clv)
     bundle = replace(churn_bundle, bgnbd=clv_bundle.bgnbd, gamma_gamma=clv_bundle.gamma_gamma)
     return bundle, (churn.version, clv.version)
 
 
+def _registry() -> LocalRegistry | SageMakerRegistry:
+    local = os.environ.get(LOCAL_REGISTRY_VARIABLE)
+    if local:
+        return LocalRegistry(Path(local))
+    import boto3
+
+    return SageMakerRegistry(boto3.client("sagemaker"))
+
+
 def _download(version: ModelVersion) -> ModelBundle:
+    if not version.artifact.startswith("s3://"):
+        return load_bundle(Path(version.artifact).parent)
     import boto3
 
     bucket, _, key = version.artifact.removeprefix("s3://").partition("/")
