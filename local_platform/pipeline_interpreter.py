@@ -21,7 +21,7 @@ import re
 import subprocess
 import sys
 import tarfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,8 +91,9 @@ class ConditionOutcome:
 
 @dataclass
 class Execution:
-    """What a run did: resolved parameters, each executed step's properties and stdout, the
-    property files, the conditions' outcomes and the registered versions, in step order."""
+    """What a run did: resolved parameters, the steps started (in order), each finished
+    step's properties and stdout, the property files, the conditions' outcomes and the
+    registered versions."""
 
     execution_id: str
     parameters: dict[str, Any]
@@ -137,11 +138,12 @@ class LocalTarget:
         return self.buckets[bucket] / key.strip("/")
 
 
-def step_order(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def step_order(steps: list[dict[str, Any]], ran: Collection[str] = ()) -> list[dict[str, Any]]:
     """`steps` with each after the steps it depends on (DependsOn, or a reference to their
-    properties anywhere in its arguments), otherwise in definition order."""
+    properties anywhere in its arguments), otherwise in definition order. A dependency may
+    also be a step that `ran` before (a branch's steps read the steps before the condition)."""
     by_name = {step["Name"]: step for step in steps}
-    nested = {name for step in steps for name in _branch_step_names(step)}
+    nested = {nested["Name"] for nested in _all_steps(steps)} - set(by_name) | set(ran)
     ordered: list[dict[str, Any]] = []
     visiting: set[str] = set()
 
@@ -153,7 +155,7 @@ def step_order(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
         visiting.add(name)
         for dependency in sorted(_dependencies(by_name[name]) - {name}):
             if dependency in nested:
-                continue  # a branch step runs when its condition chooses it
+                continue  # run before, or a branch step its condition runs
             if dependency not in by_name:
                 raise UnsupportedDefinitionError(
                     f"step {name} depends on unknown step {dependency}"
@@ -167,11 +169,12 @@ def step_order(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ordered
 
 
-def _branch_step_names(step: dict[str, Any]) -> Iterator[str]:
-    for branch in ("IfSteps", "ElseSteps"):
-        for nested in step.get("Arguments", {}).get(branch, []):
-            yield nested["Name"]
-            yield from _branch_step_names(nested)
+def _all_steps(steps: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every step, those in conditions' branches included."""
+    for step in steps:
+        yield step
+        for branch in ("IfSteps", "ElseSteps"):
+            yield from _all_steps(step.get("Arguments", {}).get(branch, []))
 
 
 def _dependencies(step: dict[str, Any]) -> set[str]:
@@ -204,6 +207,11 @@ class PipelineInterpreter:
         """Every step in order; raises PipelineFailedError when a Fail step runs and
         StepFailedError when a job exits non-zero."""
         execution = Execution(execution_id, self._parameters(parameters))
+        for step in _all_steps(self.definition.get("Steps", [])):
+            if step["Type"] not in self._runners:
+                raise UnsupportedDefinitionError(
+                    f"step {step['Name']} has type {step['Type']}, which cannot run locally"
+                )
         for step in step_order(self.definition.get("Steps", [])):
             self._run_step(step, execution)
         return execution
@@ -228,21 +236,19 @@ class PipelineInterpreter:
                 raise UnsupportedDefinitionError(f"parameter {name} has no default and no value")
         return values
 
-    def _run_step(self, step: dict[str, Any], execution: Execution) -> None:
-        runners = {
+    @property
+    def _runners(self) -> dict[str, Callable[[dict[str, Any], Execution], None]]:
+        return {
             "Processing": self._processing,
             "Training": self._training,
             "Condition": self._condition,
             "Fail": self._fail,
             "RegisterModel": self._register,
         }
-        runner = runners.get(step["Type"])
-        if runner is None:
-            raise UnsupportedDefinitionError(
-                f"step {step['Name']} has type {step['Type']}, which cannot run locally"
-            )
-        runner(step, execution)
+
+    def _run_step(self, step: dict[str, Any], execution: Execution) -> None:
         execution.steps.append(step["Name"])
+        self._runners[step["Type"]](step, execution)
 
     # Expressions ---------------------------------------------------------------------------
 
@@ -396,12 +402,11 @@ class PipelineInterpreter:
         execution.conditions[step["Name"]] = outcomes
         execution.properties[step["Name"]] = {"Outcome": all(outcome.holds for outcome in outcomes)}
         branch = "IfSteps" if execution.properties[step["Name"]]["Outcome"] else "ElseSteps"
-        for nested in step_order(step["Arguments"].get(branch, [])):
+        for nested in step_order(step["Arguments"].get(branch, []), execution.steps):
             self._run_step(nested, execution)
 
     def _fail(self, step: dict[str, Any], execution: Execution) -> None:
         message = _text(self.resolve(step["Arguments"].get("ErrorMessage", ""), execution))
-        execution.steps.append(step["Name"])
         raise PipelineFailedError(step["Name"], message, execution)
 
     def _register(self, step: dict[str, Any], execution: Execution) -> None:

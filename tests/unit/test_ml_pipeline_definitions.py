@@ -46,6 +46,7 @@ SCORING_PARAMETERS = {
     "OrdersUri": "String",
     "TicketsUri": "String",
     "FeaturesUri": "String",
+    "RfmSegmentsUri": "String",
     "ScoresUri": "String",
 }
 # Step properties a reference may read, by step type (the SageMaker API's response shapes).
