@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cdnow_like_shops import cdnow_like_shop
+from drivers_reference import per_feature_drivers
 from threadpoolctl import threadpool_limits
 
 from sagemaker_pipelines.models.btyd import InsufficientDataError
@@ -129,29 +130,6 @@ def test_risk_bands_use_the_thresholds_given() -> None:
     probability = [0.1, 0.5, 0.79, 0.8, 0.95]
     assert list(risk_bands(probability)) == ["low", "medium", "medium", "high", "high"]
     assert list(risk_bands(probability, 0.3, 0.9)) == ["low", "medium", "medium", "medium", "high"]
-
-
-def per_feature_drivers(model: ChurnModel, features: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The drivers as first written: one prediction per feature over the customers not at its
-    median (the reference the faster top_drivers must equal exactly)."""
-    matrix = model._matrix(features)
-    probability = model.classifier.predict_proba(matrix)[:, 1]
-    effects = np.zeros(matrix.shape)
-    for j, name in enumerate(model.feature_names):
-        moved = matrix[:, j] != model.medians[name]
-        at_median = matrix[moved]
-        at_median[:, j] = model.medians[name]
-        if moved.any():
-            effects[moved, j] = probability[moved] - model.classifier.predict_proba(at_median)[:, 1]
-    order = np.argsort(-np.abs(effects), axis=1, kind="stable")[:, :k]
-    names = np.asarray(model.feature_names, dtype=object)
-    columns = {}
-    for rank in range(k):
-        columns[f"driver_{rank + 1}"] = names[order[:, rank]]
-        columns[f"effect_{rank + 1}"] = np.take_along_axis(effects, order[:, rank : rank + 1], 1)[
-            :, 0
-        ]
-    return pd.DataFrame(columns, index=features.index)
 
 
 def test_top_drivers_equal_the_per_feature_algorithm_exactly(
