@@ -58,7 +58,13 @@ class ChurnModel:
     def top_drivers(
         self, features: pd.DataFrame, k: int = TOP_DRIVERS, *, block: int = DRIVER_BLOCK
     ) -> pd.DataFrame:
-        """Each customer's k features that move their churn probability most.
+        """Each customer's k features that move their churn probability most (explain's)."""
+        return self.explain(features, k, block=block)[1]
+
+    def explain(
+        self, features: pd.DataFrame, k: int = TOP_DRIVERS, *, block: int = DRIVER_BLOCK
+    ) -> tuple[FloatArray, pd.DataFrame]:
+        """P(churn) per customer (predict_proba's numbers) and their k top drivers.
 
         A feature's effect is the customer's probability minus the probability with that one
         feature set to its training median: positive when the customer's value raises the
@@ -77,10 +83,10 @@ class ChurnModel:
         matrix = self._matrix(features)
         medians = self.medians[list(self.feature_names)].to_numpy(np.float64)
         splits = split_points(self.classifier, len(self.feature_names))
-        effects = np.zeros(matrix.shape)
+        probability, effects = np.zeros(len(matrix)), np.zeros(matrix.shape)
         for start in range(0, len(matrix), block):
             rows = slice(start, start + block)
-            effects[rows] = self._median_effects(matrix[rows], medians, splits)
+            probability[rows], effects[rows] = self._median_effects(matrix[rows], medians, splits)
         order = np.argsort(-np.abs(effects), axis=1, kind="stable")[:, :k]
         names = np.asarray(self.feature_names, dtype=object)
         columns: dict[str, NDArray[np.generic]] = {}
@@ -89,12 +95,13 @@ class ChurnModel:
             columns[f"effect_{rank + 1}"] = np.take_along_axis(
                 effects, order[:, rank : rank + 1], axis=1
             )[:, 0]
-        return pd.DataFrame(columns, index=features.index)
+        return probability, pd.DataFrame(columns, index=features.index)
 
     def _median_effects(
         self, matrix: FloatArray, medians: FloatArray, splits: list[FloatArray]
-    ) -> FloatArray:
-        """probability(row) - probability(row with feature j at its median), per row and j."""
+    ) -> tuple[FloatArray, FloatArray]:
+        """probability(row), and probability(row) - probability(row with feature j at its
+        median) per row and j."""
         n = len(matrix)
         codes = split_codes(matrix, splits)
         median_codes = split_codes(medians[None, :], splits)[0]
@@ -112,7 +119,7 @@ class ChurnModel:
         probability = self.classifier.predict_proba(representatives)[:, 1][inverse.ravel()]
         effects = np.zeros(matrix.shape)
         effects[customer, feature] = probability[customer] - probability[n:]
-        return effects
+        return probability[:n], effects
 
 
 def split_points(classifier: CalibratedClassifierCV, n_features: int) -> list[FloatArray]:

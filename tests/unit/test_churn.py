@@ -147,8 +147,9 @@ def test_top_drivers_equal_the_per_feature_algorithm_exactly(
     )
     for k, block in ((3, 64), (5, 10_000)):
         expected = per_feature_drivers(model, features, k)
-        actual = model.top_drivers(features, k, block=block)
+        probability, actual = model.explain(features, k, block=block)
         pd.testing.assert_frame_equal(actual, expected, check_exact=True)
+        assert np.array_equal(probability, model.predict_proba(features), equal_nan=True)
     # The fixture exercises both a zero and a non-zero effect per feature, and distinct ranks.
     assert expected["effect_1"].ne(0).sum() > 300
     assert (expected.iloc[len(sample) + 20][["effect_1", "effect_2"]] == 0).all()
