@@ -7,7 +7,7 @@ STAMP := .make/installed
 ENV ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup demo test test-unit test-integration test-infra lint format db-up db-down kafka-up kafka-down clean synth deploy diff template-reports deploy-identity
+.PHONY: setup demo test test-unit test-integration test-infra lint format db-up db-down kafka-up kafka-down clean synth deploy diff template-reports deploy-identity browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,7 @@ kafka-down: setup
 	$(BIN)/ecom kafka down
 
 ## test: install, start what the tests need, run every test tier
-test: setup $(CHECKOV_VENV)/bin/checkov $(BIN)/actionlint
+test: setup browser $(CHECKOV_VENV)/bin/checkov $(BIN)/actionlint
 	DATABASE_URL="$${DATABASE_URL:-$$($(BIN)/ecom db up --print-url)}" \
 	KAFKA_BOOTSTRAP_SERVERS="$${KAFKA_BOOTSTRAP_SERVERS:-$$($(BIN)/ecom kafka up --print-bootstrap)}" \
 	  $(BIN)/pytest -n 2 --dist loadfile tests
@@ -58,13 +58,26 @@ test: setup $(CHECKOV_VENV)/bin/checkov $(BIN)/actionlint
 test-unit: setup $(BIN)/actionlint
 	$(BIN)/pytest tests/unit
 
-test-integration: setup
+test-integration: setup browser
 	DATABASE_URL="$${DATABASE_URL:-$$($(BIN)/ecom db up --print-url)}" \
 	KAFKA_BOOTSTRAP_SERVERS="$${KAFKA_BOOTSTRAP_SERVERS:-$$($(BIN)/ecom kafka up --print-bootstrap)}" \
 	  $(BIN)/pytest tests/integration
 
 test-infra: setup $(CHECKOV_VENV)/bin/checkov
 	$(BIN)/pytest tests/infra
+
+## browser: Debian's chromium and chromedriver, for the dashboards' browser test (apt, as root;
+## without root the test is skipped and says why)
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q --no-install-recommends chromium chromium-driver \
+	      || { apt-get update -q && apt-get install -y -q --no-install-recommends chromium chromium-driver; }; \
+	  else \
+	    echo "chromium is not installed and apt needs root: the browser test will be skipped"; \
+	  fi; \
+	fi
 
 ## lint: ruff lint and format check
 lint: setup

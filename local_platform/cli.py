@@ -7,6 +7,7 @@ import typer
 from local_platform.commands import (
     batch,
     collector,
+    dashboards,
     db,
     demo,
     generate,
@@ -31,8 +32,10 @@ app.command("generate")(generate.generate)
 app.command("demo")(demo.demo)
 app.command("simulate")(simulate.simulate)
 app.add_typer(collector.app, name="collector")
+app.add_typer(collector.app, name="api")  # the same server; "collector" is its first name
 app.add_typer(batch.app, name="batch")
 app.add_typer(ml.app, name="ml")
+app.add_typer(dashboards.app, name="dashboards")
 app.command("smoke")(smoke.smoke)
 
 

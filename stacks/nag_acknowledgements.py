@@ -78,6 +78,7 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
         ("Oltp/DbMigratorFunction", "applies OLTP migrations"),
         ("Streaming/KafkaTopicsFunction", "manages Kafka topics"),
         ("Ingest/CollectorFunction", "publishes collected events to MSK"),
+        ("Ingest/RecommendationsFunction", "serves product recommendations from PostgreSQL"),
         ("Realtime/StreamProcessorFunction", "keeps the real-time tables from the topic"),
     ):
         acks += [
@@ -117,6 +118,8 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
     acks += _ml_acknowledgements(env)
     acks += _glue_network_acknowledgements()
     acks += _checkov_acknowledgements(config)
+    if config.dashboards.enabled:
+        acks += _dashboards_acknowledgements()
     acks += [
         Acknowledgement(
             "Oltp/Database",
@@ -304,6 +307,30 @@ def _glue_network_acknowledgements() -> list[Acknowledgement]:
     ]
 
 
+def _dashboards_acknowledgements() -> list[Acknowledgement]:
+    """QuickSight's VPC connection role (stack Dashboards)."""
+    ec2 = "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>"
+    role = "Dashboards/VpcConnectionRole"
+    return [
+        Acknowledgement(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "QuickSight describes the subnets and security groups its VPC connection is given:"
+            " ec2:DescribeSubnets and DescribeSecurityGroups take no resource ARN; read only.",
+        ),
+        *(
+            Acknowledgement(
+                role,
+                f"AwsSolutions-IAM5[Resource::{ec2}:{kind}/*]",
+                "QuickSight creates, modifies and deletes its connection's network interfaces at"
+                " run time, so their ids are unknown; the statement is limited to the platform"
+                " VPC (ec2:Vpc) and to those three interface actions.",
+            )
+            for kind in ("network-interface", "subnet", "security-group")
+        ),
+    ]
+
+
 def _etl_acknowledgements(env: str) -> list[Acknowledgement]:
     """The batch Glue jobs' role and the catalog crawlers' role (stack Etl)."""
     role = "Etl/EtlJobRole"
@@ -445,10 +472,15 @@ def _checkov_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
                 function,
                 "CKV_AWS_173",
                 "The environment holds settings only (broker addresses, topic names, a secret's"
-                " ARN, never a secret value); Lambda encrypts it at rest with its AWS managed"
-                " key, and secrets are read from Secrets Manager at run time.",
+                " ARN, a database host and user name, never a secret value); Lambda encrypts it"
+                " at rest with its AWS managed key, and secrets are read from Secrets Manager or"
+                " signed as IAM tokens at run time.",
             )
-            for function in ("Ingest/CollectorFunction", "Realtime/StreamProcessorFunction")
+            for function in (
+                "Ingest/CollectorFunction",
+                "Ingest/RecommendationsFunction",
+                "Realtime/StreamProcessorFunction",
+            )
         ),
         Acknowledgement(
             "Realtime/RedshiftSqlFunction",

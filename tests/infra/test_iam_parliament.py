@@ -74,6 +74,8 @@ _VALUES: dict[tuple[str, str], Any] = {
         "secretsmanager", f"secret:{n}-AbCdEf"
     ),
     ("AWS::EC2::VPC", "DefaultSecurityGroup"): lambda n: "sg-0123456789abcdef0",
+    # rds-db:connect names the instance by its resource id.
+    ("AWS::RDS::DBInstance", "DbiResourceId"): lambda n: "db-ABCDEFGHIJKLMNOPQRSTUVWXY0",
     ("AWS::EC2::VPC", "Ref"): lambda n: "vpc-0123456789abcdef0",
     ("AWS::RedshiftServerless::Namespace", "Namespace.NamespaceArn"): lambda n: _arn(
         "redshift-serverless", f"namespace/{_UUID}"

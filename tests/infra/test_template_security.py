@@ -71,11 +71,14 @@ def test_every_log_group_uses_its_stacks_logs_key(assembly: Assembly, env: str):
     assert {"Network", "Oltp", "Streaming", "Ingest", "Realtime"} <= stacks_with_logs
 
 
-# (env, stack, function name) -> reserved concurrency: the collector and the processor from
-# their config sections, every other project function functions.default_reserved_concurrency.
+# (env, stack, function name) -> reserved concurrency: the collector, the recommendations API
+# and the processor from their config sections, every other project function
+# functions.default_reserved_concurrency.
 _RESERVED = {
     ("dev", "Ingest", "Collector"): 10,
     ("prod", "Ingest", "Collector"): 100,
+    ("dev", "Ingest", "Recommendations"): 20,
+    ("prod", "Ingest", "Recommendations"): 20,
     ("dev", "Realtime", "StreamProcessor"): 3,
     ("prod", "Realtime", "StreamProcessor"): 12,
     ("dev", "Realtime", "RedshiftSql"): 5,
