@@ -28,6 +28,7 @@ from sagemaker_pipelines.definitions.placeholders import ML_PREFIX, PipelineName
 from sagemaker_pipelines.definitions.sources import (
     CUSTOMER_FEATURES,
     ORDERS_FOLDER,
+    RFM_SEGMENTS,
     TICKETS_FOLDER,
 )
 from stacks.constructs.raw_stream_job import (
@@ -387,6 +388,7 @@ def _ml_acknowledgements(env: str) -> list[Acknowledgement]:
         ("raw", ORDERS_FOLDER, "reads the orders extract"),
         ("raw", TICKETS_FOLDER, "reads the support tickets extract"),
         ("marts", CUSTOMER_FEATURES, "reads the customer_features mart"),
+        ("marts", RFM_SEGMENTS, "reads the RFM segments mart"),
         ("curated", CUSTOMER_SCORES, "writes the customer scores, one partition per day"),
         ("artifacts", ML_PREFIX, "keeps each run's prepared data, model and evaluation"),
     )
