@@ -42,8 +42,9 @@ def configured_training(env: str) -> TrainingDefaults:
 
 @dataclass(frozen=True)
 class MlPaths:
-    """The lake the steps read and the scores land in, the registry, and the runs' work
-    folders (step outputs of each training run, kept for inspection)."""
+    """The lake the steps read and the scores land in, the registry, and the runs' folder
+    (the artifacts bucket: each execution's step outputs and job folders under
+    ml/<execution id>/, kept for inspection)."""
 
     lake_root: Path
     registry: Path
