@@ -72,18 +72,25 @@ def model_groups(env: str) -> tuple[str, str]:
     return names.churn_group, names.clv_group
 
 
+LOCAL_SUBNETS = 1
+"""The definitions name the VPC's subnets for the jobs; locally there is no network to model."""
+AWS_ONLY_OPTIONS = frozenset({"--catalog-database", "--catalog-table", "--database-secret"})
+"""The score step's Glue catalog table and OLTP secret: locally `score` loads the warehouse
+and PostgreSQL itself."""
+
+
 @cache
 def _training_body(names: PipelineNames, defaults: TrainingDefaults) -> str:
     from sagemaker_pipelines.definitions.build import pipeline_definitions
 
-    return pipeline_definitions(names, defaults)[names.training]
+    return pipeline_definitions(names, defaults, subnet_count=LOCAL_SUBNETS)[names.training]
 
 
 @cache
 def _scoring_body(names: PipelineNames) -> str:
     from sagemaker_pipelines.definitions.build import scoring_definition
 
-    return scoring_definition(names)
+    return scoring_definition(names, subnet_count=LOCAL_SUBNETS)
 
 
 def training_definition(names: PipelineNames, defaults: TrainingDefaults) -> dict[str, Any]:
@@ -117,7 +124,9 @@ def _interpreter(paths: MlPaths, definition: dict[str, Any], run: Path) -> Pipel
         placeholders.MARTS_BUCKET: Path(paths.lake.marts),
         placeholders.ARTIFACTS_BUCKET: paths.runs,
     }
-    target = LocalTarget(zones, run / "jobs", LocalRegistry(paths.registry))
+    target = LocalTarget(
+        zones, run / "jobs", LocalRegistry(paths.registry), skip_options=AWS_ONLY_OPTIONS
+    )
     return PipelineInterpreter(definition, target)
 
 

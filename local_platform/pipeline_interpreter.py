@@ -127,6 +127,9 @@ class LocalTarget:
     source_root: Path = Path(__file__).resolve().parents[1]
     """The repository: what the source tarball (`source_uri`) holds."""
     source_uri: str = placeholders.SOURCE_URI
+    skip_options: frozenset[str] = frozenset()
+    """Job options (with their values) that only mean something in AWS, such as a Glue
+    catalog table or an RDS secret: left out, the local runner doing that work itself."""
 
     def local_path(self, uri: str) -> Path:
         """The folder or file an s3:// URI stands for."""
@@ -318,10 +321,10 @@ class PipelineInterpreter:
             mounts[s3_output["LocalPath"]] = destination
             _mount(_in_container(container, s3_output["LocalPath"]), destination)
         environment = {PROCESSING_ROOT_VARIABLE: str(container / "processing")}
+        args = self._local_arguments(app.get("ContainerArguments", []), container)
         execution.stdout[name] = self._run_script(
-            name, script, [_text(item) for item in app.get("ContainerArguments", [])],
-            environment, {str(_in_container(container, path)): str(local)
-                          for path, local in mounts.items()},
+            name, script, args, environment,
+            {str(_in_container(container, path)): str(local) for path, local in mounts.items()},
         )  # fmt: skip
         execution.properties[name] = arguments
         outputs = {
@@ -338,6 +341,24 @@ class PipelineInterpreter:
                 )
             files[property_file["PropertyFileName"]] = outputs[output] / property_file["FilePath"]
         execution.property_files[name] = files
+
+    def _local_arguments(self, arguments: list[Any], container: Path) -> list[str]:
+        """The job's arguments as a local process takes them: S3 URIs as their local folders,
+        container paths inside the step's folder, the AWS-only options left out."""
+        local: list[str] = []
+        skip_value = False
+        for argument in map(_text, arguments):
+            if skip_value:
+                skip_value = False
+            elif argument in self.target.skip_options:
+                skip_value = True
+            elif argument.startswith("s3://"):
+                local.append(str(self.target.local_path(argument)))
+            elif argument == PROCESSING_ROOT or argument.startswith(PROCESSING_ROOT + "/"):
+                local.append(str(_in_container(container, argument)))
+            else:
+                local.append(argument)
+        return local
 
     def _entrypoint_script(self, step: str, entrypoint: list[str]) -> Path:
         """The step script the container's entrypoint runs (processors.py's shell line)."""
@@ -497,6 +518,8 @@ def _property(document: Any, path: str, reference: str) -> Any:
 
 def _in_container(container: Path, local_path: str) -> Path:
     """A container path under /opt/ml/processing, inside the step's container folder."""
+    if local_path == PROCESSING_ROOT:
+        return container / "processing"
     if not local_path.startswith(PROCESSING_ROOT + "/"):
         raise UnsupportedDefinitionError(f"container path {local_path} outside {PROCESSING_ROOT}")
     return container / "processing" / local_path.removeprefix(PROCESSING_ROOT + "/")

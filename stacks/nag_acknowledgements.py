@@ -435,7 +435,19 @@ def _ml_acknowledgements(env: str) -> list[Acknowledgement]:
             role,
             "AwsSolutions-IAM5[Resource::*]",
             "sagemaker:ListModelPackages takes no resource ARN: the scoring step lists a"
-            " group's approved packages to find the latest; read only, nothing else on *.",
+            " group's approved packages to find the latest; the EC2 Describe calls SageMaker"
+            " makes to place the jobs in the VPC take none either. Read only, nothing else"
+            " on *.",
+        ),
+        *(
+            Acknowledgement(
+                role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:{_NAG_REGION}:"
+                f"{_NAG_ACCOUNT}:{kind}/*]",
+                "SageMaker creates and deletes the jobs' network interfaces at run time, so"
+                " their ids are unknown; limited to the platform VPC (ec2:Vpc condition).",
+            )
+            for kind in ("network-interface", "security-group", "subnet")
         ),
     ]
 

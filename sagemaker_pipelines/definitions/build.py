@@ -14,6 +14,7 @@ from pathlib import Path
 from sagemaker.workflow.pipeline import Pipeline
 
 from cdk_app.config import MlConfig, PlatformConfig, load_config
+from sagemaker_pipelines.definitions import placeholders
 from sagemaker_pipelines.definitions.offline import offline
 from sagemaker_pipelines.definitions.placeholders import PipelineNames, TrainingDefaults
 from sagemaker_pipelines.definitions.scoring import scoring_pipeline
@@ -35,21 +36,30 @@ def training_defaults(ml: MlConfig) -> TrainingDefaults:
 def environment_definitions(config: PlatformConfig) -> dict[str, str]:
     """The definitions of one environment, named after its resource prefix."""
     return pipeline_definitions(
-        PipelineNames.for_prefix(f"ecommerce-{config.env_name}"), training_defaults(config.ml)
+        PipelineNames.for_prefix(f"ecommerce-{config.env_name}"),
+        training_defaults(config.ml),
+        subnet_count=config.network.max_azs,
     )
 
 
-def pipeline_definitions(names: PipelineNames, defaults: TrainingDefaults) -> dict[str, str]:
-    """Pipeline name -> definition JSON (keys sorted, so equal inputs give equal text)."""
+def pipeline_definitions(
+    names: PipelineNames, defaults: TrainingDefaults, *, subnet_count: int
+) -> dict[str, str]:
+    """Pipeline name -> definition JSON (keys sorted, so equal inputs give equal text); the
+    jobs run in `subnet_count` private subnets (the VPC's, one per availability zone)."""
+    subnets = placeholders.subnets(subnet_count)
     with offline():
-        pipelines = (training_pipeline(names, defaults), scoring_pipeline(names))
+        pipelines = (
+            training_pipeline(names, defaults, subnets),
+            scoring_pipeline(names, subnets),
+        )
         return dict(map(_body, pipelines))
 
 
-def scoring_definition(names: PipelineNames) -> str:
+def scoring_definition(names: PipelineNames, *, subnet_count: int) -> str:
     """The scoring pipeline's definition alone (it has no training defaults)."""
     with offline():
-        return _body(scoring_pipeline(names))[1]
+        return _body(scoring_pipeline(names, placeholders.subnets(subnet_count)))[1]
 
 
 def _body(pipeline: Pipeline) -> tuple[str, str]:

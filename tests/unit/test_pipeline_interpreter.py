@@ -232,10 +232,12 @@ def test_a_failing_script_reports_local_paths(tiny: LocalTarget) -> None:
 
 # The generated training definition, run with fixture scripts in place of the real steps.
 PREPARE = """
-import os, pathlib, sys
-out = pathlib.Path(os.environ["PROCESSING_ROOT"]) / "output"
+import pathlib, sys
+option = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+orders = pathlib.Path(option["--orders"]).relative_to(pathlib.Path(option["--output"]).parents[3])
 for channel in ("train", "test", "transactions"):
-    (out / channel / "data.txt").write_text(channel + " cutoff=" + sys.argv[2])
+    text = f"{channel} cutoff={option['--cutoff']} orders={orders}"
+    (pathlib.Path(option["--output"]) / channel / "data.txt").write_text(text)
 """
 TRAIN = """
 import os, pathlib, sys
@@ -303,8 +305,12 @@ def test_the_training_definition_registers_with_its_parameters(
     assert churn.metrics["churn"]["auc"]["value"] == 0.8
     with tarfile.open(churn.artifact) as tar:
         model = tar.extractfile("model.txt").read().decode()
-    # The hyperparameter from HorizonDays' default; the train channel from Prepare's output.
-    assert model == "--horizon-days 60 | train cutoff=2026-05-01"
+    # The hyperparameter from HorizonDays' default; the train channel from Prepare's output,
+    # which got the orders' S3 URI as the raw bucket's local folder.
+    assert (
+        model
+        == "--horizon-days 60 | train cutoff=2026-05-01 orders=placeholder-raw-bucket/oltp/orders"
+    )
 
 
 def test_a_higher_threshold_default_in_the_definition_fails_with_its_message(
