@@ -13,7 +13,14 @@ from typing import Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from cdk_app.config import ConfigError, PlatformConfig, load_config, read_cdk_context
+from cdk_app.config import (
+    ConfigError,
+    PlatformConfig,
+    load_config,
+    load_delivery_config,
+    read_cdk_context,
+)
+from cdk_app.delivery import DELIVERY_CONTEXT_FLAG, DeliveryStage
 from cdk_app.stage import PlatformStage
 
 # What the CDK CLI sets for every app, so a synth in tests writes the templates a deploy sees.
@@ -27,6 +34,12 @@ def selected_configs(app: App) -> list[PlatformConfig]:
     selected = app.node.try_get_context("env")
     names = [selected] if selected else sorted(context["environments"] or {})
     return [load_config(name, context) for name in names]
+
+
+def delivery_stage_requested(app: App) -> bool:
+    """Only `-c delivery_identity=true` adds the delivery stage, so deploying an environment
+    (`<env>/*`) can never touch the deployment identity."""
+    return str(app.node.try_get_context(DELIVERY_CONTEXT_FLAG)).lower() == "true"
 
 
 def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) -> App:
@@ -45,6 +58,11 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
                 file=sys.stderr,
             )
         PlatformStage(app, config=config)
+    if delivery_stage_requested(app):
+        keys = ("environments", "delivery", "github_repository")
+        DeliveryStage(
+            app, config=load_delivery_config({k: app.node.try_get_context(k) for k in keys})
+        )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 

@@ -123,6 +123,8 @@ class OltpConfig(_Section):
     deletion_protection: bool = True
     secret_rotation_days: Annotated[int, Field(ge=1, le=365)] = 30
     database_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "ecommerce"
+    # RDS enhanced monitoring: OS metrics every this many seconds (the intervals RDS accepts).
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = 60
 
 
 class LakeConfig(_Section):
@@ -155,14 +157,19 @@ class MonitoringConfig(_Section):
 
 
 class IngestConfig(_Section):
-    """The collector API: API Gateway throttling (the stage's steady rate and burst), the web
-    origins whose pages may post events from a browser (CORS; none means server-side clients
-    only), and the collector Lambda's size."""
+    """The platform's HTTP API: API Gateway throttling (the stage's steady rate and burst), the
+    web origins whose pages may post events from a browser (CORS; none means server-side
+    clients only), and the collector and recommendations Lambdas' sizes."""
 
     throttle_rate_per_second: Annotated[float, Field(gt=0, le=10_000)] = 100
     throttle_burst: Annotated[int, Field(ge=1, le=5_000)] = 200
     cors_allowed_origins: tuple[WebOrigin, ...] = ()
     collector_memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 512
+    # Concurrent collector invocations reserved (and capped): throttle rate x request seconds.
+    collector_reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] = 100
+    # Concurrent recommendations invocations reserved (and capped); each holds one database
+    # connection, so this also caps the API's connections to PostgreSQL.
+    recommendations_reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] = 20
     access_log_retention_days: int = 30
 
     @field_validator("access_log_retention_days")
@@ -191,6 +198,8 @@ class RealtimeConfig(_Section):
     batching_window_seconds: Annotated[int, Field(ge=0, le=300)] = 1
     processor_memory_mb: Annotated[int, Field(ge=128, le=10_240)] = 1024
     processor_timeout_seconds: Annotated[int, Field(ge=10, le=900)] = 120
+    # The MSK trigger runs at most one invocation per partition of the events topic.
+    processor_reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] = 12
     # A failing batch is retried this often, then parked on a queue (its offsets, for replay).
     processor_retry_attempts: Annotated[int, Field(ge=0, le=10_000)] = 10
     failed_batch_retention_days: Annotated[int, Field(ge=1, le=14)] = 14
@@ -247,6 +256,15 @@ class MlConfig(_Section):
     max_clv_revenue_error: Annotated[float, Field(gt=0)] = 0.3
 
 
+class FunctionsConfig(_Section):
+    """What every project Lambda function gets unless its own section sizes it: the
+    concurrency reserved for it (which also caps it), and how long its dead-letter queue keeps
+    failed asynchronous invocations."""
+
+    default_reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] = 5
+    dead_letter_retention_days: Annotated[int, Field(ge=1, le=14)] = 14
+
+
 class PlatformConfig(_Section):
     env_name: str
     account: Annotated[str | None, Field(pattern=r"^\d{12}$")] = None
@@ -262,6 +280,7 @@ class PlatformConfig(_Section):
     realtime: RealtimeConfig = RealtimeConfig()
     etl: EtlConfig = EtlConfig()
     ml: MlConfig = MlConfig()
+    functions: FunctionsConfig = FunctionsConfig()
 
     @model_validator(mode="after")
     def _sections_agree(self) -> PlatformConfig:
@@ -284,6 +303,12 @@ class PlatformConfig(_Section):
             problems.append(
                 "oltp.deletion_protection: must be false when destroy_data is set,"
                 " or the database cannot be deleted"
+            )
+        events_partitions = self.streaming.topic(EVENTS_TOPIC).partitions
+        if self.realtime.processor_reserved_concurrency < events_partitions:
+            problems.append(
+                "realtime.processor_reserved_concurrency: must be at least the partitions of"
+                f" {EVENTS_TOPIC} ({events_partitions}), or partitions wait for each other"
             )
         if problems:
             raise ValueError("; ".join(problems))
@@ -322,3 +347,45 @@ def _describe(issue: Any) -> str:
         return issue["msg"].removeprefix("Value error, ")
     key = ".".join(str(part) for part in issue["loc"])
     return f"{key}: {issue['msg']} (got {issue['input']!r})"
+
+
+# owner/name as GitHub spells them (the `sub` claim of its OIDC tokens starts with repo:<this>).
+GithubRepository = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+]
+
+
+class DeliveryConfig(_Section):
+    """The deployment identity (stacks/delivery.py): which repository's workflows may deploy,
+    and the GitHub environments they deploy from. Deployed once per account by an admin."""
+
+    github_repository: GithubRepository
+    deploy_environments: Annotated[tuple[str, ...], Field(min_length=1)] = ("staging", "prod")
+    # An account holds one OIDC provider per issuer: false reuses the one already there.
+    create_oidc_provider: bool = True
+
+
+def load_delivery_config(context: dict[str, Any] | None = None) -> DeliveryConfig:
+    """The `delivery` section of the CDK context; a top-level `github_repository` context value
+    (`-c github_repository=owner/name`) overrides. Raises ConfigError naming the key."""
+    context = read_cdk_context() if context is None else context
+    values = dict(context.get("delivery") or {})
+    if context.get("github_repository"):
+        values["github_repository"] = context["github_repository"]
+    if not values.get("github_repository"):
+        raise ConfigError(
+            "delivery.github_repository is not set: pass -c github_repository=OWNER/NAME"
+        )
+    try:
+        config = DeliveryConfig.model_validate(values)
+    except ValidationError as error:
+        problems = "; ".join(_describe(issue) for issue in error.errors())
+        raise ConfigError(f"invalid delivery config: {problems}") from None
+    known = set(context.get("environments") or {})
+    unknown = [name for name in config.deploy_environments if name not in known]
+    if unknown:
+        raise ConfigError(
+            f"invalid delivery config: deploy_environments: {unknown} are not environments"
+            f" (known: {', '.join(sorted(known))})"
+        )
+    return config

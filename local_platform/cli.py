@@ -7,12 +7,14 @@ import typer
 from local_platform.commands import (
     batch,
     collector,
+    dashboards,
     db,
     demo,
     generate,
     kafka,
     ml,
     simulate,
+    smoke,
     stream,
 )
 from local_platform.logs import configure_logging
@@ -30,8 +32,11 @@ app.command("generate")(generate.generate)
 app.command("demo")(demo.demo)
 app.command("simulate")(simulate.simulate)
 app.add_typer(collector.app, name="collector")
+app.add_typer(collector.app, name="api")  # the same server; "collector" is its first name
 app.add_typer(batch.app, name="batch")
 app.add_typer(ml.app, name="ml")
+app.add_typer(dashboards.app, name="dashboards")
+app.command("smoke")(smoke.smoke)
 
 
 @app.callback()

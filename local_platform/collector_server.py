@@ -1,5 +1,6 @@
-"""The collector Lambda as a local HTTP server: each request becomes the API Gateway HTTP API
-(payload v2.0) event the Lambda receives, and the handler's answer becomes the HTTP response.
+"""The platform's API Lambdas as a local HTTP server: each request becomes the API Gateway HTTP
+API (payload v2.0) event a Lambda receives, and the handler's answer becomes the HTTP response.
+`by_path` sends each route to its own Lambda's handler, as API Gateway's routes do.
 
 Requests pass through the handler one at a time, as they would through one Lambda execution
 environment (the Powertools resolver keeps the current request in class state). Bodies above
@@ -22,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +83,30 @@ def api_gateway_event(
     }
     if cookies:
         event["cookies"] = [cookie.strip() for cookie in cookies.split(";")]
+    if query:
+        event["queryStringParameters"] = query_string_parameters(query)
     if body:
         event["body"] = text_body if text_body is not None else base64.b64encode(body).decode()
     return event
+
+
+def query_string_parameters(query: str) -> dict[str, str]:
+    """The query string as API Gateway hands it over: values decoded, a repeated name's
+    values joined by commas, names without a value mapped to ''."""
+    parameters: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
+    return parameters
+
+
+def by_path(routes: Mapping[str, ApiHandler], default: ApiHandler) -> ApiHandler:
+    """One handler serving several Lambdas: a request whose path is in `routes` goes to that
+    Lambda's handler, every other request to `default` (which answers 404 for the unknown)."""
+
+    def route(event: dict[str, Any], context: Any) -> Mapping[str, Any]:
+        return routes.get(event["rawPath"], default)(event, context)
+
+    return route
 
 
 class CollectorServer(ThreadingHTTPServer):

@@ -100,9 +100,10 @@ def run_step(name: str, *args: str | Path) -> str:
 
 
 ORDERS = "orders"
+TICKETS = "support_tickets"
 FEATURES_MART = "customer_features"
 RFM_SEGMENTS_MART = "mart_rfm_segments"
-"""The tables the steps read (the raw extract; the marts of contracts/marts.yaml)."""
+"""The tables the steps read (the raw extracts; the marts of contracts/marts.yaml)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ def train(
     run_step(
         "prepare",
         "--orders", lake.raw_table(ORDERS),
+        "--tickets", lake.raw_table(TICKETS),
         "--features", lake.mart(FEATURES_MART),
         "--cutoff", cutoff.isoformat() if cutoff else "",
         *horizon,
@@ -220,6 +222,7 @@ def score(
         "--model", Path(approved.artifact).parent,
         "--model-version", approved.version,
         "--orders", lake.raw_table(ORDERS),
+        "--tickets", lake.raw_table(TICKETS),
         "--features", lake.mart(FEATURES_MART),
         "--rfm-segments", lake.mart(RFM_SEGMENTS_MART),
         "--as-of", day,

@@ -49,6 +49,7 @@ REALTIME_TABLES = (
     "realtime.processed_events", "realtime.minute_metrics", "realtime.minute_sessions",
     "realtime.product_counters", "realtime.cart_abandonment_alerts", "realtime.cart_lines",
     "realtime.carts", "realtime.partition_watermarks", "realtime.dead_letters",
+    "realtime.visitor_recent_products",
 )  # fmt: skip
 
 

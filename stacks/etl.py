@@ -117,7 +117,9 @@ class EtlStack(PlatformStack):
             job: glue_job_assets(self, _pascal(job), f"glue_jobs/{job}.py", ETL_SOURCE)
             for job in BATCH_JOBS
         }
-        self.role = self._job_role(lake, oltp, warehouse, encryption, assets.values())
+        self.role = self._job_role(
+            foundation.network, lake, oltp, warehouse, encryption, assets.values()
+        )
         arguments = self._job_arguments(lake, oltp, warehouse)
         self.jobs = {
             job: self._job(job, assets[job], encryption.security_configuration, arguments[job])
@@ -248,6 +250,7 @@ class EtlStack(PlatformStack):
 
     def _job_role(
         self,
+        network: NetworkStack,
         lake: LakeStack,
         oltp: OltpStack,
         warehouse: WarehouseStack,
@@ -283,7 +286,7 @@ class EtlStack(PlatformStack):
                     "StringEquals": {"cloudwatch:namespace": ["Glue", QUALITY_METRICS_NAMESPACE]}
                 },
             ),
-            *glue_connection_statements(self.connection_name),
+            *glue_connection_statements(self.connection_name, network.vpc),
         ]
         if oltp.database.secret.encryption_key is not None:
             statements.append(

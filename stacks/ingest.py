@@ -1,6 +1,8 @@
-"""Ingest: the collector API. An API Gateway HTTP API (throttled, access-logged) in front of
-the collector Lambda, which runs in the VPC and publishes to MSK over IAM auth: accepted
-events to the events topic, rejected ones to the dead-letter topic, and nothing else."""
+"""Ingest: the platform's HTTP API. An API Gateway HTTP API (throttled, access-logged) in front
+of the collector Lambda, which runs in the VPC and publishes to MSK over IAM auth: accepted
+events to the events topic, rejected ones to the dead-letter topic, and nothing else; and of
+the recommendations Lambda (stacks/constructs/recommendations_api.py), which reads PostgreSQL
+as a read-only role."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from constructs import Construct
 from contracts.events.topics import DEAD_LETTER_TOPIC, EVENTS_TOPIC
 from stacks.constructs.alarms import AlarmSpec
 from stacks.constructs.python_lambda import LambdaSource, python_function
+from stacks.constructs.recommendations_api import RECOMMENDATIONS_ROUTE, RecommendationsApi
 from stacks.foundation import Foundation
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
@@ -75,12 +78,23 @@ class IngestStack(PlatformStack):
         super().__init__(scope, construct_id, **kwargs)
         self.collector = self._collector(foundation.network, foundation.streaming)
         self.api = self._api()
+        self.recommendations = RecommendationsApi(
+            self, api=self.api, network=foundation.network, database=foundation.oltp.database
+        )
         self._alarms(foundation.monitoring)
+        self.recommendations.add_alarms(foundation.monitoring.section("Recommendations API"))
         CfnOutput(
             self,
             "CollectorApiUrl",
             value=self.api.api_endpoint,
             description=f"Collector API: POST {EVENTS_ROUTE} (events), GET {HEALTH_ROUTE}",
+        )
+        CfnOutput(
+            self,
+            "RecommendationsRouteArn",
+            value=self.recommendations.route_arn,
+            description=f"GET {RECOMMENDATIONS_ROUTE} (IAM auth): grant execute-api:Invoke on it"
+            " to the shop backend's role",
         )
         CfnOutput(
             self,
@@ -103,6 +117,7 @@ class IngestStack(PlatformStack):
             # API Gateway gives up after 30 s; the producer fails a request after 10 s.
             timeout=Duration.seconds(20),
             memory_size=self.config.ingest.collector_memory_mb,
+            reserved_concurrency=self.config.ingest.collector_reserved_concurrency,
             vpc=network.vpc,
             vpc_subnets=network.private_subnets,
             security_groups=[security_group],

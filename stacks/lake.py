@@ -27,16 +27,16 @@ _ABORT_UPLOADS = s3.LifecycleRule(
 class _BucketRole:
     name: str
     description: str
-    # Versioning where an object cannot be rebuilt: raw landings and deployed artifacts.
-    # curated and marts are recomputed from raw by partition overwrite, so old versions only cost.
-    versioned: bool
 
 
+# Every data bucket is versioned: curated and marts can be recomputed from raw, but a job bug
+# that overwrites or deletes a partition is undone by restoring the previous versions, which
+# expire after lake.noncurrent_version_expiration_days.
 _BUCKETS = (
-    _BucketRole("raw", "Raw zone: events and OLTP extracts as landed", versioned=True),
-    _BucketRole("curated", "Curated zone: cleaned, conformed Parquet", versioned=False),
-    _BucketRole("marts", "Marts zone: business-level tables for Redshift", versioned=False),
-    _BucketRole("artifacts", "Glue scripts, model artifacts, pipeline outputs", versioned=True),
+    _BucketRole("raw", "Raw zone: events and OLTP extracts as landed"),
+    _BucketRole("curated", "Curated zone: cleaned, conformed Parquet"),
+    _BucketRole("marts", "Marts zone: business-level tables for Redshift"),
+    _BucketRole("artifacts", "Glue scripts, model artifacts, pipeline outputs"),
 )
 
 
@@ -98,16 +98,15 @@ class LakeStack(PlatformStack):
 
     def _bucket(self, role: _BucketRole, removal) -> s3.Bucket:
         lake = self.config.lake
-        rules = [_ABORT_UPLOADS]
-        if role.versioned:
-            rules.append(
-                s3.LifecycleRule(
-                    id="expire-noncurrent-versions",
-                    noncurrent_version_expiration=Duration.days(
-                        lake.noncurrent_version_expiration_days
-                    ),
-                )
-            )
+        rules = [
+            _ABORT_UPLOADS,
+            s3.LifecycleRule(
+                id="expire-noncurrent-versions",
+                noncurrent_version_expiration=Duration.days(
+                    lake.noncurrent_version_expiration_days
+                ),
+            ),
+        ]
         if role.name == "raw":
             rules.append(
                 s3.LifecycleRule(
@@ -134,7 +133,7 @@ class LakeStack(PlatformStack):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=role.versioned,
+            versioned=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"{role.name}/",
             lifecycle_rules=rules,

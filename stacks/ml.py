@@ -31,7 +31,11 @@ from sagemaker_pipelines.definitions import placeholders
 from sagemaker_pipelines.definitions.build import pipeline_definitions, training_defaults
 from sagemaker_pipelines.definitions.placeholders import ML_PREFIX, PipelineNames
 from sagemaker_pipelines.definitions.processors import sklearn_image_accounts
-from sagemaker_pipelines.definitions.sources import CUSTOMER_FEATURES, ORDERS_FOLDER
+from sagemaker_pipelines.definitions.sources import (
+    CUSTOMER_FEATURES,
+    ORDERS_FOLDER,
+    TICKETS_FOLDER,
+)
 from stacks.constructs.alarms import AlarmSpec
 from stacks.constructs.keys import ENCRYPT_DECRYPT
 from stacks.constructs.source_tarball import SourceTree, source_tarball
@@ -119,6 +123,7 @@ class MlStack(PlatformStack):
                 resources=[
                     f"arn:{Aws.PARTITION}:s3:::{source.s3_bucket_name}/{source.s3_object_key}",
                     f"{lake.bucket_arn('raw')}/{ORDERS_FOLDER}/*",
+                    f"{lake.bucket_arn('raw')}/{TICKETS_FOLDER}/*",
                     f"{lake.bucket_arn('marts')}/{CUSTOMER_FEATURES}/*",
                 ],
             ),
@@ -136,6 +141,7 @@ class MlStack(PlatformStack):
                 )
                 for zone, folder in (
                     ("raw", ORDERS_FOLDER),
+                    ("raw", TICKETS_FOLDER),
                     ("marts", CUSTOMER_FEATURES),
                     ("curated", CUSTOMER_SCORES),
                     ("artifacts", ML_PREFIX),
@@ -249,6 +255,7 @@ class MlStack(PlatformStack):
         ml = self.config.ml
         uris = {
             "OrdersUri": f"s3://{lake.bucket_name('raw')}/{ORDERS_FOLDER}/",
+            "TicketsUri": f"s3://{lake.bucket_name('raw')}/{TICKETS_FOLDER}/",
             "FeaturesUri": f"s3://{lake.bucket_name('marts')}/{CUSTOMER_FEATURES}/",
         }
         return {

@@ -1,6 +1,10 @@
-"""Every cdk-nag AwsSolutions finding the platform accepts, each with its reason: the one place
-to review them. Each acknowledgement names one construct and one finding, so a new finding
-anywhere else still fails synth; a path that no longer exists fails synth too.
+"""Every template finding the platform accepts, each with its reason: the one place to review
+them. Two scanners read the templates: cdk-nag's AwsSolutions pack inside synth (rule ids
+AwsSolutions-*) and checkov over the synthesized templates (CKV_* ids, tests/infra/
+test_checkov.py). Each acknowledgement names one construct and one finding, so a new finding
+anywhere else still fails; a path that no longer exists fails synth too. cdk-nag takes them as
+CDK acknowledgements; checkov reads them from the resource's `checkov.skip` template metadata,
+so each reason also sits next to its resource in the template.
 """
 
 from __future__ import annotations
@@ -8,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment as CdkAcknowledgment
-from aws_cdk import Stage, Validations
+from aws_cdk import CfnResource, Stage, Validations
 from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
-from cdk_app.config import PlatformConfig
+from cdk_app.config import DeliveryConfig, PlatformConfig
 from contracts.events.topics import (
     DEAD_LETTER_TOPIC,
     EVENTS_TOPIC,
@@ -21,12 +25,17 @@ from contracts.events.topics import (
 from contracts.events.topics import PROCESSOR_CONSUMER_GROUP as PROCESSOR_GROUP
 from contracts.lake import CUSTOMER_SCORES, JOB_ZONES, ZONES
 from sagemaker_pipelines.definitions.placeholders import ML_PREFIX, PipelineNames
-from sagemaker_pipelines.definitions.sources import CUSTOMER_FEATURES, ORDERS_FOLDER
+from sagemaker_pipelines.definitions.sources import (
+    CUSTOMER_FEATURES,
+    ORDERS_FOLDER,
+    TICKETS_FOLDER,
+)
 from stacks.constructs.raw_stream_job import (
     CHECKPOINT_PREFIX,
     GLUE_TEMP_PREFIX,
     RAW_STREAM_PREFIXES,
 )
+from stacks.delivery import CDK_QUALIFIER
 from stacks.etl import LAKE_BUCKETS
 from stacks.lake import BUCKET_NAME
 
@@ -49,8 +58,17 @@ _NAG_REGION = "<AWS::Region>"
 @dataclass(frozen=True)
 class Acknowledgement:
     path: str  # construct path below the stage, e.g. "Oltp/Database"
-    rule: str  # the finding id cdk-nag prints, without the "AwsSolutions::" plugin prefix
+    # The finding id: as cdk-nag prints it, without the "AwsSolutions::" plugin prefix, or a
+    # checkov check id (CKV_...).
+    rule: str
     reason: str
+
+    @property
+    def is_checkov(self) -> bool:
+        return self.rule.startswith(CHECKOV_PREFIX)
+
+
+CHECKOV_PREFIX = "CKV_"
 
 
 def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
@@ -60,6 +78,7 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
         ("Oltp/DbMigratorFunction", "applies OLTP migrations"),
         ("Streaming/KafkaTopicsFunction", "manages Kafka topics"),
         ("Ingest/CollectorFunction", "publishes collected events to MSK"),
+        ("Ingest/RecommendationsFunction", "serves product recommendations from PostgreSQL"),
         ("Realtime/StreamProcessorFunction", "keeps the real-time tables from the topic"),
     ):
         acks += [
@@ -97,6 +116,8 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
     acks += _realtime_acknowledgements(env)
     acks += _etl_acknowledgements(env)
     acks += _ml_acknowledgements(env)
+    acks += _glue_network_acknowledgements()
+    acks += _checkov_acknowledgements(config)
     acks += [
         Acknowledgement(
             "Oltp/Database",
@@ -137,6 +158,14 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
             for topic in config.streaming.topics
         ),
     ]
+    acks.append(
+        Acknowledgement(
+            "Oltp/Database/MonitoringRole",
+            f"AwsSolutions-IAM4[{_MANAGED_POLICY.format('AmazonRDSEnhancedMonitoringRole')}]",
+            "AmazonRDSEnhancedMonitoringRole is the policy RDS documents for enhanced monitoring:"
+            " it only writes the RDSOSMetrics log group; the role is assumable by RDS monitoring.",
+        )
+    )
     if config.warehouse.mode == "provisioned":
         acks.append(
             Acknowledgement(
@@ -259,6 +288,23 @@ def _realtime_acknowledgements(env: str) -> list[Acknowledgement]:
     return acks
 
 
+def _glue_network_acknowledgements() -> list[Acknowledgement]:
+    """The network interfaces Glue creates in the VPC for the jobs' connections (stacks
+    Realtime and Etl): their ids exist only at run time."""
+    ec2 = "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>"
+    return [
+        Acknowledgement(
+            role,
+            f"AwsSolutions-IAM5[Resource::{ec2}:{kind}/*]",
+            "Glue creates and deletes its workers' network interfaces at run time, so their ids"
+            " are unknown; the statement is limited to the platform VPC (ec2:Vpc) and tagging"
+            " to Glue's own tag key.",
+        )
+        for role in ("Realtime/RawStreamJobRole", "Etl/EtlJobRole")
+        for kind in ("network-interface", "security-group", "subnet")
+    ]
+
+
 def _etl_acknowledgements(env: str) -> list[Acknowledgement]:
     """The batch Glue jobs' role and the catalog crawlers' role (stack Etl)."""
     role = "Etl/EtlJobRole"
@@ -313,6 +359,7 @@ def _ml_acknowledgements(env: str) -> list[Acknowledgement]:
     sagemaker = f"arn:<AWS::Partition>:sagemaker:{_NAG_REGION}:{_NAG_ACCOUNT}"
     objects = (
         ("raw", ORDERS_FOLDER, "reads the orders extract"),
+        ("raw", TICKETS_FOLDER, "reads the support tickets extract"),
         ("marts", CUSTOMER_FEATURES, "reads the customer_features mart"),
         ("curated", CUSTOMER_SCORES, "writes the customer scores, one partition per day"),
         ("artifacts", ML_PREFIX, "keeps each run's prepared data, model and evaluation"),
@@ -365,6 +412,90 @@ def _ml_acknowledgements(env: str) -> list[Acknowledgement]:
     ]
 
 
+# CDK's own singleton functions behind custom resources: the SDK-call provider of
+# AwsCustomResource, the default security group's restriction and, with destroy_data, the
+# bucket emptier. They run only while CloudFormation deploys, calling AWS APIs.
+_CDK_PROVIDER_REASONS = {
+    "CKV_AWS_115": "CDK's deploy-time provider function runs once per custom resource change;"
+    " reserving concurrency for it would only take from the account's pool.",
+    "CKV_AWS_116": "CDK's deploy-time provider function is invoked synchronously by"
+    " CloudFormation, which reports a failure on the stack event: a DLQ would stay empty.",
+    "CKV_AWS_117": "CDK's deploy-time provider function calls public AWS APIs only (no VPC"
+    " resource); a VPC would add ENIs and endpoints for nothing.",
+}
+
+
+def _checkov_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
+    """The checkov findings the platform accepts (tests/infra/test_checkov.py runs it)."""
+    providers = [
+        "Network/Custom::VpcRestrictDefaultSGCustomResourceProvider/Handler",
+        f"Streaming/{_SDK_CALL_PROVIDER}",
+    ]
+    if config.warehouse.mode == "serverless":
+        providers.append(f"Warehouse/{_SDK_CALL_PROVIDER}")
+    if config.destroy_data:
+        providers.append("Lake/Custom::S3AutoDeleteObjectsCustomResourceProvider/Handler")
+    acks = [
+        Acknowledgement(provider, rule, reason)
+        for provider in providers
+        for rule, reason in _CDK_PROVIDER_REASONS.items()
+    ]
+    acks += [
+        *(
+            Acknowledgement(
+                function,
+                "CKV_AWS_173",
+                "The environment holds settings only (broker addresses, topic names, a secret's"
+                " ARN, a database host and user name, never a secret value); Lambda encrypts it"
+                " at rest with its AWS managed key, and secrets are read from Secrets Manager or"
+                " signed as IAM tokens at run time.",
+            )
+            for function in (
+                "Ingest/CollectorFunction",
+                "Ingest/RecommendationsFunction",
+                "Realtime/StreamProcessorFunction",
+            )
+        ),
+        Acknowledgement(
+            "Realtime/RedshiftSqlFunction",
+            "CKV_AWS_117",
+            "Runs the streaming-ingestion DDL through the Redshift Data API, a public AWS"
+            " endpoint; it opens no connection to a VPC resource, so it needs no VPC.",
+        ),
+        Acknowledgement(
+            "Lake/AccessLogsBucket",
+            "CKV_AWS_18",
+            "This is the lake's server access log bucket: logging its own accesses into itself"
+            " would log each log delivery, without end.",
+        ),
+        Acknowledgement(
+            "Lake/AccessLogsBucket",
+            "CKV_AWS_21",
+            "S3 delivers access logs as new objects that are never rewritten and expire after"
+            " lake.access_log_expiration_days; old versions would hold nothing.",
+        ),
+    ]
+    if config.warehouse.mode == "provisioned":
+        acks.append(
+            Acknowledgement(
+                "Warehouse/Cluster",
+                "CKV_AWS_71",
+                "Audit logging is on, to CloudWatch Logs (connection, user and user-activity"
+                " logs); the check only recognises the older S3 destination (BucketName).",
+            )
+        )
+    if not config.oltp.multi_az:
+        acks.append(
+            Acknowledgement(
+                "Oltp/Database",
+                "CKV_AWS_157",
+                f"{config.env_name} runs a single-AZ instance (oltp.multi_az false) to halve"
+                " its cost; backups and point-in-time recovery still apply; prod is multi-AZ.",
+            )
+        )
+    return acks
+
+
 def _bucket(env: str, role: str) -> str:
     return BUCKET_NAME.format(env=env, role=role, account=_NAG_ACCOUNT, region=_NAG_REGION)
 
@@ -384,9 +515,91 @@ def _find(stage: Stage, path: str) -> IConstruct:
     return node
 
 
+def _cfn_resource(construct: IConstruct) -> CfnResource:
+    """The template resource of a construct: itself, or its default child."""
+    resource = construct if isinstance(construct, CfnResource) else construct.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise ValueError(f"{construct.node.path} is no template resource")
+    return resource
+
+
+def _skip_in_checkov(resource: CfnResource, ack: Acknowledgement) -> None:
+    skips = (resource.get_metadata("checkov") or {}).get("skip", [])
+    resource.add_metadata("checkov", {"skip": [*skips, {"id": ack.rule, "comment": ack.reason}]})
+
+
 def acknowledge_findings(stage: Stage, config: PlatformConfig) -> int:
     """Record each acknowledgement on its construct; returns how many were recorded."""
     acks = platform_acknowledgements(config)
+    for ack in acks:
+        construct = _find(stage, ack.path)
+        if ack.is_checkov:
+            _skip_in_checkov(_cfn_resource(construct), ack)
+        else:
+            Validations.of(construct).acknowledge(
+                CdkAcknowledgment(id=f"AwsSolutions::{ack.rule}", reason=ack.reason)
+            )
+    return len(acks)
+
+
+def delivery_acknowledgements(config: DeliveryConfig) -> list[Acknowledgement]:
+    """The deployment identity's roles (stacks/delivery.py) name what they reach by the
+    platform's name patterns: the stack exists before any environment does."""
+    deploy_policy = "Identity/DeployRole/DefaultPolicy/Resource"
+    smoke_policy = "Identity/SmokeTestRole/DefaultPolicy/Resource"
+    arn = f"arn:<AWS::Partition>:{{}}:{_NAG_REGION}:{_NAG_ACCOUNT}:{{}}"
+    acks = [
+        Acknowledgement(
+            deploy_policy,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/"
+            f"cdk-{CDK_QUALIFIER}-*-{_NAG_ACCOUNT}-{_NAG_REGION}]",
+            "the deploy role may assume only the CDK bootstrap roles of this account and region"
+            " (deploy, file publishing, lookup, CloudFormation execution), whose names differ"
+            " only in the kind part the wildcard stands for",
+        ),
+        Acknowledgement(
+            smoke_policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "DescribeStatement, GetStatementResult and CancelStatement of the Redshift Data API"
+            " take no resource ARN; the service limits them to the caller's own statements",
+        ),
+        Acknowledgement(
+            smoke_policy,
+            f"AwsSolutions-IAM5[Resource::{arn.format('kms', 'key/*')}]",
+            "decrypting the Redshift-managed admin secret, only through Secrets Manager"
+            " (kms:ViaService condition): the warehouse key's id is unknown to this stack,"
+            " which is deployed before any environment",
+        ),
+        Acknowledgement(
+            smoke_policy,
+            f"AwsSolutions-IAM5[Resource::{arn.format('redshift-serverless', 'workgroup/*')}]",
+            "Redshift Serverless workgroup ARNs end in a generated id, not the workgroup name,"
+            " so the smoke test's Data API queries cannot be scoped to ecommerce-<env> by name",
+        ),
+    ]
+    patterns = (
+        ("cloudformation", "stack/{env}-*/*", "the stacks of the environment, <env>-<Concern>"),
+        ("glue", "workflow/ecommerce-{env}-*", "the batch workflow of the environment"),
+        ("sagemaker", "pipeline/ecommerce-{env}-*", "the training and scoring pipelines"),
+        ("quicksight", "dashboard/ecommerce-{env}-*", "the QuickSight dashboards"),
+        ("secretsmanager", "secret:redshift!ecommerce-{env}-*", "the warehouse admin secret"),
+    )
+    for env in config.deploy_environments:
+        for service, resource, what in patterns:
+            acks.append(
+                Acknowledgement(
+                    smoke_policy,
+                    f"AwsSolutions-IAM5[Resource::{arn.format(service, resource.format(env=env))}]",
+                    f"the smoke test reads {what} of {env}, named by the platform's prefix;"
+                    " the names are known, their generated suffixes are not",
+                )
+            )
+    return acks
+
+
+def acknowledge_delivery_findings(stage: Stage, config: DeliveryConfig) -> int:
+    """Record each acknowledgement of the delivery stage; returns how many were recorded."""
+    acks = delivery_acknowledgements(config)
     for ack in acks:
         Validations.of(_find(stage, ack.path)).acknowledge(
             CdkAcknowledgment(id=f"AwsSolutions::{ack.rule}", reason=ack.reason)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import AspectPriority, Aspects, Stack
 from constructs import Construct
 
 from cdk_app.config import PlatformConfig
+from stacks.constructs.log_encryption import EncryptLogGroups
 
 
 class PlatformStack(Stack):
@@ -22,3 +23,4 @@ class PlatformStack(Stack):
         self.config = config
         # Physical names (cluster, instance, warehouse, dashboard, jobs) start with it.
         self.prefix = f"ecommerce-{config.env_name}"
+        Aspects.of(self).add(EncryptLogGroups(config), priority=AspectPriority.MUTATING)

@@ -56,6 +56,10 @@ class CartLineChange:
     unit_price_cents: int | None = None
 
 
+# (visitor_key, product_id, action): a product a visitor viewed ("view") or carted ("cart").
+VisitorProduct = tuple[str, int, str]
+
+
 @dataclass
 class BatchAggregates:
     minutes: dict[datetime, MinuteCounts] = field(default_factory=dict)
@@ -63,6 +67,9 @@ class BatchAggregates:
     products: dict[int, ProductCounts] = field(default_factory=dict)
     carts: dict[str, CartActivity] = field(default_factory=dict)
     cart_lines: dict[tuple[str, int], CartLineChange] = field(default_factory=dict)
+    # The latest time of each visitor's view or cart add of a product (the live session the
+    # recommendations API blends in).
+    visitor_products: dict[VisitorProduct, datetime] = field(default_factory=dict)
 
 
 def to_cents(amount: float) -> int:
@@ -72,6 +79,14 @@ def to_cents(amount: float) -> int:
 
 def event_time(event: Event) -> datetime:
     return datetime.fromisoformat(event["occurred_at"])
+
+
+def visitor_key(event: Event) -> str:
+    """Who the live session belongs to: the signed-in user ('u:<user_id>'), else the device
+    ('a:<anonymous_id>'), the keys the recommendations API looks visitors up by."""
+    if event["user_id"] is not None:
+        return f"u:{event['user_id']}"
+    return f"a:{event['anonymous_id']}"
 
 
 def partition_watermarks(
@@ -111,11 +126,13 @@ def _count_by_type(
     if kind == "product_viewed":
         counts.product_views += 1
         _product(batch, props["product_id"], at).views += 1
+        _visitor_product(batch, event, "view", at)
     elif kind == "product_added_to_cart":
         counts.add_to_carts += 1
         product = _product(batch, props["product_id"], at)
         product.cart_adds += 1
         product.units_added += props["quantity"]
+        _visitor_product(batch, event, "cart", at)
         _cart(batch, event, at)
         line = _cart_line(batch, props["cart_id"], props["product_id"])
         line.quantity += props["quantity"]
@@ -149,6 +166,13 @@ def _product(batch: BatchAggregates, product_id: int, at: datetime) -> ProductCo
     elif at > product.last_event_at:
         product.last_event_at = at
     return product
+
+
+def _visitor_product(batch: BatchAggregates, event: Event, action: str, at: datetime) -> None:
+    key = (visitor_key(event), event["properties"]["product_id"], action)
+    latest = batch.visitor_products.get(key)
+    if latest is None or at > latest:
+        batch.visitor_products[key] = at
 
 
 def _cart(batch: BatchAggregates, event: Event, at: datetime) -> CartActivity:

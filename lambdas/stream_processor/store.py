@@ -1,4 +1,5 @@
-"""Writes to the realtime schema (contracts/oltp/migrations/V003__realtime_tables.sql).
+"""Writes to the realtime schema (contracts/oltp/migrations/V003__realtime_tables.sql, and
+V007__recommendations.sql for the visitors' recent products).
 
 Each function sends one statement for the whole batch: columns travel as arrays and are
 unnested server-side, so a batch of thousands of events costs a handful of round trips.
@@ -23,6 +24,11 @@ from lambdas.stream_processor.records import SourceRecord
 IDLE_PARTITION_SECONDS = 60
 # How often old event ids are forgotten (by whichever batch takes the turn).
 FORGET_EVERY = timedelta(minutes=5)
+# Rows kept per visitor in realtime.visitor_recent_products (a product viewed and carted is
+# two rows); the recommendations API reads fewer than this.
+RECENT_PRODUCTS_PER_VISITOR = 20
+# Namespace of the per-visitor advisory locks (the first key of pg_advisory_xact_lock(int, int)).
+_VISITOR_LOCK_SPACE = 715_031_007
 
 _Key = TypeVar("_Key")
 _Row = TypeVar("_Row")
@@ -79,6 +85,7 @@ def apply_aggregates(conn: psycopg.Connection, batch: BatchAggregates) -> None:
     _upsert_products(conn, batch)
     _upsert_carts(conn, batch)
     _upsert_cart_lines(conn, batch)
+    _record_visitor_products(conn, batch)
 
 
 def _add_minute_sessions(conn: psycopg.Connection, batch: BatchAggregates) -> Counter[datetime]:
@@ -244,6 +251,63 @@ def _upsert_cart_lines(conn: psycopg.Connection, batch: BatchAggregates) -> None
             [line.quantity for line in lines],
             [line.unit_price_cents for line in lines],
         ),
+    )
+
+
+def _record_visitor_products(conn: psycopg.Connection, batch: BatchAggregates) -> None:
+    """Upsert the visitors' viewed and carted products (keeping each one's latest time), then
+    keep only each touched visitor's RECENT_PRODUCTS_PER_VISITOR newest rows.
+
+    The result is the newest rows of all events seen, whatever order batches come in. The
+    pruning deletes rows another batch may have just written, so writers first take each
+    visitor's advisory lock, in one order, and so never wait on each other in a cycle.
+    """
+    if not batch.visitor_products:
+        return
+    keys, times = _in_lock_order(batch.visitor_products)
+    visitors = sorted({visitor for visitor, _, _ in keys})
+    _execute(
+        conn,
+        """
+        SELECT pg_advisory_xact_lock(%s, hashtext(v.visitor_key))
+        FROM unnest(%s::text[]) AS v(visitor_key)
+        ORDER BY hashtext(v.visitor_key)
+        """,
+        (_VISITOR_LOCK_SPACE, visitors),
+    )
+    _execute(
+        conn,
+        """
+        INSERT INTO realtime.visitor_recent_products AS r
+            (visitor_key, product_id, action, occurred_at)
+        SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::timestamptz[])
+        ON CONFLICT (visitor_key, product_id, action) DO UPDATE SET
+            occurred_at = GREATEST(r.occurred_at, EXCLUDED.occurred_at)
+        """,
+        (
+            [visitor for visitor, _, _ in keys],
+            [product_id for _, product_id, _ in keys],
+            [action for _, _, action in keys],
+            times,
+        ),
+    )
+    _execute(
+        conn,
+        """
+        DELETE FROM realtime.visitor_recent_products AS r
+        USING (
+            SELECT visitor_key, product_id, action,
+                   row_number() OVER (PARTITION BY visitor_key
+                                      ORDER BY occurred_at DESC, product_id, action) AS recency
+            FROM realtime.visitor_recent_products
+            WHERE visitor_key = ANY(%s::text[])
+        ) AS ranked
+        WHERE ranked.recency > %s
+          AND r.visitor_key = ranked.visitor_key
+          AND r.product_id = ranked.product_id
+          AND r.action = ranked.action
+        """,
+        (visitors, RECENT_PRODUCTS_PER_VISITOR),
     )
 
 

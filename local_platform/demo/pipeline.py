@@ -13,11 +13,17 @@ from pathlib import Path
 
 from data_generators import GenerationSettings
 from local_platform.console import fail, stderr
-from local_platform.demo import batch, ml, realtime, shop
+from local_platform.demo import batch, dashboards, ml, realtime, shop
 from local_platform.demo.settings import DEMO_DATABASE, DemoSettings
 from local_platform.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
 
-STAGES: tuple[Callable[[DemoSettings], None], ...] = (shop.run, realtime.run, batch.run, ml.run)
+STAGES: tuple[Callable[[DemoSettings], None], ...] = (
+    shop.run,
+    realtime.run,
+    batch.run,
+    ml.run,
+    dashboards.run,
+)
 
 
 def run_demo(

@@ -15,7 +15,7 @@ from sagemaker.workflow.functions import Join
 from sagemaker.workflow.parameters import ParameterString
 
 from sagemaker_pipelines.definitions import placeholders
-from sagemaker_pipelines.definitions.sources import features_uri, orders_uri
+from sagemaker_pipelines.definitions.sources import features_uri, orders_uri, tickets_uri
 
 INSTANCE_TYPE = "ml.m5.large"
 STEP_SCRIPT = "sagemaker_pipelines/steps/{}.py"
@@ -89,17 +89,23 @@ def execution_uri(*parts: str) -> Join:
 PROCESSING = "/opt/ml/processing"
 
 
-def lake_parameters() -> tuple[ParameterString, ParameterString]:
-    """OrdersUri and FeaturesUri, defaulting to the lake's folders: what prepare and score read."""
+LAKE_INPUTS = ("orders", "tickets", "features")
+"""What prepare and score read, in the order of lake_parameters: the raw orders and
+support_tickets extracts and the customer_features mart."""
+
+
+def lake_parameters() -> tuple[ParameterString, ...]:
+    """OrdersUri, TicketsUri and FeaturesUri, defaulting to the lake's folders."""
     return (
         ParameterString(name="OrdersUri", default_value=orders_uri()),
+        ParameterString(name="TicketsUri", default_value=tickets_uri()),
         ParameterString(name="FeaturesUri", default_value=features_uri()),
     )
 
 
-def lake_inputs(orders: ParameterString, features: ParameterString) -> list[ProcessingInput]:
-    """The raw orders extract and the customer_features mart, where prepare and score read them."""
+def lake_inputs(parameters: tuple[ParameterString, ...]) -> list[ProcessingInput]:
+    """lake_parameters' folders where the step scripts read them (their default paths)."""
     return [
-        ProcessingInput(source=orders, destination=f"{PROCESSING}/input/orders"),
-        ProcessingInput(source=features, destination=f"{PROCESSING}/input/features"),
+        ProcessingInput(source=source, destination=f"{PROCESSING}/input/{name}")
+        for name, source in zip(LAKE_INPUTS, parameters, strict=True)
     ]

@@ -24,13 +24,13 @@ from sagemaker_pipelines.definitions.sources import scores_uri
 def scoring_pipeline(names: PipelineNames) -> Pipeline:
     session = OfflineSession()
     as_of = ParameterString(name="AsOfDate", default_value="")
-    orders, features = lake_parameters()
+    lake = lake_parameters()
     scores = ParameterString(name="ScoresUri", default_value=scores_uri())
     score = ProcessingStep(
         name="Score",
         step_args=step_processor("score", f"{names.scoring}-score", session).run(
             code=placeholders.SOURCE_URI,
-            inputs=lake_inputs(orders, features),
+            inputs=lake_inputs(lake),
             outputs=[
                 ProcessingOutput(
                     output_name="scores",
@@ -50,7 +50,7 @@ def scoring_pipeline(names: PipelineNames) -> Pipeline:
     )
     return Pipeline(
         name=names.scoring,
-        parameters=[as_of, orders, features, scores],
+        parameters=[as_of, *lake, scores],
         steps=[score],
         sagemaker_session=session,
     )

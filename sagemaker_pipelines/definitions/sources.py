@@ -9,11 +9,16 @@ from contracts.marts import marts
 from sagemaker_pipelines.definitions import placeholders
 
 ORDERS_FOLDER = job_table_folder("extract_oltp", "orders")
+TICKETS_FOLDER = job_table_folder("extract_oltp", "support_tickets")
 CUSTOMER_FEATURES = marts()["customer_features"].name
 
 
 def orders_uri() -> str:
     return f"s3://{placeholders.RAW_BUCKET}/{ORDERS_FOLDER}/"
+
+
+def tickets_uri() -> str:
+    return f"s3://{placeholders.RAW_BUCKET}/{TICKETS_FOLDER}/"
 
 
 def features_uri() -> str:

@@ -53,13 +53,13 @@ def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipel
         name="MaxClvRevenueError", default_value=defaults.max_clv_revenue_error
     )
     approval = ParameterString(name="ModelApprovalStatus", default_value="PendingManualApproval")
-    orders, features = lake_parameters()
+    lake = lake_parameters()
 
     prepare = ProcessingStep(
         name="Prepare",
         step_args=step_processor("prepare", f"{names.training}-prepare", session).run(
             code=placeholders.SOURCE_URI,
-            inputs=lake_inputs(orders, features),
+            inputs=lake_inputs(lake),
             outputs=[
                 ProcessingOutput(
                     output_name=channel,
@@ -183,8 +183,7 @@ def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipel
             max_brier,
             max_revenue_error,
             approval,
-            orders,
-            features,
+            *lake,
         ],
         steps=[prepare, train, evaluate, check],
         sagemaker_session=session,

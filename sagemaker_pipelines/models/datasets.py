@@ -54,10 +54,14 @@ def split_examples(
     cutoff: str | pd.Timestamp | None = None,
     *,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
+    service: pd.DataFrame | None = None,
     extras: Mapping[pd.Timestamp, pd.DataFrame] | None = None,
     min_per_class: int = MIN_PER_CLASS,
 ) -> Examples:
     """Test examples at `cutoff` (default_cutoff when None), training examples before it.
+
+    With `service` (service.service_events), every example counts the tickets and refunds up
+    to its own cutoff.
 
     The extra frames (the customer_features mart, by cutoff day) are used only when there is
     one for every cutoff, so that train and test see the same columns. Raises PeriodError or
@@ -70,7 +74,7 @@ def split_examples(
     uses_extra = extras is not None and all(c in extras for c in [day, *candidates])
     chosen_extras = extras if uses_extra else None
 
-    test = _examples(log, [day], horizon_days, chosen_extras)
+    test = _examples(log, [day], horizon_days, service, chosen_extras)
     churners = int(test[LABEL].sum())
     if churners in (0, len(test)):
         raise InsufficientDataError(
@@ -80,7 +84,7 @@ def split_examples(
     parts, used, skipped = [], [], []
     for candidate in candidates:
         try:
-            parts.append(_examples(log, [candidate], horizon_days, chosen_extras))
+            parts.append(_examples(log, [candidate], horizon_days, service, chosen_extras))
             used.append(candidate)
         except (InsufficientDataError, FitError, PeriodError):
             skipped.append(candidate)
@@ -104,7 +108,10 @@ def _examples(
     log: pd.DataFrame,
     cutoffs: list[pd.Timestamp],
     horizon_days: int,
+    service: pd.DataFrame | None,
     extras: Mapping[pd.Timestamp, pd.DataFrame] | None,
 ) -> pd.DataFrame:
-    features, labels = labelled_examples(log, cutoffs, horizon_days=horizon_days, extras=extras)
+    features, labels = labelled_examples(
+        log, cutoffs, horizon_days=horizon_days, service=service, extras=extras
+    )
     return features.assign(**{LABEL: labels}).reset_index()

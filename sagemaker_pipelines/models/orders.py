@@ -1,7 +1,7 @@
-"""From the lake's raw OLTP extract of `orders` to the placed transaction log the models fit.
+"""From the lake's raw OLTP extracts to the placed transaction log the models fit.
 
-The extract holds several batches: an order appears once per batch it changed in, so only
-its latest `updated_at` counts. Placed means every status but 'cancelled', the rule of the
+An extract holds several batches: a row appears once per batch it changed in, so only its
+latest `updated_at` counts. Placed means every status but 'cancelled', the rule of the
 marts' placed orders (glue_jobs/transforms/marts/intermediate.py); the amount is the total.
 """
 
@@ -21,13 +21,19 @@ CANCELLED = "cancelled"
 ORDER_LOG_COLUMNS = TransactionColumns(customer="user_id", date="placed_at", amount="total")
 
 
-def latest_orders(raw_orders: pd.DataFrame) -> pd.DataFrame:
-    """One row per order id: the version with the latest updated_at (ties keep the last row)."""
-    missing = [name for name in ORDER_COLUMNS if name not in raw_orders.columns]
+def latest_rows(raw: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """One row per id of an extract that must hold `columns`: the version with the latest
+    updated_at (ties keep the last row)."""
+    missing = [name for name in columns if name not in raw.columns]
     if missing:
-        raise MissingColumnsError(missing, [str(name) for name in raw_orders.columns])
-    ordered = raw_orders.sort_values("updated_at", kind="stable")
+        raise MissingColumnsError(missing, [str(name) for name in raw.columns])
+    ordered = raw.sort_values("updated_at", kind="stable")
     return ordered.drop_duplicates("id", keep="last").sort_values("id", ignore_index=True)
+
+
+def latest_orders(raw_orders: pd.DataFrame) -> pd.DataFrame:
+    """One row per order id, at its latest version."""
+    return latest_rows(raw_orders, ORDER_COLUMNS)
 
 
 def placed_transactions(raw_orders: pd.DataFrame) -> tuple[pd.DataFrame, CleaningReport]:

@@ -21,6 +21,7 @@ from sagemaker_pipelines.models.bundle import ModelBundle
 from sagemaker_pipelines.models.churn import risk_bands
 from sagemaker_pipelines.models.features import EXTRA_PREFIX, build_features
 from sagemaker_pipelines.models.segments import action_segments, clv_bands
+from sagemaker_pipelines.models.service import SERVICE_FEATURES
 from sagemaker_pipelines.models.transactions import DATE, rfm_summary
 
 SCORE_COLUMNS = (
@@ -47,6 +48,11 @@ def uses_extra(bundle: ModelBundle) -> bool:
     return any(name.startswith(EXTRA_PREFIX) for name in bundle.feature_names)
 
 
+def uses_service(bundle: ModelBundle) -> bool:
+    """Whether the churn model was trained with the service history's counts."""
+    return any(name in SERVICE_FEATURES for name in bundle.feature_names)
+
+
 def scoring_day(log: pd.DataFrame, as_of: str | pd.Timestamp) -> pd.Timestamp:
     """The day the features are computed at: as_of, or the log's last day when the orders
     extract ends before it (the models summarize up to a day the log covers)."""
@@ -61,6 +67,7 @@ def score_customers(
     churn_model_version: str,
     clv_model_version: str,
     scored_at: datetime,
+    service: pd.DataFrame | None = None,
     extra: pd.DataFrame | None = None,
     rfm_segments: pd.Series | None = None,
     customers: Iterable[object] = (),
@@ -70,15 +77,19 @@ def score_customers(
     Customers are those with an order by the scoring day plus those in `extra` (the
     customer_features mart at as_of, required when the model was trained with it), in
     `rfm_segments` (segment name per user_id) and in `customers` (for example every user).
+    `service` (service.service_events) is required when the model was trained with it.
     """
     if uses_extra(bundle) and extra is None:
         raise ValueError("the model was trained with the customer_features mart; pass it")
+    if uses_service(bundle) and service is None:
+        raise ValueError("the model was trained with the service history; pass its events")
     day = scoring_day(log, as_of)
     built = build_features(
         log,
         day,
         horizon_days=bundle.horizon_days,
         unit_days=bundle.unit_days,
+        service=service if uses_service(bundle) else None,
         extra=extra if uses_extra(bundle) else None,
         customers=[*customers, *([] if rfm_segments is None else rfm_segments.index)],
     )

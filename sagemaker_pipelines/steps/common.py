@@ -10,6 +10,7 @@ from typing import NoReturn
 import pandas as pd
 
 from sagemaker_pipelines.models.orders import ORDER_COLUMNS, placed_transactions
+from sagemaker_pipelines.models.service import REFUND_COLUMNS, TICKET_COLUMNS, service_events
 from sagemaker_pipelines.steps import REFUSED
 
 SPLIT_FILE = "_split.json"
@@ -40,6 +41,16 @@ def read_placed_log(orders: Path) -> pd.DataFrame:
     """The clean placed transaction log from the raw orders extract under `orders`."""
     log, _ = placed_transactions(read_folder(orders, list(ORDER_COLUMNS)))
     return log
+
+
+def read_service_events(orders: Path, tickets: Path) -> pd.DataFrame | None:
+    """The refunds in the raw orders extract and the tickets in the raw support_tickets
+    extract as one event log; None when the tickets extract holds no Parquet."""
+    if not has_parquet(tickets):
+        return None
+    return service_events(
+        read_folder(orders, list(REFUND_COLUMNS)), read_folder(tickets, list(TICKET_COLUMNS))
+    )
 
 
 def read_features(folder: Path) -> dict[pd.Timestamp, pd.DataFrame]:

@@ -1,4 +1,5 @@
-"""Prepare step: the raw orders extract -> training and test examples and the clean log."""
+"""Prepare step: the raw orders and tickets extracts -> training and test examples and the
+clean log."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sagemaker_pipelines.steps.common import (
     SPLIT_FILE,
     read_features,
     read_placed_log,
+    read_service_events,
     refuse,
     write_parquet,
 )
@@ -29,6 +31,12 @@ INPUT = Path("/opt/ml/processing/input")
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=Path, default=INPUT / "orders")
+    parser.add_argument(
+        "--tickets",
+        type=Path,
+        default=INPUT / "tickets",
+        help="the raw support_tickets extract (optional: without it, no service history)",
+    )
     parser.add_argument("--features", type=Path, default=INPUT / "features")
     parser.add_argument("--cutoff", default="", help="YYYY-MM-DD; empty: last order day - horizon")
     parser.add_argument("--horizon-days", type=int, default=DEFAULT_HORIZON_DAYS)
@@ -39,11 +47,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     log = read_placed_log(args.orders)
+    service = read_service_events(args.orders, args.tickets)
     try:
         examples = split_examples(
             log,
             args.cutoff or None,
             horizon_days=args.horizon_days,
+            service=service,
             extras=read_features(args.features) or None,
         )
     except (InsufficientDataError, FitError, PeriodError) as error:
@@ -62,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         "test_examples": len(examples.test),
         "training_cutoffs": [day.date().isoformat() for day in examples.training_cutoffs],
         "skipped_cutoffs": [day.date().isoformat() for day in examples.skipped_cutoffs],
+        "uses_service_history": service is not None,
         "uses_customer_features": examples.uses_extra,
     }
     (args.output / "prepare.json").write_text(json.dumps(counts, indent=2) + "\n")

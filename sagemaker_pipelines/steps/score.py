@@ -22,7 +22,12 @@ import pandas as pd
 from contracts.lake import CUSTOMER_SCORES_PARTITION
 from sagemaker_pipelines.models.btyd import FitError, InsufficientDataError
 from sagemaker_pipelines.models.bundle import ARCHIVE_FILE, ModelBundle, load_bundle
-from sagemaker_pipelines.models.scoring import score_customers, scoring_day, uses_extra
+from sagemaker_pipelines.models.scoring import (
+    score_customers,
+    scoring_day,
+    uses_extra,
+    uses_service,
+)
 from sagemaker_pipelines.models.transactions import PeriodError
 from sagemaker_pipelines.registry import ModelVersion, SageMakerRegistry
 from sagemaker_pipelines.steps.common import (
@@ -30,6 +35,7 @@ from sagemaker_pipelines.steps.common import (
     read_features,
     read_folder,
     read_placed_log,
+    read_service_events,
     refuse,
     write_parquet,
 )
@@ -45,6 +51,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clv-group", help="model package group of the CLV model")
     parser.add_argument("--model-version", default="", help="version recorded with --model")
     parser.add_argument("--orders", type=Path, default=INPUT / "orders")
+    parser.add_argument("--tickets", type=Path, default=INPUT / "tickets")
     parser.add_argument("--features", type=Path, default=INPUT / "features")
     parser.add_argument(
         "--rfm-segments",
@@ -74,6 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     extra = features.get(day)
     if uses_extra(bundle) and extra is None:
         refuse(f"the model needs customer_features at {day.date()}")
+    service = read_service_events(args.orders, args.tickets)
+    if uses_service(bundle) and service is None:
+        refuse(f"the model needs the support_tickets extract; none under {args.tickets}")
     # Every customer the latest mart lists is scored, those without an order as new ones.
     customers = features[max(features)]["user_id"] if features else []
     try:
@@ -84,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
             churn_model_version=versions[0],
             clv_model_version=versions[1],
             scored_at=datetime.now(timezone.utc),
+            service=service,
             extra=extra,
             rfm_segments=_rfm_segments(args.rfm_segments),
             customers=customers,

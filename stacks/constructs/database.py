@@ -107,6 +107,7 @@ class Database:
             multi_az=oltp.multi_az,
             iam_authentication=True,
             enable_performance_insights=True,
+            monitoring_interval=Duration.seconds(oltp.monitoring_interval_seconds),
             performance_insight_encryption_key=key,
             backup_retention=Duration.days(oltp.backup_retention_days),
             delete_automated_backups=config.destroy_data,

@@ -19,6 +19,7 @@ from typing import Any
 
 import jsii
 from aws_cdk import AssetHashType, Aws, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
@@ -111,6 +112,10 @@ class GlueJobAssets:
         )
 
 
+# The tag Glue puts on the network interfaces it creates for a connection.
+GLUE_TAG_KEY = "aws-glue-service-resource"
+
+
 def glue_job_assets(
     scope: Construct, construct_id: str, script: str, source: LambdaSource
 ) -> GlueJobAssets:
@@ -144,10 +149,13 @@ def glue_job_assets(
     )
 
 
-def glue_connection_statements(connection_name: str) -> list[iam.PolicyStatement]:
+def glue_connection_statements(connection_name: str, vpc: ec2.IVpc) -> list[iam.PolicyStatement]:
     """What a job role needs to run inside a Glue connection's VPC: read that one connection
     (and the catalog it lives in), and manage the network interfaces Glue creates there. The
-    EC2 network-interface actions do not support resource-level scoping."""
+    Describe calls take no resource ARN; creating and deleting interfaces is limited to `vpc`
+    (its subnets, groups and interfaces), and tagging to the one tag key Glue sets, as AWS's
+    AWSGlueServiceRole policy does."""
+    ec2_arn = f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}"
     return [
         iam.PolicyStatement(
             actions=["glue:GetConnection"],
@@ -159,17 +167,25 @@ def glue_connection_statements(connection_name: str) -> list[iam.PolicyStatement
         ),
         iam.PolicyStatement(
             actions=[
-                "ec2:CreateNetworkInterface",
-                "ec2:DeleteNetworkInterface",
                 "ec2:DescribeNetworkInterfaces",
                 "ec2:DescribeSecurityGroups",
                 "ec2:DescribeSubnets",
                 "ec2:DescribeVpcAttribute",
                 "ec2:DescribeVpcEndpoints",
                 "ec2:DescribeRouteTables",
-                "ec2:CreateTags",
-                "ec2:DeleteTags",
             ],
             resources=["*"],
+        ),
+        iam.PolicyStatement(
+            actions=["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"],
+            resources=[
+                f"{ec2_arn}:{kind}/*" for kind in ("network-interface", "subnet", "security-group")
+            ],
+            conditions={"ArnEquals": {"ec2:Vpc": vpc.vpc_arn}},
+        ),
+        iam.PolicyStatement(
+            actions=["ec2:CreateTags", "ec2:DeleteTags"],
+            resources=[f"{ec2_arn}:{kind}/*" for kind in ("network-interface", "security-group")],
+            conditions={"ForAllValues:StringEquals": {"aws:TagKeys": [GLUE_TAG_KEY]}},
         ),
     ]

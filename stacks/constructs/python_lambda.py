@@ -8,7 +8,8 @@ byte-identical whether bundling ran or was skipped (tests skip it with the
 "aws:cdk:bundling-stacks" context set to []).
 
 `python_function` is every project function: that asset on the one runtime, with its own log
-group, so runtime, bundling and log retention are decided here once.
+group, an encrypted dead-letter queue and reserved concurrency, so runtime, bundling, log
+retention, failed asynchronous invocations and concurrency limits are decided here once.
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from stacks.platform_stack import PlatformStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # python3.12 runs on Amazon Linux 2023 (glibc 2.34), which takes manylinux_2_28 wheels such as
@@ -44,6 +49,8 @@ def pip_target(python_version: str) -> tuple[str, ...]:
 
 
 _LAMBDA_PIP_TARGET = pip_target("3.12")
+# The construct id of a function's dead-letter queue is its name followed by this.
+DEAD_LETTERS_SUFFIX = "DeadLetters"
 _SKIPPED_PARTS = {"__pycache__"}
 
 
@@ -150,12 +157,24 @@ def python_function(
     description: str,
     timeout: Duration,
     memory_size: int,
+    reserved_concurrency: int | None = None,
     **options: Any,
 ) -> lambda_.Function:
     """A project function (`<name>Function`): `handler` of `source` on LAMBDA_RUNTIME, bundled
-    without Docker, its logs kept a month in a group of its own (`<name>Logs`). `options` are
-    further lambda_.Function properties: VPC placement, environment."""
+    without Docker, its logs kept a month in a group of its own (`<name>Logs`), asynchronous
+    invocations that fail every retry kept on an encrypted queue (`<name>DeadLetters`), and
+    `reserved_concurrency` (config functions.default_reserved_concurrency when None) reserved
+    for it, which also caps it. `options` are further lambda_.Function properties: VPC
+    placement, environment."""
+    functions = cast("PlatformStack", Stack.of(scope)).config.functions
     log_group = logs.LogGroup(scope, f"{name}Logs", retention=logs.RetentionDays.ONE_MONTH)
+    dead_letters = sqs.Queue(
+        scope,
+        f"{name}{DEAD_LETTERS_SUFFIX}",
+        encryption=sqs.QueueEncryption.KMS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(functions.dead_letter_retention_days),
+    )
     return lambda_.Function(
         scope,
         f"{name}Function",
@@ -166,5 +185,11 @@ def python_function(
         timeout=timeout,
         memory_size=memory_size,
         log_group=log_group,
+        dead_letter_queue=dead_letters,
+        reserved_concurrent_executions=(
+            functions.default_reserved_concurrency
+            if reserved_concurrency is None
+            else reserved_concurrency
+        ),
         **options,
     )

@@ -58,7 +58,7 @@ class RawStreamJob:
             lake_key=lake.key,
         )
         assets = glue_job_assets(scope, "RawStream", RAW_STREAM_SCRIPT, RAW_STREAM_SOURCE)
-        role = self._role(scope, streaming, lake, encryption, assets)
+        role = self._role(scope, network, streaming, lake, encryption, assets)
         raw_bucket, artifacts_bucket = lake.bucket_name("raw"), lake.bucket_name("artifacts")
         self.events_uri, self.quarantine_uri = (
             f"s3://{raw_bucket}/{prefix}/" for prefix in RAW_STREAM_PREFIXES
@@ -128,6 +128,7 @@ class RawStreamJob:
     def _role(
         self,
         scope: PlatformStack,
+        network: NetworkStack,
         streaming: StreamingStack,
         lake: LakeStack,
         encryption: GlueEncryption,
@@ -149,7 +150,7 @@ class RawStreamJob:
                 resources=["*"],
                 conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
             ),
-            *glue_connection_statements(self.connection_name),
+            *glue_connection_statements(self.connection_name, network.vpc),
         ]
         for statement in statements:
             role.add_to_policy(statement)

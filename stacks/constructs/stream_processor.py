@@ -54,7 +54,7 @@ class StreamProcessor:
             scope,
             "FailedBatches",
             queue_name=f"{scope.prefix}-stream-processor-failed-batches",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            encryption=sqs.QueueEncryption.KMS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(realtime.failed_batch_retention_days),
         )
@@ -72,6 +72,7 @@ class StreamProcessor:
             description="Real-time tables in PostgreSQL from the events topic (MSK trigger)",
             timeout=Duration.seconds(realtime.processor_timeout_seconds),
             memory_size=realtime.processor_memory_mb,
+            reserved_concurrency=realtime.processor_reserved_concurrency,
             vpc=network.vpc,
             vpc_subnets=network.private_subnets,
             security_groups=[security_group],

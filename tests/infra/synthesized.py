@@ -16,14 +16,20 @@ from cdk_app.config import read_cdk_context
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # A third environment that exists only in tests: it exercises the other side of every switch
-# (destroy_data, provisioned Redshift, two AZs, an alarm e-mail) in the same single synth.
+# (destroy_data, provisioned Redshift, two AZs, an alarm e-mail, other function and RDS
+# monitoring sizes) in the same single synth.
 TEST_ENV = "ephemeral"
-REAL_ENVS = ("dev", "prod")
+REAL_ENVS = ("dev", "staging", "prod")
+# The deployment identity's stage (cdk_app/delivery.py), built in the same synth for a
+# repository of the tests' own.
+DELIVERY_ENV = "delivery"
+GITHUB_REPOSITORY = "acme-shop/analytics-platform"
 SHOP_ORIGIN = "https://shop.example.com"  # the web origin TEST_ENV lets post from browsers
 
 
 def synth_context() -> dict[str, Any]:
-    """Context for the test synth: cdk.json's environments + TEST_ENV, bundling skipped."""
+    """Context for the test synth: cdk.json's environments + TEST_ENV and the delivery stage,
+    bundling skipped."""
     environments = read_cdk_context()["environments"]
     ephemeral = {
         **environments["dev"],
@@ -32,10 +38,14 @@ def synth_context() -> dict[str, Any]:
         "warehouse": {"mode": "provisioned", "node_count": 1},
         "monitoring": {"alarm_email": "oncall@example.com"},
         "ingest": {**environments["dev"]["ingest"], "cors_allowed_origins": [SHOP_ORIGIN]},
+        "oltp": {**environments["dev"]["oltp"], "monitoring_interval_seconds": 15},
+        "functions": {"default_reserved_concurrency": 2, "dead_letter_retention_days": 4},
     }
     return {
         "environments": {**environments, TEST_ENV: ephemeral},
         "aws:cdk:bundling-stacks": [],
+        "delivery_identity": "true",
+        "github_repository": GITHUB_REPOSITORY,
     }
 
 

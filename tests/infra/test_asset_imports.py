@@ -14,6 +14,7 @@ import pytest
 from stacks.constructs.migrator import DB_MIGRATOR_SOURCE
 from stacks.constructs.python_lambda import REPO_ROOT, LambdaSource
 from stacks.constructs.raw_stream_job import RAW_STREAM_SOURCE
+from stacks.constructs.recommendations_api import RECOMMENDATIONS_SOURCE
 from stacks.constructs.stream_processor import STREAM_PROCESSOR_SOURCE
 from stacks.constructs.streaming_ingestion import REDSHIFT_SQL_SOURCE
 from stacks.etl import ETL_SOURCE
@@ -28,6 +29,7 @@ GLUE_RUNTIME_MODULES = {"boto3", "botocore", "pyspark", "py4j", "awsglue"}
 SOURCES = {
     "collector": (COLLECTOR_SOURCE, LAMBDA_RUNTIME_MODULES),
     "stream_processor": (STREAM_PROCESSOR_SOURCE, LAMBDA_RUNTIME_MODULES),
+    "recommendations": (RECOMMENDATIONS_SOURCE, LAMBDA_RUNTIME_MODULES),
     "db_migrator": (DB_MIGRATOR_SOURCE, LAMBDA_RUNTIME_MODULES),
     "kafka_topics": (KAFKA_TOPICS_SOURCE, LAMBDA_RUNTIME_MODULES),
     "redshift_sql": (REDSHIFT_SQL_SOURCE, LAMBDA_RUNTIME_MODULES),

@@ -27,13 +27,45 @@ def test_dev_and_prod_defaults():
     assert (dev.oltp.deletion_protection, prod.oltp.deletion_protection) == (False, True)
     assert (dev.warehouse.base_rpu, prod.warehouse.base_rpu) == (8, 32)
     assert (dev.destroy_data, prod.destroy_data) == (False, False)
+    assert (
+        dev.realtime.processor_reserved_concurrency,
+        prod.realtime.processor_reserved_concurrency,
+    ) == (3, 12)
+    assert (
+        dev.ingest.collector_reserved_concurrency,
+        prod.ingest.collector_reserved_concurrency,
+    ) == (10, 100)
+    assert dev.functions.default_reserved_concurrency == 5
+
+
+def test_staging_is_sized_between_dev_and_prod():
+    dev, staging, prod = (load_config(env) for env in ("dev", "staging", "prod"))
+    # Prod's shapes (provisioned MSK, multi-AZ database), at sizes between the two.
+    assert staging.streaming.mode == prod.streaming.mode == "provisioned"
+    assert staging.oltp.multi_az is True
+    assert staging.oltp.deletion_protection is False  # staging is rebuilt, prod never
+    assert staging.network.vpc_cidr == "10.45.0.0/16"  # apart from dev's and prod's
+    for section, key in [
+        ("warehouse", "base_rpu"),
+        ("oltp", "allocated_storage_gib"),
+        ("oltp", "backup_retention_days"),
+        ("etl", "workers"),
+        ("ingest", "throttle_rate_per_second"),
+        ("network", "flow_log_retention_days"),
+        ("streaming", "broker_volume_gib"),
+    ]:
+        low, middle, high = (getattr(getattr(c, section), key) for c in (dev, staging, prod))
+        assert low <= middle <= high, f"{section}.{key}: {low}, {middle}, {high}"
+        assert low < high or low == middle == high, f"{section}.{key}"
+    partitions = [c.streaming.topic(EVENTS_TOPIC).partitions for c in (dev, staging, prod)]
+    assert partitions == [3, 6, 12]
 
 
 def test_unknown_environment_names_the_key_and_the_known_ones():
     with pytest.raises(
-        ConfigError, match=r"unknown environment 'staging' \(key 'env'\); known: dev, prod"
+        ConfigError, match=r"unknown environment 'qa' \(key 'env'\); known: dev, prod, staging"
     ):
-        load_config("staging")
+        load_config("qa")
 
 
 @pytest.mark.parametrize(
@@ -70,6 +102,22 @@ def test_unknown_environment_names_the_key_and_the_known_ones():
             {"streaming": {"mode": "provisioned", "broker_count": 4}},
             r"streaming\.broker_count: must be a multiple of network\.max_azs",
         ),
+        (
+            # dev's events topic has 3 partitions: 2 concurrent invocations leave one waiting.
+            {
+                "realtime": {
+                    **read_cdk_context()["environments"]["dev"]["realtime"],
+                    "processor_reserved_concurrency": 2,
+                }
+            },
+            r"realtime\.processor_reserved_concurrency: must be at least the partitions of"
+            r" ecommerce\.events\.v1 \(3\)",
+        ),
+        (
+            {"oltp": {"monitoring_interval_seconds": 45}},
+            r"oltp\.monitoring_interval_seconds: Input should be 1, 5, 10, 15, 30 or 60",
+        ),
+        ({"functions": {"default_reserved_concurrency": 0}}, r"functions\.default_reserved_"),
     ],
 )
 def test_bad_values_name_the_key(overrides: dict, message: str):
@@ -93,9 +141,9 @@ def test_log_retention_days_match_what_the_stacks_can_render():
 
 @pytest.mark.infra
 def test_synth_with_an_unknown_environment_fails_with_the_config_error():
-    result = run_app({"env": "staging"}, "/nonexistent")
+    result = run_app({"env": "qa"}, "/nonexistent")
     assert result.returncode == 1
-    assert "config error: unknown environment 'staging'" in result.stderr
+    assert "config error: unknown environment 'qa'" in result.stderr
 
 
 def test_config_is_importable_without_aws_cdk():

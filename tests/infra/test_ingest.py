@@ -57,18 +57,37 @@ def test_default_stage_is_throttled_and_access_logged_from_config(
     assert retention == days
 
 
-def test_api_routes_only_the_two_collector_paths_to_the_collector(assembly: Assembly):
+def _function_id(template: dict, handler: str) -> str:
+    (function_id,) = [
+        logical_id
+        for logical_id, function in resources(template, "AWS::Lambda::Function").items()
+        if function["Properties"]["Handler"] == handler
+    ]
+    return function_id
+
+
+def test_api_routes_each_path_to_its_function(assembly: Assembly):
     template = assembly.template("dev", "Ingest")
-    routes = sorted(
-        r["Properties"]["RouteKey"]
+    integrations = {
+        logical_id: integration["Properties"]
+        for logical_id, integration in resources(template, "AWS::ApiGatewayV2::Integration").items()
+    }
+    routes = {
+        r["Properties"]["RouteKey"]: integrations[
+            r["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+        ]
         for r in resources(template, "AWS::ApiGatewayV2::Route").values()
-    )
-    assert routes == ["GET /v1/health", "POST /v1/events"]
-    integration = only(template, "AWS::ApiGatewayV2::Integration")["Properties"]
-    assert integration["IntegrationType"] == "AWS_PROXY"
-    assert integration["PayloadFormatVersion"] == "2.0"
-    (function_id,) = resources(template, "AWS::Lambda::Function")
-    assert integration["IntegrationUri"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    }
+    collector = _function_id(template, "lambdas.collector.handler.handler")
+    recommendations = _function_id(template, "lambdas.recommendations.handler.handler")
+    assert {key: i["IntegrationUri"]["Fn::GetAtt"][0] for key, i in routes.items()} == {
+        "GET /v1/health": collector,
+        "POST /v1/events": collector,
+        "GET /v1/recommendations": recommendations,
+    }
+    for integration in integrations.values():
+        assert integration["IntegrationType"] == "AWS_PROXY"
+        assert integration["PayloadFormatVersion"] == "2.0"
 
 
 def test_browsers_may_post_only_from_configured_origins(assembly: Assembly):
@@ -85,8 +104,9 @@ def test_browsers_may_post_only_from_configured_origins(assembly: Assembly):
 
 
 def test_collector_runs_in_the_vpc_with_msk_iam_settings(assembly: Assembly):
-    function = only(assembly.template("prod", "Ingest"), "AWS::Lambda::Function")["Properties"]
-    assert function["Handler"] == "lambdas.collector.handler.handler"
+    template = assembly.template("prod", "Ingest")
+    function_id = _function_id(template, "lambdas.collector.handler.handler")
+    function = template["Resources"][function_id]["Properties"]
     assert function["Runtime"] == "python3.12"
     assert function["MemorySize"] == 1024
     assert len(function["VpcConfig"]["SubnetIds"]) == 3

@@ -59,14 +59,15 @@ def test_data_buckets_use_the_lake_key_and_log_to_the_access_log_bucket(assembly
     assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
 
 
-def test_versioning_and_lifecycle_where_they_help(assembly: Assembly):
+def test_data_buckets_are_versioned_with_expiring_old_versions(assembly: Assembly):
     buckets = _buckets(assembly, "dev")
     versioned = {
         name
         for name, bucket in buckets.items()
         if bucket["Properties"].get("VersioningConfiguration") == {"Status": "Enabled"}
     }
-    assert versioned == {"Raw", "Artifacts"}
+    # Every data bucket; the access-log bucket only receives new, never rewritten, objects.
+    assert versioned == {"Raw", "Curated", "Marts", "Artifacts"}
     rules = {
         name: {rule["Id"]: rule for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
         for name, bucket in buckets.items()
@@ -76,9 +77,11 @@ def test_versioning_and_lifecycle_where_they_help(assembly: Assembly):
         {"StorageClass": "STANDARD_IA", "TransitionInDays": 30},
         {"StorageClass": "GLACIER_IR", "TransitionInDays": 180},
     ]
-    assert rules["Raw"]["expire-noncurrent-versions"]["NoncurrentVersionExpiration"] == {
-        "NoncurrentDays": 30
-    }
+    for name in versioned:
+        assert rules[name]["expire-noncurrent-versions"]["NoncurrentVersionExpiration"] == {
+            "NoncurrentDays": 30
+        }
+    assert "expire-noncurrent-versions" not in rules["AccessLogs"]
     assert rules["AccessLogs"]["expire-logs"]["ExpirationInDays"] == 365
 
 

@@ -141,8 +141,10 @@ def test_schedules_start_each_pipeline_with_its_parameters(assembly: Assembly, e
         assert schedule["ScheduleExpressionTimezone"] == "UTC"
         assert _text(schedule["Target"]["Arn"]) == _pipeline_arn(name)
     raw = f"s3://ecommerce-{env}-raw-${{AWS::AccountId}}-${{AWS::Region}}/oltp/orders/"
+    tickets = f"s3://ecommerce-{env}-raw-${{AWS::AccountId}}-${{AWS::Region}}/oltp/support_tickets/"
     assert _parameters(training["Target"]) == {
         "OrdersUri": raw,
+        "TicketsUri": tickets,
         "FeaturesUri": f"s3://ecommerce-{env}-marts-${{AWS::AccountId}}-${{AWS::Region}}"
         "/customer_features/",
         "HorizonDays": str(ml.horizon_days),
@@ -152,6 +154,7 @@ def test_schedules_start_each_pipeline_with_its_parameters(assembly: Assembly, e
     }
     scoring_parameters = _parameters(scoring["Target"])
     assert scoring_parameters["OrdersUri"] == raw
+    assert scoring_parameters["TicketsUri"] == tickets
     assert scoring_parameters["ScoresUri"] == (
         f"s3://ecommerce-{env}-curated-${{AWS::AccountId}}-${{AWS::Region}}/customer_scores/"
     )
@@ -177,7 +180,7 @@ def test_approving_a_churn_model_starts_scoring(assembly: Assembly, env: str):
     }
     (target,) = rule["Targets"]
     assert _text(target["Arn"]) == _pipeline_arn(names.scoring)
-    assert set(_parameters(target)) == {"OrdersUri", "FeaturesUri", "ScoresUri"}
+    assert set(_parameters(target)) == {"OrdersUri", "TicketsUri", "FeaturesUri", "ScoresUri"}
     role_id = _role_id(template, "/ApprovalRuleRole")
     assert _text(target["RoleArn"]) == "${" + role_id + ".Arn}"
     starts = [

@@ -20,7 +20,13 @@ GIB = 1024**3
 
 
 # Sections that the Ingest and Realtime stacks add; test_ingest.py and test_realtime.py cover them.
-LATER_SECTIONS = ("/IngestCollectorApi/", "/RealTimeProcessing/", "/BatchEtl/", "/MlPipelines/")
+LATER_SECTIONS = (
+    "/IngestCollectorApi/",
+    "/RecommendationsApi/",
+    "/RealTimeProcessing/",
+    "/BatchEtl/",
+    "/MlPipelines/",
+)
 
 
 def _alarms(assembly: Assembly, env: str) -> dict[str, dict]:

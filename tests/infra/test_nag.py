@@ -4,10 +4,10 @@ real finding on its construct with a specific reason (stacks/nag_acknowledgement
 from __future__ import annotations
 
 import pytest
-from synthesized import REAL_ENVS, TEST_ENV, Assembly, synth_context
+from synthesized import DELIVERY_ENV, REAL_ENVS, TEST_ENV, Assembly, synth_context
 
-from cdk_app.config import load_config
-from stacks.nag_acknowledgements import platform_acknowledgements
+from cdk_app.config import load_config, load_delivery_config
+from stacks.nag_acknowledgements import delivery_acknowledgements, platform_acknowledgements
 
 pytestmark = pytest.mark.infra
 
@@ -39,8 +39,24 @@ def test_each_acknowledgement_silences_a_real_finding_on_its_construct(assembly:
     expected = {
         (f"{env}/{ack.path}", f"AwsSolutions::{ack.rule}", ack.reason)
         for ack in platform_acknowledgements(config)
+        if not ack.is_checkov
     }
     assert suppressed == expected
+
+
+def test_each_delivery_acknowledgement_silences_a_real_finding(assembly: Assembly):
+    suppressed = {
+        (s["acknowledgedAt"], s["acknowledgedId"], s["reason"])
+        for s in _aws_solutions_report(assembly)["suppressedViolations"]
+        if s["acknowledgedAt"].startswith(f"{DELIVERY_ENV}/")
+    }
+    acks = delivery_acknowledgements(load_delivery_config(synth_context()))
+    expected = {
+        (f"{DELIVERY_ENV}/{ack.path}", f"AwsSolutions::{ack.rule}", ack.reason) for ack in acks
+    }
+    assert suppressed == expected
+    assert len(acks) == 4 + 5 * 2  # four shared, five name patterns per deploy environment
+    assert all(len(ack.reason) >= 60 for ack in acks)
 
 
 def test_acknowledgement_reasons_are_specific():

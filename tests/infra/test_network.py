@@ -145,6 +145,7 @@ def test_ingress_only_from_named_groups(assembly: Assembly, env: str):
         "Oltp/DbRotationSg",
         "Realtime/StreamProcessorSg",
         "Etl/EtlJobSg",
+        "Ingest/RecommendationsSg",
     }
     assert grouped(9098, f"{env}/Streaming/MskSg") == {
         "Streaming/KafkaAdminSg",

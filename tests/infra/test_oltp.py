@@ -51,10 +51,16 @@ def test_tls_is_forced_and_credentials_rotate_monthly(assembly: Assembly, env: s
 )
 def test_retention_guard_covers_database_secret_key_and_logs(assembly: Assembly, env, policy):
     template = assembly.template(env, "Oltp")
-    for resource_type in ("AWS::RDS::DBInstance", "AWS::SecretsManager::Secret", "AWS::KMS::Key"):
+    for resource_type in ("AWS::RDS::DBInstance", "AWS::SecretsManager::Secret"):
         resource = only(template, resource_type)
         assert resource["DeletionPolicy"] == policy, resource_type
         assert resource["UpdateReplacePolicy"] == policy, resource_type
+    # The data key, and the logs key the exported log groups are encrypted with.
+    keys = resources(template, "AWS::KMS::Key")
+    assert len(keys) == 2
+    assert len([i for i in keys if i.startswith("LogsKey")]) == 1
+    for key in keys.values():
+        assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == (policy, policy)
     exported = [
         group
         for group in resources(template, "AWS::Logs::LogGroup").values()
@@ -101,9 +107,23 @@ def test_migrator_is_a_thin_python_311_lambda_in_the_vpc_reading_only_its_secret
         if "DbMigratorFunction" in path
         for action in as_list(statement["Action"])
     }
-    assert actions == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    # Its secret, and sending a failed asynchronous invocation to its own dead-letter queue.
+    assert actions == {
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+        "sqs:SendMessage",
+    }
+    (send,) = [
+        s
+        for path, s in allow_statements(template)
+        if "DbMigratorFunction" in path and s["Action"] == "sqs:SendMessage"
+    ]
+    assert send["Resource"]["Fn::GetAtt"][0].startswith("DbMigratorDeadLetters")
     # Decrypting the secret is granted by the key, and only through Secrets Manager.
-    key_policy = only(template, "AWS::KMS::Key")["Properties"]["KeyPolicy"]
+    (data_key,) = [
+        k for i, k in resources(template, "AWS::KMS::Key").items() if not i.startswith("LogsKey")
+    ]
+    key_policy = data_key["Properties"]["KeyPolicy"]
     (grant,) = [
         s for s in key_policy["Statement"] if "DbMigratorFunction" in str(s["Principal"].get("AWS"))
     ]

@@ -41,7 +41,7 @@ EXPECTED = {
         "StreamingIngestionRoleArn",
     },
     "Monitoring": {"DashboardUrl", "AlarmTopicArn"},
-    "Ingest": {"CollectorApiUrl", "CollectorFunctionName"},
+    "Ingest": {"CollectorApiUrl", "CollectorFunctionName", "RecommendationsRouteArn"},
     "Realtime": {
         "StreamProcessorFunctionName",
         "FailedBatchesQueueUrl",

@@ -80,7 +80,7 @@ def test_event_source_mapping_reads_the_events_topic_with_config_batching(
         "ConsumerGroupId": "ecommerce-stream-processor"
     }
     assert "ClusterArn" in _imported_output(mapping["EventSourceArn"])
-    (queue_id,) = resources(template, "AWS::SQS::Queue")
+    (queue_id,) = [i for i in resources(template, "AWS::SQS::Queue") if i.startswith("Failed")]
     assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": [queue_id, "Arn"]
     }
@@ -90,16 +90,20 @@ def test_failed_batches_queue_is_encrypted_tls_only_and_keeps_messages_14_days(
     assembly: Assembly,
 ):
     template = assembly.template("dev", "Realtime")
-    queue = only(template, "AWS::SQS::Queue")["Properties"]
-    assert queue["SqsManagedSseEnabled"] is True
-    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
-    (deny,) = [
-        s
-        for s in only(template, "AWS::SQS::QueuePolicy")["Properties"]["PolicyDocument"][
-            "Statement"
-        ]
-        if s["Effect"] == "Deny"
+    ((queue_id, queue),) = [
+        (i, q["Properties"])
+        for i, q in resources(template, "AWS::SQS::Queue").items()
+        if i.startswith("FailedBatches")
     ]
+    # SSE-KMS with SQS's AWS managed key: no key grant for the event source mapping to send.
+    assert queue["KmsMasterKeyId"] == "alias/aws/sqs"
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    (policy,) = [
+        p["Properties"]
+        for p in resources(template, "AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": queue_id}]
+    ]
+    (deny,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
@@ -284,6 +288,7 @@ def test_redshift_sql_function_only_runs_statements_with_the_admin_secret(assemb
         "redshift-data:CancelStatement",
         "secretsmanager:GetSecretValue",
         "kms:Decrypt",
+        "sqs:SendMessage",  # its own dead-letter queue
     }
     (execute,) = [
         s

@@ -118,10 +118,13 @@ def _cases(
     cases["simulate"] = [
         (["simulate", "--bootstrap-servers", dead_broker, "--duration", "1"], "cannot reach Kafka")
     ]
-    cases["collector serve"] = [
-        (["collector", "serve", "--bootstrap-servers", dead_broker, "--port", "0"],
-         "cannot reach Kafka")
-    ]  # fmt: skip
+    for name in ("collector", "api"):  # one server, two names
+        serve = [name, "serve", "--port", "0", "--bootstrap-servers"]
+        cases[f"{name} serve"] = [
+            ([*serve, dead_broker], "cannot reach Kafka"),
+            ([*serve, kafka_bootstrap, "--database-url", MALFORMED_URL], "not a PostgreSQL URL"),
+            ([*serve, kafka_bootstrap, "--database-url", dead_url], "cannot reach the database"),
+        ]
     cases["kafka topics"] = [
         (["kafka", "topics", "--bootstrap-servers", dead_broker], "could not create topics")
     ]
@@ -140,6 +143,21 @@ def _cases(
     cases["ml score"] = [
         (["ml", "score", *lake, "--database-url", MALFORMED_URL], "not a PostgreSQL URL"),
         (["ml", "score", *lake, "--database-url", dead_url], "has no version with status Approved"),
+    ]
+    dashboards_build = ["dashboards", "build", "--out", str(tmp_path / "site"),
+                        "--warehouse", str(tmp_path / "warehouse.duckdb")]  # fmt: skip
+    cases["dashboards build"] = [
+        ([*dashboards_build, "--database-url", MALFORMED_URL], "not a PostgreSQL URL"),
+        ([*dashboards_build, "--database-url", dead_url], "cannot reach the database"),
+    ]
+    cases["dashboards serve"] = [
+        (["dashboards", "serve", "--out", str(tmp_path / "no-site")], "no dashboards site in")
+    ]
+    cases["smoke"] = [
+        (["smoke", "--local", "--database-url", MALFORMED_URL], "not a PostgreSQL URL"),
+        (["smoke", "--local", "--database-url", dead_url], "cannot reach the database"),
+        (["smoke", "--env", "qa"], "unknown environment 'qa'"),
+        (["smoke", "--env", "staging", "--region", "moon-1"], "unknown AWS region 'moon-1'"),
     ]
     return cases
 

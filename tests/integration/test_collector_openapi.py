@@ -34,7 +34,8 @@ GENERATED = settings(
 )
 # One test function per operation: schemathesis gives every operation of one parametrized
 # function the same test id, and pytest-xdist then reports only one of them.
-TESTED_OPERATIONS = {"POST /v1/events", "GET /v1/health"}
+# GET /v1/recommendations: tests/integration/test_recommendations_openapi.py.
+TESTED_OPERATIONS = {"POST /v1/events", "GET /v1/health", "GET /v1/recommendations"}
 
 
 @schema.include(name="POST /v1/events").parametrize()

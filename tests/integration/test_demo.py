@@ -65,6 +65,9 @@ def test_demo_builds_the_shop_and_streams_it(migrated_database: str, tmp_path: P
     assert first_order >= date(2025, 9, 26)
     assert f"{history_orders:,} orders" in " ".join(result.output.split())
     assert (tmp_path / "events.jsonl.gz").stat().st_size > 0
+    assert "Stage 5: dashboards" in result.output
+    assert result.output.strip().splitlines()[-1] == str(tmp_path / "dashboards" / "index.html")
+    assert (tmp_path / "dashboards" / "executive-overview.html").is_file()
 
 
 def test_demo_refuses_a_named_database_with_data_unless_reset(

@@ -98,6 +98,8 @@ def snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
         " FROM realtime.cart_abandonment_alerts ORDER BY 1, 2",
         "dead": "SELECT source_topic, source_partition, source_offset, reasons"
         " FROM realtime.dead_letters ORDER BY 1, 2, 3",
+        "visitors": "SELECT visitor_key, product_id, action, occurred_at"
+        " FROM realtime.visitor_recent_products ORDER BY 1, 2, 3",
     }
     return {name: conn.execute(query).fetchall() for name, query in queries.items()}
 

@@ -30,12 +30,19 @@ def cdnow_like_shop(customers: int, acquisition_days: int, end: str, seed: int) 
     )
 
 
-def write_raw_orders(shop: SimulatedLog, folder: Path, cancelled_every: int = 25) -> None:
+REFUND_AFTER = pd.Timedelta(days=3, hours=6)
+
+
+def write_raw_orders(
+    shop: SimulatedLog, folder: Path, cancelled_every: int = 25, refunded_every: int = 40
+) -> None:
     """The shop's orders as the lake's raw OLTP extract of `orders`: a full batch in which
     every `cancelled_every`-th order is still 'placed', and a later batch cancelling them
-    (so only the latest version per id counts), plus one cancelled order per such id."""
+    (so only the latest version per id counts), plus one cancelled order per such id. Every
+    `refunded_every`-th order was refunded REFUND_AFTER its placement."""
     log = shop.log
     placed_at = log[DATE] + pd.Timedelta(hours=12)
+    refunded = np.arange(len(log)) % refunded_every == 0
     orders = pd.DataFrame(
         {
             "id": np.arange(1, len(log) + 1, dtype=np.int64),
@@ -43,10 +50,13 @@ def write_raw_orders(shop: SimulatedLog, folder: Path, cancelled_every: int = 25
             "status": "delivered",
             "total": log[AMOUNT].round(2),
             "placed_at": placed_at,
+            "refunded_at": placed_at.where(refunded) + REFUND_AFTER,
             "updated_at": placed_at,
         }
     )
-    placed = orders.iloc[::cancelled_every].assign(id=lambda frame: frame["id"] + len(log))
+    placed = orders.iloc[::cancelled_every].assign(
+        id=lambda frame: frame["id"] + len(log), refunded_at=pd.NaT
+    )
     later = placed.assign(
         status="cancelled", updated_at=placed["updated_at"] + pd.Timedelta(days=1)
     )

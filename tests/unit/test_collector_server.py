@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from local_platform.collector_server import CollectorServer, api_gateway_event
+from local_platform.collector_server import CollectorServer, api_gateway_event, by_path
 
 
 def test_request_becomes_a_payload_v2_event() -> None:
@@ -136,3 +136,28 @@ def test_connections_over_the_cap_wait_for_a_slot_at_most_one_read_timeout(serve
             connection.close()
     # It waited for a stalled connection to time out (the cap held), and no longer than that.
     assert read_timeout_s / 2 <= waited < read_timeout_s + 4
+
+
+def test_query_string_becomes_api_gateway_parameters() -> None:
+    event = api_gateway_event(
+        "GET", "/v1/recommendations?user_id=7&limit=&user_id=8&q=a%20b", [], b"", "::1", "r", 0
+    )
+    assert event["queryStringParameters"] == {"user_id": "7,8", "limit": "", "q": "a b"}
+    assert "queryStringParameters" not in api_gateway_event(
+        "GET", "/v1/health", [], b"", "::1", "r", 0
+    )
+
+
+def test_by_path_sends_each_route_to_its_handler() -> None:
+    def answer(name: str) -> Any:
+        return lambda event, context: {"statusCode": 200, "body": name}
+
+    route = by_path({"/v1/recommendations": answer("reco")}, answer("collector"))
+
+    for path, expected in [
+        ("/v1/recommendations", "reco"),
+        ("/v1/events", "collector"),
+        ("/x", "collector"),
+    ]:
+        event = api_gateway_event("GET", path, [], b"", "::1", "r", 0)
+        assert route(event, None)["body"] == expected

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from data_generators import GenerationSettings
-from local_platform.demo import ml
+from local_platform.demo import batch, ml
 from local_platform.demo.pipeline import STAGES
 from local_platform.demo.settings import DemoSettings
 
 
-def test_the_stage_is_the_demo_s_last() -> None:
-    assert STAGES[-1] is ml.run
+def test_the_stage_follows_the_batch_stage() -> None:
+    assert STAGES[STAGES.index(ml.run) - 1] is batch.run
 
 
 def test_too_little_history_is_reported_and_the_stage_returns(

@@ -38,11 +38,13 @@ TRAINING_PARAMETERS = {
     "MaxClvRevenueError": "Float",
     "ModelApprovalStatus": "String",
     "OrdersUri": "String",
+    "TicketsUri": "String",
     "FeaturesUri": "String",
 }
 SCORING_PARAMETERS = {
     "AsOfDate": "String",
     "OrdersUri": "String",
+    "TicketsUri": "String",
     "FeaturesUri": "String",
     "ScoresUri": "String",
 }

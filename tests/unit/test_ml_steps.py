@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cdnow_like_shops import cdnow_like_shop, write_raw_orders
+from cdnow_like_shops import REFUND_AFTER, cdnow_like_shop, write_raw_orders
 from threadpoolctl import threadpool_limits
 
 from contracts.marts import marts
@@ -28,7 +28,7 @@ from sagemaker_pipelines.models.evaluation import (
 )
 from sagemaker_pipelines.models.scoring import SCORE_COLUMNS
 from sagemaker_pipelines.models.simulated_log import SimulatedLog
-from sagemaker_pipelines.models.transactions import rfm_summary
+from sagemaker_pipelines.models.transactions import CUSTOMER, DATE, rfm_summary
 from sagemaker_pipelines.steps import REFUSED, STEPS_DIR
 from sagemaker_pipelines.steps.common import FEATURES_PARTITION
 
@@ -198,6 +198,74 @@ def test_too_little_history_fails_clearly_and_writes_nothing(tmp_path: Path) -> 
     assert result.stderr.startswith("refused: too little history: ")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "prepared").exists()
+
+
+def test_with_the_tickets_extract_the_model_counts_the_service_history(
+    simulated: SimulatedLog, tmp_path: Path
+) -> None:
+    """Prepare counts each customer's tickets and refunds up to the cutoff; a model trained
+    on them refuses to score without the tickets extract."""
+    write_raw_orders(simulated, tmp_path / "orders")
+    log = simulated.log
+    # Every seventh customer opened a ticket 20 days after each of their first two orders.
+    firsts = log.sort_values(DATE).groupby(CUSTOMER).head(2)
+    firsts = firsts[firsts[CUSTOMER] % 7 == 0]
+    opened_at = firsts[DATE] + pd.Timedelta(days=20, hours=9)
+    tickets = pd.DataFrame(
+        {
+            "id": np.arange(1, len(firsts) + 1),
+            "user_id": firsts[CUSTOMER].to_numpy(),
+            "opened_at": opened_at.to_numpy(),
+            "updated_at": opened_at.to_numpy(),
+        }
+    )
+    (tmp_path / "tickets").mkdir()
+    tickets.to_parquet(tmp_path / "tickets" / "part-00000.parquet", index=False)
+    run_ok(
+        "prepare", "--orders", "orders", "--tickets", "tickets", "--output", "prepared",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert json.loads((tmp_path / "prepared" / "prepare.json").read_text())["uses_service_history"]
+
+    test = pd.read_parquet(tmp_path / "prepared" / "test" / "examples.parquet")
+    cutoff = test["cutoff"].iloc[0]
+    end_of_cutoff_day = cutoff + pd.Timedelta(days=1)
+    refunds_at = log[DATE].iloc[::40] + pd.Timedelta(hours=12) + REFUND_AFTER
+    refund_owners = log[CUSTOMER].iloc[::40]
+    expected = pd.DataFrame(
+        {
+            "tickets": tickets[tickets["opened_at"] < end_of_cutoff_day].groupby("user_id").size(),
+            "refunds": refund_owners[refunds_at < end_of_cutoff_day].value_counts(),
+        }
+    )
+    counted = test.set_index(CUSTOMER)[["tickets", "refunds"]]
+    expected = expected.reindex(counted.index).fillna(0)
+    assert counted["tickets"].sum() > 0
+    assert counted["refunds"].sum() > 0
+    pd.testing.assert_frame_equal(counted, expected, check_dtype=False, check_names=False)
+
+    run_ok(
+        "train",
+        "--train", "prepared/train",
+        "--transactions", "prepared/transactions",
+        "--model-dir", "model",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert {"tickets", "refunds"} <= set(load_bundle(tmp_path / "model").feature_names)
+    refused = run_step(
+        "score",
+        "--model", "model",
+        "--orders", "orders",
+        "--tickets", "no_tickets",
+        "--as-of", "2025-06-30",
+        "--output", "scores",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert refused.returncode == REFUSED
+    assert refused.stderr.strip() == (
+        "refused: the model needs the support_tickets extract; none under no_tickets"
+    )
+    assert not (tmp_path / "scores").exists()
 
 
 def test_the_steps_read_customer_features_by_the_registry_s_partition() -> None:

@@ -129,6 +129,20 @@ def test_cart_activity_and_net_lines_by_hand() -> None:
     assert batch.cart_lines == {(CART, 10): CartLineChange(quantity=1, unit_price_cents=2000)}
 
 
+def test_visitor_products_keep_the_latest_view_and_cart_add_per_visitor() -> None:
+    batch = aggregate_events([*BATCH, viewed(S1, "12:00:45", 10), viewed(S1, "12:00:01", 10)])
+
+    # S1 is signed in (user 5): keyed by user; S2 is anonymous: keyed by device. S1 viewed 10
+    # at 12:00:05, 12:00:45 and 12:00:01 (latest 12:00:45) and carted it at 12:00:30; the
+    # remove, checkout and order add no row.
+    assert batch.visitor_products == {
+        ("u:5", 10, "view"): t("12:00:45"),
+        ("u:5", 10, "cart"): t("12:00:30"),
+        (f"a:{S2.anonymous_id}", 11, "view"): t("12:00:50"),
+        (f"a:{S2.anonymous_id}", 10, "view"): t("12:01:10"),
+    }
+
+
 def test_batch_order_does_not_change_the_aggregates() -> None:
     assert aggregate_events(reversed(BATCH)) == aggregate_events(BATCH)
 

@@ -14,5 +14,5 @@ LEFT JOIN customer_features AS f
        ON f.user_id = r.user_id AND f.cutoff_date = r.as_of
 WHERE r.as_of = (SELECT MAX(as_of) FROM mart_rfm_segments)
   AND r.segment IN ('cannot_lose', 'at_risk')
-ORDER BY r.monetary DESC, r.user_id
+ORDER BY r.monetary DESC NULLS LAST, r.user_id
 LIMIT 20;

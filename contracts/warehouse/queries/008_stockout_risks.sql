@@ -15,6 +15,6 @@ WHERE i.as_of = (SELECT MAX(as_of) FROM mart_inventory_health)
   AND i.stockout_risk IN ('out_of_stock', 'high', 'medium')
 ORDER BY CASE i.stockout_risk WHEN 'out_of_stock' THEN 0 WHEN 'high' THEN 1 ELSE 2 END,
          i.days_of_cover ASC NULLS FIRST,
-         i.avg_daily_demand DESC,
+         i.avg_daily_demand DESC NULLS LAST,
          i.product_id
 LIMIT 20;

@@ -1,0 +1,355 @@
+"""The dashboards on a generated shop, end to end: every dataset's SQL on the warehouse the
+batch jobs built (and the live ones on the realtime tables the stream processor filled)
+returns its declared columns and types, and the site `ecom dashboards build` writes works in
+Debian's chromium: no console or page errors, marks in every visual (or the "no data" state
+with its reason), filters that change what a chart shows, a screenshot per dashboard.
+
+Screenshots go to .local/test-screenshots/dashboards/ (git-ignored; each test run replaces
+them). Chromium comes from `make browser` (apt, as root); without it and without root the
+browser tests are skipped, with root they fail, so CI always runs them.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+from typer.testing import CliRunner
+
+from data_generators import GenerationSettings, generate_store
+from local_platform.batch_pipeline import BatchSettings, run_batch
+from local_platform.cli import app
+from local_platform.dashboards.datasets import NO_LIVE_DATABASE, NO_WAREHOUSE
+from local_platform.dashboards.site import NO_ROWS_FOR_FILTERS
+from local_platform.paths import LOCAL_HOME
+from local_platform.stream_replay import run_realtime_stage
+from quicksight_templates.loader import load_definitions
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = LOCAL_HOME / "test-screenshots" / "dashboards"
+SHOP = GenerationSettings(users=150, days=28, seed=23, history_days=42)
+DEFINITIONS = load_definitions()
+# Without the ML stage there are no scores, and a healthy batch fails no rule: these visuals
+# must show their dataset's "no data" reason.
+EMPTY_DATASETS = {"customer_scores", "quality_failures"}
+DUCKDB_TYPES = {
+    "BIGINT": "INTEGER",
+    "INTEGER": "INTEGER",
+    "HUGEINT": "INTEGER",
+    "DOUBLE": "DECIMAL",
+    "DATE": "DATETIME",
+    "TIMESTAMP": "DATETIME",
+    "TIMESTAMP WITH TIME ZONE": "DATETIME",
+    "VARCHAR": "STRING",
+    "BOOLEAN": "BOOLEAN",
+}
+POSTGRES_TYPES = {
+    "int4": "INTEGER",
+    "int8": "INTEGER",
+    "numeric": "DECIMAL",
+    "timestamptz": "DATETIME",
+    "varchar": "STRING",
+    "text": "STRING",
+}
+
+
+@dataclass(frozen=True)
+class Shop:
+    database_url: str
+    warehouse: Path
+    site: Path
+    build_exit_code: int
+    build_output: str
+
+
+@pytest.fixture(scope="module")
+def shop(
+    spark: Any, postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Shop]:
+    """A generated shop through the stream processor and the batch jobs, and its site."""
+    name = f"test_dashboards_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_conninfo(postgres_server_url, dbname=name)
+    folder = tmp_path_factory.mktemp("dashboards")
+    events = folder / "events.jsonl.gz"
+    generate_store(SHOP, url, events_out=events, progress=False)
+    run_realtime_stage(url, events, bootstrap_servers=None, reset=True)
+    warehouse = folder / "warehouse.duckdb"
+    run_batch(BatchSettings(database_url=url, events=events, lake=folder / "lake",
+                            warehouse=warehouse))  # fmt: skip
+    site = folder / "site"
+    built = CliRunner().invoke(
+        app,
+        ["dashboards", "build", "--out", str(site), "--warehouse", str(warehouse),
+         "--database-url", url],
+    )  # fmt: skip
+    yield Shop(url, warehouse, site, built.exit_code, built.output)
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _declared(dataset_id: str) -> list[tuple[str, str]]:
+    return [(column.name, column.type) for column in DEFINITIONS.datasets[dataset_id].columns]
+
+
+def test_warehouse_datasets_return_their_declared_columns_and_types(shop: Shop):
+    with duckdb.connect(str(shop.warehouse), read_only=True) as connection:
+        missing = {
+            name
+            for (name,) in connection.execute(
+                "SELECT 'customer_scores' WHERE NOT EXISTS (SELECT 1 FROM information_schema"
+                ".tables WHERE table_name = 'customer_scores')"
+            ).fetchall()
+        }
+        for dataset_id, dataset in DEFINITIONS.datasets.items():
+            if dataset.source != "warehouse" or dataset_id in missing:
+                continue
+            result = connection.execute(DEFINITIONS.sql[dataset_id])
+            found = [
+                (name, "DECIMAL" if str(kind).startswith("DECIMAL") else DUCKDB_TYPES[str(kind)])
+                for name, kind, *_ in result.description
+            ]
+            rows = result.fetchall()
+            assert found == _declared(dataset_id), dataset_id
+            assert (len(rows) == 0) == (dataset_id in EMPTY_DATASETS), dataset_id
+
+
+def test_live_datasets_return_their_declared_columns_and_types(shop: Shop):
+    with psycopg.connect(shop.database_url) as connection:
+        names = dict(connection.execute("SELECT oid, typname FROM pg_type").fetchall())
+        for dataset_id, dataset in DEFINITIONS.datasets.items():
+            if dataset.source != "live":
+                continue
+            cursor = connection.execute(DEFINITIONS.sql[dataset_id])
+            found = [(c.name, POSTGRES_TYPES[names[c.type_code]]) for c in cursor.description]
+            assert found == _declared(dataset_id), dataset_id
+            assert cursor.fetchall(), dataset_id
+
+
+def test_the_build_writes_a_page_per_dashboard_and_prints_the_index(shop: Shop):
+    assert shop.build_exit_code == 0, shop.build_output
+    assert shop.build_output.strip().endswith(str(shop.site / "index.html"))
+    pages = sorted(path.name for path in shop.site.glob("*.html"))
+    assert pages == sorted([f"{key}.html" for key in DEFINITIONS.dashboards] + ["index.html"])
+    assert "customer_scores: No scores yet" in " ".join(shop.build_output.split())
+
+
+# --- the browser -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        if os.geteuid() != 0:
+            pytest.skip("chromium is not installed and installing it needs root: `make browser`")
+        pytest.fail("chromium is missing: `make browser` installs it (make test runs it)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = Path(os.environ.get("TMPDIR", "/tmp")) / f"chromium-{uuid.uuid4().hex[:8]}"
+    for argument in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--no-first-run", "--window-size=1400,1000", f"--user-data-dir={profile}",
+    ):  # fmt: skip
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _open(driver: Any, page: Path) -> list[dict[str, Any]]:
+    """Load a page, wait until every visual has rendered; the console's errors."""
+    driver.get(page.as_uri())
+    _wait_ready(driver)
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def _wait_ready(driver: Any) -> None:
+    deadline = time.monotonic() + 60
+    while driver.execute_script("return document.body.dataset.ready") != "true":
+        assert time.monotonic() < deadline, "the page did not finish rendering"
+        time.sleep(0.05)
+
+
+def _visuals(driver: Any) -> dict[str, dict[str, Any]]:
+    return driver.execute_script(
+        """
+        const found = {};
+        for (const card of document.querySelectorAll('.visual')) {
+          found[card.dataset.visual] = {
+            state: card.dataset.state,
+            rows: Number(card.dataset.rows),
+            marks: card.querySelectorAll('.chart svg .role-mark > *').length,
+            message: card.querySelector('.no-data').hidden ? null
+              : card.querySelector('.no-data').textContent,
+          };
+        }
+        return found;
+        """
+    )
+
+
+def _screenshot(driver: Any, path: Path) -> None:
+    height = driver.execute_script("return document.body.scrollHeight")
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {"format": "png", "captureBeyondViewport": True,
+         "clip": {"x": 0, "y": 0, "width": 1400, "height": height, "scale": 1}},
+    )  # fmt: skip
+    path.write_bytes(base64.b64decode(shot["data"]))
+
+
+def test_every_page_renders_every_visual_without_errors(shop: Shop, browser: Any):
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    for dashboard in DEFINITIONS.dashboards.values():
+        errors = _open(browser, shop.site / f"{dashboard.id}.html")
+        visuals = _visuals(browser)
+
+        assert errors == [], dashboard.id
+        assert sorted(visuals) == sorted(visual.id for visual in dashboard.visuals)
+        for visual in dashboard.visuals:
+            found = visuals[visual.id]
+            if visual.dataset in EMPTY_DATASETS:
+                note = DEFINITIONS.datasets[visual.dataset].empty_message
+                assert (found["state"], found["message"]) == ("no-data", note), visual.id
+            else:
+                assert found["state"] == "rendered", visual.id
+                assert found["marks"] > 0, visual.id
+        for index, sheet in enumerate(dashboard.sheets):
+            browser.find_element("css selector", f'[role=tab][data-sheet="{sheet.id}"]').click()
+            _screenshot(browser, SCREENSHOTS / f"{dashboard.id}-{index + 1}-{sheet.id}.png")
+    assert len(list(SCREENSHOTS.glob("*.png"))) == sum(
+        len(item.sheets) for item in DEFINITIONS.dashboards.values()
+    )
+
+
+def _kpi_text(driver: Any, visual_id: str) -> str:
+    return driver.execute_script(
+        f"return document.querySelector('#visual-{visual_id} .chart svg text').textContent"
+    )
+
+
+def _weekly_orders(warehouse: Path, channel: str | None) -> tuple[int, int]:
+    """Orders of the latest complete week and the one before, straight from the mart."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (last_day,) = connection.execute("SELECT max(order_date) FROM mart_sales_daily").fetchone()
+        rows = connection.execute(
+            "SELECT CAST(date_trunc('week', order_date) AS DATE) AS week, sum(orders)"
+            " FROM mart_sales_daily"
+            " WHERE (? IS NULL OR channel = ?) GROUP BY week ORDER BY week DESC",
+            [channel, channel],
+        ).fetchall()
+    complete = [(week, orders) for week, orders in rows
+                if week + timedelta(days=7) <= last_day + timedelta(days=1)]  # fmt: skip
+    (_, latest), (_, previous) = complete[:2]
+    return int(latest), int(previous)
+
+
+def test_the_storefront_filter_changes_the_kpis(shop: Shop, browser: Any):
+    _open(browser, shop.site / "executive-overview.html")
+    every_channel = _weekly_orders(shop.warehouse, None)
+    web = _weekly_orders(shop.warehouse, "web")
+    assert every_channel != web  # the fixture has app orders in both weeks
+
+    before = _kpi_text(browser, "kpi-orders")
+    browser.execute_script(
+        "const select = document.getElementById('param-channel');"
+        "select.value = 'web'; select.dispatchEvent(new Event('change'));"
+    )
+    _wait_ready(browser)
+    after = _kpi_text(browser, "kpi-orders")
+
+    assert before == f"{every_channel[0]:,}"
+    assert after == f"{web[0]:,}"
+
+
+def _set_dates(driver: Any, parameter: str, start: date, end: date) -> None:
+    driver.execute_script(
+        f"""
+        for (const [bound, value] of [['From', '{start}'], ['To', '{end}']]) {{
+          const input = document.getElementById('param-{parameter}' + bound);
+          input.value = value;
+          input.dispatchEvent(new Event('change'));
+        }}
+        """
+    )
+    _wait_ready(driver)
+
+
+def test_the_date_range_keeps_the_rows_inside_it_and_says_when_none_remain(
+    shop: Shop, browser: Any
+):
+    _open(browser, shop.site / "sales-performance.html")
+    with duckdb.connect(str(shop.warehouse), read_only=True) as connection:
+        (last_day,) = connection.execute("SELECT max(order_date) FROM mart_sales_daily").fetchone()
+        start = last_day - timedelta(days=9)
+        (inside,) = connection.execute(
+            "SELECT count(*) FROM mart_sales_daily WHERE order_date BETWEEN ? AND ?",
+            [start, last_day],
+        ).fetchone()
+        (products,) = connection.execute("SELECT count(*) FROM mart_product_performance").fetchone()
+        (categories,) = connection.execute(
+            "SELECT count(DISTINCT COALESCE(category_name, 'uncategorised')) FROM"
+            " mart_sales_daily WHERE order_date BETWEEN ? AND ?",
+            [start, last_day],
+        ).fetchone()
+
+    _set_dates(browser, "dateRange", start, last_day)
+    visuals = _visuals(browser)
+
+    assert visuals["revenue-by-category"]["rows"] == inside
+    bars = browser.execute_script(
+        "return document.querySelectorAll('#visual-revenue-by-category .role-mark > path').length"
+    )
+    assert bars == min(categories, 15)
+    # Product performance has no order date: the range leaves it whole.
+    assert visuals["top-products"]["rows"] == products
+
+    _set_dates(browser, "dateRange", last_day + timedelta(days=30), last_day + timedelta(days=40))
+    emptied = _visuals(browser)
+
+    assert emptied["revenue-by-day"]["state"] == "no-data"
+    assert emptied["revenue-by-day"]["message"] == NO_ROWS_FOR_FILTERS
+    assert emptied["top-products"]["state"] == "rendered"
+
+
+def test_an_empty_warehouse_shows_no_data_in_every_visual(browser: Any, tmp_path: Path):
+    site, missing = tmp_path / "site", tmp_path / "none.duckdb"
+    built = CliRunner().invoke(
+        app,
+        ["dashboards", "build", "--out", str(site), "--warehouse", str(missing), "--no-live"],
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+
+    for dashboard in DEFINITIONS.dashboards.values():
+        errors = _open(browser, site / f"{dashboard.id}.html")
+        visuals = _visuals(browser)
+
+        assert errors == [], dashboard.id
+        for visual in dashboard.visuals:
+            found = visuals[visual.id]
+            assert found["state"] == "no-data", visual.id
+            live = DEFINITIONS.datasets[visual.dataset].source == "live"
+            expected = NO_LIVE_DATABASE if live else NO_WAREHOUSE.format(path=missing)
+            assert found["message"] == expected, visual.id
