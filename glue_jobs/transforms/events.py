@@ -1,9 +1,10 @@
 """Curation of raw events: check each line against the contract, drop duplicates, accept late
 events within a window, and quarantine everything else with its reason.
 
-`classify_raw_events` gives every raw line exactly one outcome; the curated table, the
+`classify_raw_lines` gives every raw line exactly one outcome; the curated table, the
 quarantine table and the counts are all read from that one frame, so (with the frame
 persisted by the job) the contract check runs once per line and the counts always add up.
+`with_parsed_events` adds the parsed event; `classify_raw_events` is the two together.
 """
 
 from __future__ import annotations
