@@ -24,8 +24,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import psutil
-from bench_batch import BENCH_HOME, StagePeaks, prepared_store
+from bench_batch import BENCH_HOME, StagePeaks, cpu_seconds, prepared_store
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as sf
 
@@ -49,20 +48,6 @@ def sample_lines(source: Path, lines: int) -> Path:
         with opener(source, "rb") as lines_in, sample.open("wb") as lines_out:
             lines_out.writelines(itertools.islice(lines_in, lines))
     return sample
-
-
-def cpu_seconds() -> float:
-    """CPU time used so far by this process and everything it started (Spark's JVM, its
-    Python workers, and the workers already gone): unlike wall time, it hardly depends on
-    what else the machine runs."""
-    total = 0.0
-    for process in [psutil.Process(), *psutil.Process().children(recursive=True)]:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system + times.children_user + times.children_system
-    return total
 
 
 def validator_rate(sample: Path) -> float:
