@@ -22,6 +22,7 @@ from cdk_app.config import (
 )
 from cdk_app.delivery import DELIVERY_CONTEXT_FLAG, DeliveryStage
 from cdk_app.stage import PlatformStage
+from quicksight_templates.loader import DefinitionError
 
 # What the CDK CLI sets for every app, so a synth in tests writes the templates a deploy sees.
 # cdk.json turns asset metadata off (it holds local paths), so both agree on that too.
@@ -72,6 +73,8 @@ def main() -> None:
         app = build_app()
     except ConfigError as error:
         sys.exit(f"config error: {error}")
+    except DefinitionError as error:  # a dashboard definition: file and key path
+        sys.exit(f"dashboard definition error: {error}")
     app.synth()
 
 

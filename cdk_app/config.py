@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -265,6 +266,82 @@ class FunctionsConfig(_Section):
     dead_letter_retention_days: Annotated[int, Field(ge=1, le=14)] = 14
 
 
+# A QuickSight group: its full ARN (as `aws quicksight describe-group` prints it), or its name,
+# which the stack completes with the account, the identity region and the namespace.
+_QUICKSIGHT_GROUP_ARN = re.compile(
+    r"^arn:aws[a-z-]*:quicksight:[a-z]{2}(-[a-z]+)+-\d:\d{12}:group/[A-Za-z0-9._-]+/[\w+=,.@-]{1,128}$"
+)
+_QUICKSIGHT_GROUP_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
+
+
+class RefreshOverrides(_Section):
+    """This environment's SPICE refresh, where it differs from the dataset definitions'
+    (quicksight_templates/datasets.yaml, written for dev's nightly batch): each key set here
+    replaces that key of every SPICE dataset's schedule; unset keys keep the definition's."""
+
+    interval: Literal["HOURLY", "DAILY"] | None = None
+    # Local time of a DAILY refresh, after the nightly load of the marts (etl.schedule).
+    time_of_day: Annotated[str | None, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = None
+    time_zone: str | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as UTC or Europe/Paris") from None
+        return value
+
+
+class DashboardsConfig(_Section):
+    """QuickSight: whether this account deploys the dashboards at all (the subscription is a
+    one-time manual step, docs/operations.md), the groups that see them (groups cannot be made
+    by CloudFormation, so config names existing ones), and when SPICE datasets refresh here."""
+
+    enabled: bool = False
+    # Readers: view the dashboards and their datasets. Admins: own every QuickSight resource.
+    analysts_group: str | None = None
+    admins_group: str | None = None
+    # Where the groups live: the QuickSight namespace and identity region (None: this region).
+    namespace: Annotated[str, Field(pattern=r"^[a-zA-Z0-9._-]{1,64}$")] = "default"
+    identity_region: Annotated[str | None, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = None
+    refresh: RefreshOverrides = RefreshOverrides()
+
+    @field_validator("analysts_group", "admins_group")
+    @classmethod
+    def _group_name_or_arn(cls, value: str | None) -> str | None:
+        if value is None or _QUICKSIGHT_GROUP_NAME.match(value):
+            return value
+        if not _QUICKSIGHT_GROUP_ARN.match(value):
+            raise ValueError(
+                "must be a QuickSight group name or a group ARN"
+                " (arn:aws:quicksight:<region>:<account>:group/<namespace>/<name>)"
+            )
+        return value
+
+    def group(self, role: Literal["analysts", "admins"]) -> str:
+        """The configured group of `role` (set whenever the dashboards are enabled)."""
+        value = getattr(self, f"{role}_group")
+        if value is None:
+            raise ConfigError(f"dashboards.{role}_group is not set")
+        return value
+
+    @model_validator(mode="after")
+    def _groups_when_enabled(self) -> DashboardsConfig:
+        if self.enabled:
+            missing = [
+                key for key in ("analysts_group", "admins_group") if getattr(self, key) is None
+            ]
+            if missing:
+                raise ValueError(f"enabled needs {' and '.join(missing)} (QuickSight groups)")
+            if self.analysts_group == self.admins_group:
+                raise ValueError("analysts_group and admins_group must be different groups")
+        return self
+
+
 class PlatformConfig(_Section):
     env_name: str
     account: Annotated[str | None, Field(pattern=r"^\d{12}$")] = None
@@ -281,6 +358,7 @@ class PlatformConfig(_Section):
     etl: EtlConfig = EtlConfig()
     ml: MlConfig = MlConfig()
     functions: FunctionsConfig = FunctionsConfig()
+    dashboards: DashboardsConfig = DashboardsConfig()
 
     @model_validator(mode="after")
     def _sections_agree(self) -> PlatformConfig:
@@ -310,9 +388,24 @@ class PlatformConfig(_Section):
                 "realtime.processor_reserved_concurrency: must be at least the partitions of"
                 f" {EVENTS_TOPIC} ({events_partitions}), or partitions wait for each other"
             )
+        problems += self._dashboard_groups_in_this_account()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _dashboard_groups_in_this_account(self) -> list[str]:
+        """A group ARN of another account would deploy, then grant nobody here anything."""
+        problems = []
+        for key in ("analysts_group", "admins_group"):
+            value = getattr(self.dashboards, key)
+            if self.account and value and value.startswith("arn:"):
+                account = value.split(":")[4]
+                if account != self.account:
+                    problems.append(
+                        f"dashboards.{key}: account {account} is not this environment's"
+                        f" account {self.account}"
+                    )
+        return problems
 
 
 def read_cdk_context(path: Path = CDK_JSON) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
 from cdk_app.config import PlatformConfig
+from stacks.dashboards import DashboardsStack
 from stacks.etl import EtlStack
 from stacks.foundation import Foundation
 from stacks.ingest import IngestStack
@@ -108,6 +109,17 @@ class PlatformStage(Stage):
             description=f"ML: SageMaker training and scoring pipelines - {label}",
         )
         self.ml.add_dependency(self.etl)
+        if config.dashboards.enabled:
+            self.dashboards = DashboardsStack(
+                self,
+                "Dashboards",
+                config=config,
+                foundation=foundation,
+                description=f"Dashboards: QuickSight data source, datasets, dashboards - {label}",
+            )
+            # Datasets read the marts (loaded by Etl) and the real-time views (Realtime).
+            self.dashboards.add_dependency(self.etl)
+            self.dashboards.add_dependency(self.realtime)
         Tags.of(self).add("project", "ecommerce-analytics")
         Tags.of(self).add("environment", config.env_name)
         acknowledge_findings(self, config)

@@ -118,6 +118,8 @@ def platform_acknowledgements(config: PlatformConfig) -> list[Acknowledgement]:
     acks += _ml_acknowledgements(env)
     acks += _glue_network_acknowledgements()
     acks += _checkov_acknowledgements(config)
+    if config.dashboards.enabled:
+        acks += _dashboards_acknowledgements()
     acks += [
         Acknowledgement(
             "Oltp/Database",
@@ -302,6 +304,30 @@ def _glue_network_acknowledgements() -> list[Acknowledgement]:
         )
         for role in ("Realtime/RawStreamJobRole", "Etl/EtlJobRole")
         for kind in ("network-interface", "security-group", "subnet")
+    ]
+
+
+def _dashboards_acknowledgements() -> list[Acknowledgement]:
+    """QuickSight's VPC connection role (stack Dashboards)."""
+    ec2 = "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>"
+    role = "Dashboards/VpcConnectionRole"
+    return [
+        Acknowledgement(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "QuickSight describes the subnets and security groups its VPC connection is given:"
+            " ec2:DescribeSubnets and DescribeSecurityGroups take no resource ARN; read only.",
+        ),
+        *(
+            Acknowledgement(
+                role,
+                f"AwsSolutions-IAM5[Resource::{ec2}:{kind}/*]",
+                "QuickSight creates, modifies and deletes its connection's network interfaces at"
+                " run time, so their ids are unknown; the statement is limited to the platform"
+                " VPC (ec2:Vpc) and to those three interface actions.",
+            )
+            for kind in ("network-interface", "subnet", "security-group")
+        ),
     ]
 
 

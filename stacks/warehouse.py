@@ -54,6 +54,7 @@ class WarehouseStack(PlatformStack):
         )
         streaming.admit_clients(security_group)
         network.admit_to_endpoints(security_group)
+        self.security_group = security_group
         self.security_group_id = security_group.security_group_id
         if self.config.warehouse.mode == "serverless":
             self._serverless()
@@ -128,6 +129,12 @@ class WarehouseStack(PlatformStack):
             decrypt_through_secrets_manager(self.key.key_arn),
         ):
             grantee.grant_principal.add_to_principal_policy(statement)
+
+    def admit_clients(self, client: ec2.ISecurityGroup) -> None:
+        """Let a client group reach the warehouse's SQL port; the rule lives in its stack."""
+        self.security_group.add_ingress_rule(
+            client, ec2.Port.tcp(REDSHIFT_PORT), f"from {client.node.id}", remote_rule=True
+        )
 
     @property
     def _role_arns(self) -> list[str]:
@@ -250,6 +257,7 @@ class WarehouseStack(PlatformStack):
 
     def _outputs(self, *, endpoint: str, secret_arn: str, kind: str) -> None:
         self.admin_secret_arn = secret_arn
+        self.endpoint_address = endpoint
         CfnOutput(self, "WarehouseEndpoint", value=endpoint, description=f"{kind} host name")
         CfnOutput(
             self,

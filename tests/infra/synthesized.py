@@ -17,7 +17,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # A third environment that exists only in tests: it exercises the other side of every switch
 # (destroy_data, provisioned Redshift, two AZs, an alarm e-mail, other function and RDS
-# monitoring sizes) in the same single synth.
+# monitoring sizes, QuickSight groups given as ARNs and an hourly refresh in another time
+# zone) in the same single synth.
 TEST_ENV = "ephemeral"
 REAL_ENVS = ("dev", "staging", "prod")
 # The deployment identity's stage (cdk_app/delivery.py), built in the same synth for a
@@ -25,6 +26,11 @@ REAL_ENVS = ("dev", "staging", "prod")
 DELIVERY_ENV = "delivery"
 GITHUB_REPOSITORY = "acme-shop/analytics-platform"
 SHOP_ORIGIN = "https://shop.example.com"  # the web origin TEST_ENV lets post from browsers
+# TEST_ENV's QuickSight groups, as full ARNs (prod names its own).
+TEST_GROUPS = {
+    role: f"arn:aws:quicksight:us-east-1:111122223333:group/default/{role}"
+    for role in ("analysts", "admins")
+}
 
 
 def synth_context() -> dict[str, Any]:
@@ -40,6 +46,12 @@ def synth_context() -> dict[str, Any]:
         "ingest": {**environments["dev"]["ingest"], "cors_allowed_origins": [SHOP_ORIGIN]},
         "oltp": {**environments["dev"]["oltp"], "monitoring_interval_seconds": 15},
         "functions": {"default_reserved_concurrency": 2, "dead_letter_retention_days": 4},
+        "dashboards": {
+            "enabled": True,
+            "analysts_group": TEST_GROUPS["analysts"],
+            "admins_group": TEST_GROUPS["admins"],
+            "refresh": {"interval": "HOURLY", "time_zone": "Europe/Paris"},
+        },
     }
     return {
         "environments": {**environments, TEST_ENV: ephemeral},

@@ -6,7 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from synthesized import REAL_ENVS, TEST_ENV, Assembly, construct_path, only, resources
+from synthesized import (
+    REAL_ENVS,
+    TEST_ENV,
+    Assembly,
+    construct_path,
+    only,
+    resources,
+    synth_context,
+)
+
+from cdk_app.config import load_config
 
 pytestmark = pytest.mark.infra
 
@@ -140,13 +150,18 @@ def test_ingress_only_from_named_groups(assembly: Assembly, env: str):
     def grouped(port: int, target: str) -> set[str]:
         return {s.removeprefix(f"{env}/") for t, s, p, _ in rules if (t, p) == (target, port)}
 
+    # QuickSight's VPC connection reads the warehouse and the live tables (where enabled).
+    dashboards = load_config(env, synth_context()).dashboards.enabled
+    quicksight = {"Dashboards/QuickSightSg"} if dashboards else set()
     assert grouped(5432, f"{env}/Oltp/DatabaseSg") == {
         "Oltp/DbMigratorSg",
         "Oltp/DbRotationSg",
         "Realtime/StreamProcessorSg",
         "Etl/EtlJobSg",
         "Ingest/RecommendationsSg",
+        *quicksight,
     }
+    assert grouped(5439, f"{env}/Warehouse/WarehouseSg") == quicksight
     assert grouped(9098, f"{env}/Streaming/MskSg") == {
         "Streaming/KafkaAdminSg",
         "Streaming/MskSg",  # the event source mapping's pollers use the cluster's group
@@ -166,6 +181,7 @@ def test_ingress_only_from_named_groups(assembly: Assembly, env: str):
         "Etl/EtlJobSg",
     }
     assert {(t, p) for t, _, p, _ in rules} == {
+        *(((f"{env}/Warehouse/WarehouseSg", 5439),) if quicksight else ()),
         (f"{env}/Oltp/DatabaseSg", 5432),
         (f"{env}/Streaming/MskSg", 9098),
         (f"{env}/Network/EndpointsSg", 443),

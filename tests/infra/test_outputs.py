@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from synthesized import REAL_ENVS, Assembly
 
+from quicksight_templates.loader import load_definitions
+from stacks.dashboards import construct_name
+
 pytestmark = pytest.mark.infra
 
 EXPECTED = {
@@ -64,6 +67,11 @@ EXPECTED = {
         "ClvModelGroupName",
         "PipelineRoleArn",
         "ScoresUri",
+    },
+    "Dashboards": {
+        f"{construct_name(dashboard)}Dashboard{what}"
+        for dashboard in load_definitions().dashboards
+        for what in ("Id", "Url")
     },
 }
 
