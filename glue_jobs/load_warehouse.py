@@ -1,39 +1,43 @@
-"""Glue job load_warehouse: the marts' Parquet in S3 -> Redshift, through the Redshift Data API.
-Thin: arguments and the AWS calls here; the SQL is built by `load_batches` from the tables'
-DDL in contracts/warehouse/marts.
+"""Glue job load_warehouse: the lake's Parquet in S3 -> Redshift, through the Redshift Data API:
+every table of contracts/warehouse/loads.py, the marts (marts zone) and the ML customer scores
+(curated zone). Thin: arguments and the AWS calls here; the SQL is built by `load_batches`
+from the tables' DDL in contracts/warehouse.
 
 Idempotent: each table is loaded through a temporary staging table and replaced partition by
 partition (delete the partition, insert it from staging) inside a transaction, so a re-run
 gives the same rows and a failed run leaves the previous ones. A table without a partition
 column is replaced as a whole the same way. COPY maps Parquet columns by position and the
 partition value lives in the S3 path, not in the files, so each partition is copied on its
-own and its value added on insert. Only Spark's `part-` files are copied (never `_SUCCESS`).
+own and its value added on insert. Only `part-` files are copied (Spark's and the scoring
+step's, never `_SUCCESS`). A table whose contract names `latest_partitions` (the scores: one
+new day each day) copies only its newest days; older days stay as loaded.
 
 The Data API (contracts/warehouse/data_api.py) runs a batch of statements as one transaction,
 at most 40 statements a batch; a table with many partitions is loaded in several transactions
 of whole partitions.
 
-Arguments (Glue style): --marts_uri (marts zone root, s3://...), --database, one of
+Arguments (Glue style): --marts_uri (marts zone root, s3://...), optional --curated_uri
+(curated zone root; without it the curated tables are not loaded), --database, one of
 --workgroup_name / --cluster_identifier, --secret_arn (or --db_user on a cluster), optional
 --copy_role (an IAM role ARN; default: the warehouse's default role) and --tables (comma
-separated; default every mart).
+separated; default every table whose zone is given).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator
 
 from contracts.lake import table_path
-from contracts.marts import MART_PARTITIONS
 from contracts.warehouse.data_api import DataApi, Warehouse
-from contracts.warehouse.tables import WarehouseTable, mart_tables
+from contracts.warehouse.loads import warehouse_loads
+from contracts.warehouse.tables import WarehouseTable
 from glue_jobs.job_runtime import JobArguments, job_arguments, report
 
 MAX_STATEMENTS_PER_BATCH = 40
@@ -138,27 +142,34 @@ def partition_values(s3_client: Any, table_uri: str, partition_column: str) -> l
     return values
 
 
-def load_marts(
+def load_tables(
     s3_client: Any,
     data_api: DataApi,
-    marts_uri: str,
+    zone_uris: Mapping[str, str],
     tables: Sequence[str],
     iam_role: str = "default",
 ) -> dict[str, int]:
-    """Load each table, COPY assuming `iam_role`; returns the partitions loaded per table (1
-    for a whole table)."""
-    contracts = mart_tables()
+    """Load each table from its zone's root in `zone_uris`, COPY assuming `iam_role`; returns
+    the partitions loaded per table (1 for a whole table)."""
+    loads = warehouse_loads()
+    unknown = [name for name in tables if name not in loads]
+    if unknown:
+        raise ValueError(f"not warehouse tables: {', '.join(unknown)}")
     loaded = {}
     for name in tables:
-        table_uri = table_path(marts_uri, name)
-        partition_column = MART_PARTITIONS[name]
+        load = loads[name]
+        if load.zone not in zone_uris:
+            raise ValueError(f"{name} is loaded from the {load.zone} zone: give its root")
+        table_uri = load.location(zone_uris[load.zone])
         values = (
-            partition_values(s3_client, table_uri, partition_column) if partition_column else []
+            load.chosen_partitions(partition_values(s3_client, table_uri, load.partition))
+            if load.partition
+            else []
         )
-        batches = load_batches(contracts[name], table_uri, partition_column, values, iam_role)
+        batches = load_batches(load.table, table_uri, load.partition, values, iam_role)
         for number, statements in enumerate(batches, start=1):
             data_api.run_batch(statements, f"load_{name}_{number}_of_{len(batches)}")
-        loaded[name] = len(values) if partition_column else 1
+        loaded[name] = len(values) if load.partition else 1
     return loaded
 
 
@@ -168,21 +179,31 @@ def _comma_separated(value: object) -> object:
 
 class LoadArguments(JobArguments):
     marts_uri: str
+    curated_uri: str | None = None
     database: str
     workgroup_name: str | None = None
     cluster_identifier: str | None = None
     secret_arn: str | None = None
     db_user: str | None = None
     copy_role: str | None = None
-    # Comma separated on the command line.
-    tables: Annotated[tuple[str, ...], BeforeValidator(_comma_separated)] = Field(
-        default_factory=lambda: tuple(mart_tables())
-    )
+    # Comma separated on the command line; empty: every table whose zone root is given.
+    tables: Annotated[tuple[str, ...], BeforeValidator(_comma_separated)] = ()
+
+    @property
+    def zone_uris(self) -> dict[str, str]:
+        zones = {"marts": self.marts_uri, "curated": self.curated_uri}
+        return {zone: uri for zone, uri in zones.items() if uri}
+
+    @property
+    def chosen_tables(self) -> tuple[str, ...]:
+        if self.tables:
+            return self.tables
+        return tuple(n for n, load in warehouse_loads().items() if load.zone in self.zone_uris)
 
     @property
     def target(self) -> RedshiftTarget:
         """The warehouse arguments are RedshiftTarget's fields, by the same names."""
-        return RedshiftTarget(**self.model_dump(exclude={"marts_uri", "tables"}))
+        return RedshiftTarget(**self.model_dump(exclude={"marts_uri", "curated_uri", "tables"}))
 
 
 def main(argv: Sequence[str] = sys.argv) -> None:
@@ -196,7 +217,9 @@ def main(argv: Sequence[str] = sys.argv) -> None:
         timeout_s=BATCH_TIMEOUT_S,
         poll_interval_s=POLL_INTERVAL_S,
     )
-    loaded = load_marts(boto3.client("s3"), data_api, args.marts_uri, args.tables, target.iam_role)
+    loaded = load_tables(
+        boto3.client("s3"), data_api, args.zone_uris, args.chosen_tables, target.iam_role
+    )
     report("load_warehouse", loaded)
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 
 from contracts.lake import QUALITY_RESULTS, Lake
-from contracts.warehouse.tables import WarehouseTable, mart_tables
+from contracts.warehouse.loads import warehouse_loads
+from contracts.warehouse.tables import WarehouseTable
 from local_platform.paths import LOCAL_HOME
 
 DEFAULT_WAREHOUSE = LOCAL_HOME / "warehouse.duckdb"
@@ -57,15 +58,16 @@ def load_table(warehouse: Path, table: WarehouseTable, folder: str) -> int:
 
 
 def load_local_warehouse(warehouse: Path, lake: Lake) -> dict[str, int]:
-    """Recreate every mart table (and dq_results) from the lake; rows per table."""
+    """Recreate every warehouse table (contracts/warehouse/loads.py: the marts and the
+    customer scores) and dq_results from the lake; rows per table."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     loaded = {}
     with duckdb.connect(str(warehouse)) as connection:
         # Timestamps are UTC instants; casting them to TIMESTAMP must not shift them.
         connection.execute("SET TimeZone = 'UTC'")
-        for table in mart_tables().values():
+        for name, load in warehouse_loads().items():
             connection.execute("BEGIN TRANSACTION")
-            loaded[table.name] = _replace_table(connection, table, lake.mart(table.name))
+            loaded[name] = _replace_table(connection, load.table, load.lake_folder(lake))
             connection.execute("COMMIT")
         results = _parquet_files(lake.quality_results)
         if results is not None:

@@ -204,6 +204,7 @@ class EtlStack(PlatformStack):
             "load_warehouse": {
                 **temp,
                 "--marts_uri": marts,
+                "--curated_uri": curated,
                 "--database": self.config.warehouse.database_name,
                 **target,
                 "--secret_arn": warehouse.admin_secret_arn,

@@ -7,7 +7,13 @@
   builds offline, their placeholders replaced by this deployment's buckets, role, region image
   and source;
 - one role the pipelines and their jobs run as, limited to the lake prefixes they read and
-  write, the artifacts bucket's ml/ prefix, the lake key, and their own jobs and groups;
+  write, the artifacts bucket's ml/ prefix, the lake key, the scores' catalog table, their
+  own jobs and groups, and network interfaces in the platform VPC;
+- the jobs' security group: every processing and training job runs in the VPC's private
+  subnets (no internet route) and reaches AWS through its endpoints (HTTPS only), and the
+  OLTP database on its port (scoring upserts ml.customer_scores with the RDS secret);
+- the curated zone's customer_scores Glue table (columns from the warehouse contract,
+  partitioned by as_of), whose daily partitions the scoring step registers;
 - EventBridge Scheduler schedules (weekly training, daily scoring, cron from config) passing the
   pipelines' parameters, and a rule that starts scoring when a churn model is approved;
 - alarms on failed executions, on the platform dashboard and alarm topic.
@@ -19,14 +25,18 @@ from typing import Any
 
 from aws_cdk import Aws, CfnMapping, CfnOutput, Duration, Fn
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
+from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from contracts.lake import CUSTOMER_SCORES
+from contracts.lake import CUSTOMER_SCORES, CUSTOMER_SCORES_PARTITION
+from contracts.warehouse.loads import warehouse_loads
+from contracts.warehouse.tables import glue_type
 from sagemaker_pipelines.definitions import placeholders
 from sagemaker_pipelines.definitions.build import pipeline_definitions, training_defaults
 from sagemaker_pipelines.definitions.placeholders import ML_PREFIX, PipelineNames
@@ -34,37 +44,71 @@ from sagemaker_pipelines.definitions.processors import sklearn_image_accounts
 from sagemaker_pipelines.definitions.sources import (
     CUSTOMER_FEATURES,
     ORDERS_FOLDER,
+    RFM_SEGMENTS,
     TICKETS_FOLDER,
 )
 from stacks.constructs.alarms import AlarmSpec
-from stacks.constructs.keys import ENCRYPT_DECRYPT
+from stacks.constructs.database import Database
+from stacks.constructs.keys import ENCRYPT_DECRYPT, decrypt_through_secrets_manager
 from stacks.constructs.source_tarball import SourceTree, source_tarball
 from stacks.foundation import Foundation
 from stacks.lake import LakeStack
 from stacks.monitoring import MonitoringStack
+from stacks.network import HTTPS_PORT, POSTGRES_PORT, NetworkStack
 from stacks.platform_stack import PlatformStack
 
 # What the step scripts import: the modelling code, the steps and the lake layout (the
-# definitions stay behind: they need the SDK, which the image does not run).
+# definitions stay behind: they need the SDK, which the image does not run), and the
+# pure-Python packages the stock image lacks: awswrangler, and its two small dependencies in
+# case the image has none (vendor/ goes last on sys.path: the image's own copies win), and
+# pg8000 for the OLTP upsert.
 ML_SOURCE = SourceTree(
-    paths=("sagemaker_pipelines", "contracts/__init__.py", "contracts/lake.py"),
+    paths=(
+        "sagemaker_pipelines",
+        "contracts/__init__.py",
+        "contracts/lake.py",
+        "contracts/database.py",
+    ),
     excluded=("sagemaker_pipelines/definitions",),
+    vendored=(
+        "awswrangler",
+        "packaging",
+        "typing_extensions",
+        # The scoring step's PostgreSQL driver (pure Python) and its SCRAM login.
+        "pg8000",
+        "scramp",
+        "asn1crypto",
+    ),
 )
 IMAGE_ACCOUNTS_MAPPING = "SklearnImageAccounts"
 # SageMaker names a pipeline's jobs pipelines-<execution id>-<step>-<suffix>.
 PIPELINE_JOB_NAMES = "pipelines-*"
-# The scoring step catalogues its partitions in the curated zone's database.
+# The scoring step registers its day's partition in the stack's customer_scores table
+# (awswrangler reads the table, lists its partitions and adds the new one; never the schema).
 CATALOG_ACTIONS = [
-    "glue:GetDatabase",
     "glue:GetTable",
-    "glue:CreateTable",
-    "glue:UpdateTable",
     "glue:GetPartition",
     "glue:GetPartitions",
-    "glue:CreatePartition",
     "glue:BatchCreatePartition",
-    "glue:UpdatePartition",
 ]
+# Jobs in a VPC: SageMaker creates their network interfaces as the role. The Describe calls
+# take no resource ARN.
+VPC_DESCRIBE_ACTIONS = [
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+]
+VPC_INTERFACE_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+]
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 _GT = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
 
 
@@ -76,6 +120,17 @@ class MlStack(PlatformStack):
         lake = foundation.lake
         self.names = PipelineNames.for_prefix(self.prefix)
         self.source = source_tarball(self, "PipelineSource", ML_SOURCE)
+        self.subnet_ids = foundation.network.vpc.select_subnets(
+            subnet_type=foundation.network.private_subnets.subnet_type
+        ).subnet_ids
+        self.jobs_security_group = self._jobs_security_group(foundation.network)
+        database = foundation.oltp.database
+        # Scoring upserts the day into the OLTP database's ml.customer_scores.
+        database.admit_clients(self.jobs_security_group)
+        self.jobs_security_group.add_egress_rule(
+            database.security_group, ec2.Port.tcp(POSTGRES_PORT), "PostgreSQL (OLTP scores)"
+        )
+        self.scores_table = self._scores_table(lake)
         self.model_groups = {
             kind: sagemaker.CfnModelPackageGroup(
                 self,
@@ -86,7 +141,8 @@ class MlStack(PlatformStack):
             )
             for kind, group in (("churn", self.names.churn_group), ("clv", self.names.clv_group))
         }
-        self.role = self._pipeline_role(lake, self.source)
+        self.database_secret_arn = database.secret.secret_arn
+        self.role = self._pipeline_role(lake, self.source, foundation.network, database)
         self.pipelines = self._pipelines(lake)
         parameters = self._schedule_parameters(lake)
         self._schedules(parameters)
@@ -100,7 +156,63 @@ class MlStack(PlatformStack):
     def _sagemaker_arn(self, resource: str) -> str:
         return f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"
 
-    def _pipeline_role(self, lake: LakeStack, source: s3_assets.Asset) -> iam.Role:
+    def _jobs_security_group(self, network: NetworkStack) -> ec2.SecurityGroup:
+        """The processing and training jobs' group: no ingress; egress HTTPS only, to the
+        interface endpoints and S3's gateway endpoint (the subnets have no other route)."""
+        group = ec2.SecurityGroup(
+            self,
+            "PipelineJobsSg",
+            vpc=network.vpc,
+            description="SageMaker pipeline jobs (processing, training)",
+            allow_all_outbound=False,
+        )
+        group.add_egress_rule(
+            ec2.Peer.any_ipv4(),
+            ec2.Port.tcp(HTTPS_PORT),
+            "HTTPS to the VPC endpoints and the S3 gateway endpoint (no internet route)",
+        )
+        network.admit_to_endpoints(group)
+        return group
+
+    def _scores_table(self, lake: LakeStack) -> glue.CfnTable:
+        """The curated zone's customer_scores table: the warehouse contract's columns (Glue
+        types), the partition column as a partition key; the scoring step adds partitions."""
+        load = warehouse_loads()[CUSTOMER_SCORES]
+        columns = [
+            glue.CfnTable.ColumnProperty(name=column.name, type=glue_type(column.type))
+            for column in load.table.columns
+            if column.name != CUSTOMER_SCORES_PARTITION
+        ]
+        (partition,) = (c for c in load.table.columns if c.name == CUSTOMER_SCORES_PARTITION)
+        return glue.CfnTable(
+            self,
+            "CustomerScoresTable",
+            catalog_id=self.account,
+            database_name=lake.catalog_database_name("curated"),
+            table_input=glue.CfnTable.TableInputProperty(
+                name=CUSTOMER_SCORES,
+                description="Churn and CLV scores per customer and scoring day (ML scoring"
+                " pipeline); one partition per as_of",
+                table_type="EXTERNAL_TABLE",
+                parameters={"classification": "parquet", "EXTERNAL": "TRUE"},
+                partition_keys=[
+                    glue.CfnTable.ColumnProperty(
+                        name=partition.name, type=glue_type(partition.type)
+                    )
+                ],
+                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                    columns=columns,
+                    location=self._scores_uri(lake),
+                    input_format=PARQUET_INPUT,
+                    output_format=PARQUET_OUTPUT,
+                    serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=PARQUET_SERDE),
+                ),
+            ),
+        )
+
+    def _pipeline_role(
+        self, lake: LakeStack, source: s3_assets.Asset, network: NetworkStack, database: Database
+    ) -> iam.Role:
         """The pipelines' role, which their jobs run as too."""
         role = iam.Role(
             self,
@@ -125,6 +237,7 @@ class MlStack(PlatformStack):
                     f"{lake.bucket_arn('raw')}/{ORDERS_FOLDER}/*",
                     f"{lake.bucket_arn('raw')}/{TICKETS_FOLDER}/*",
                     f"{lake.bucket_arn('marts')}/{CUSTOMER_FEATURES}/*",
+                    f"{lake.bucket_arn('marts')}/{RFM_SEGMENTS}/*",
                 ],
             ),
             # Jobs list an input's prefix before they download it, the code's too.
@@ -143,6 +256,7 @@ class MlStack(PlatformStack):
                     ("raw", ORDERS_FOLDER),
                     ("raw", TICKETS_FOLDER),
                     ("marts", CUSTOMER_FEATURES),
+                    ("marts", RFM_SEGMENTS),
                     ("curated", CUSTOMER_SCORES),
                     ("artifacts", ML_PREFIX),
                 )
@@ -202,7 +316,23 @@ class MlStack(PlatformStack):
                     f"{catalog}:table/{curated_database}/{CUSTOMER_SCORES}",
                 ],
             ),
+            iam.PolicyStatement(actions=VPC_DESCRIBE_ACTIONS, resources=["*"]),
+            iam.PolicyStatement(
+                actions=VPC_INTERFACE_ACTIONS,
+                resources=[
+                    f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:{kind}/*"
+                    for kind in ("network-interface", "subnet", "security-group")
+                ],
+                conditions={"ArnEquals": {"ec2:Vpc": network.vpc.vpc_arn}},
+            ),
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"], resources=[database.secret.secret_arn]
+            ),
         ]
+        if database.secret.encryption_key is not None:
+            statements.append(
+                decrypt_through_secrets_manager(database.secret.encryption_key.key_arn)
+            )
         for statement in statements:
             role.add_to_policy(statement)
         return role
@@ -228,8 +358,14 @@ class MlStack(PlatformStack):
             placeholders.CURATED_BUCKET: lake.bucket_name("curated"),
             placeholders.MARTS_BUCKET: lake.bucket_name("marts"),
             placeholders.REGION: Aws.REGION,
+            placeholders.CURATED_DATABASE: lake.catalog_database_name("curated"),
+            placeholders.SECURITY_GROUP: self.jobs_security_group.security_group_id,
+            placeholders.DATABASE_SECRET: self.database_secret_arn,
+            **dict(zip(placeholders.subnets(len(self.subnet_ids)), self.subnet_ids, strict=True)),
         }
-        definitions = pipeline_definitions(self.names, training_defaults(self.config.ml))
+        definitions = pipeline_definitions(
+            self.names, training_defaults(self.config.ml), subnet_count=len(self.subnet_ids)
+        )
         pipelines = {}
         for kind, name, description in (
             ("training", self.names.training, "Weekly: prepare, train, evaluate, register"),
@@ -245,8 +381,10 @@ class MlStack(PlatformStack):
                     "PipelineDefinitionBody": placeholders.substitute(definitions[name], values)
                 },
             )
-            # The pipeline starts jobs as the role: its policy must exist first.
+            # The pipeline starts jobs as the role: its policy must exist first; scoring
+            # registers partitions in the scores table.
             pipeline.node.add_dependency(self.role)
+            pipeline.node.add_dependency(self.scores_table)
             pipelines[kind] = pipeline
         return pipelines
 
@@ -266,7 +404,11 @@ class MlStack(PlatformStack):
                 "MaxChurnBrier": str(ml.max_churn_brier),
                 "MaxClvRevenueError": str(ml.max_clv_revenue_error),
             },
-            "scoring": {**uris, "ScoresUri": self._scores_uri(lake)},
+            "scoring": {
+                **uris,
+                "RfmSegmentsUri": f"s3://{lake.bucket_name('marts')}/{RFM_SEGMENTS}/",
+                "ScoresUri": self._scores_uri(lake),
+            },
         }
 
     def _scores_uri(self, lake: LakeStack) -> str:

@@ -28,6 +28,7 @@ from sagemaker_pipelines.definitions.placeholders import ML_PREFIX, PipelineName
 from sagemaker_pipelines.definitions.sources import (
     CUSTOMER_FEATURES,
     ORDERS_FOLDER,
+    RFM_SEGMENTS,
     TICKETS_FOLDER,
 )
 from stacks.constructs.raw_stream_job import (
@@ -387,6 +388,7 @@ def _ml_acknowledgements(env: str) -> list[Acknowledgement]:
         ("raw", ORDERS_FOLDER, "reads the orders extract"),
         ("raw", TICKETS_FOLDER, "reads the support tickets extract"),
         ("marts", CUSTOMER_FEATURES, "reads the customer_features mart"),
+        ("marts", RFM_SEGMENTS, "reads the RFM segments mart"),
         ("curated", CUSTOMER_SCORES, "writes the customer scores, one partition per day"),
         ("artifacts", ML_PREFIX, "keeps each run's prepared data, model and evaluation"),
     )
@@ -433,7 +435,19 @@ def _ml_acknowledgements(env: str) -> list[Acknowledgement]:
             role,
             "AwsSolutions-IAM5[Resource::*]",
             "sagemaker:ListModelPackages takes no resource ARN: the scoring step lists a"
-            " group's approved packages to find the latest; read only, nothing else on *.",
+            " group's approved packages to find the latest; the EC2 Describe calls SageMaker"
+            " makes to place the jobs in the VPC take none either. Read only, nothing else"
+            " on *.",
+        ),
+        *(
+            Acknowledgement(
+                role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:{_NAG_REGION}:"
+                f"{_NAG_ACCOUNT}:{kind}/*]",
+                "SageMaker creates and deletes the jobs' network interfaces at run time, so"
+                " their ids are unknown; limited to the platform VPC (ec2:Vpc condition).",
+            )
+            for kind in ("network-interface", "security-group", "subnet")
         ),
     ]
 

@@ -37,6 +37,10 @@ _INTERFACE_ENDPOINTS = {
     # batches on SQS (STS above serves them too).
     "Lambda": ec2.InterfaceVpcEndpointAwsService.LAMBDA_,
     "Sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
+    # SageMaker pipeline jobs in these subnets: the image registry (API and layers; layers
+    # come through the S3 gateway endpoint).
+    "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
+    "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
 }
 
 

@@ -95,3 +95,30 @@ def mart_tables() -> dict[str, WarehouseTable]:
 def customer_scores_table() -> WarehouseTable:
     """The ML scores' table (contracts/warehouse/scores), loaded beside the marts."""
     return parse_table(CUSTOMER_SCORES_DDL.read_text(encoding="utf-8"))
+
+
+_GLUE_TYPES = {
+    "BIGINT": "bigint",
+    "INTEGER": "int",
+    "SMALLINT": "smallint",
+    "DOUBLE PRECISION": "double",
+    "REAL": "float",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "VARCHAR": "string",
+    "CHAR": "string",
+}
+_DECIMAL = re.compile(r"^DECIMAL\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
+
+
+def glue_type(sql_type: str) -> str:
+    """The Glue Data Catalog (Hive) type of a warehouse column type, for a lake table with the
+    same columns: text of any length is `string`, DECIMAL keeps its precision and scale."""
+    decimal = _DECIMAL.match(sql_type)
+    if decimal:
+        return f"decimal({decimal[1]},{decimal[2]})"
+    base = sql_type.split("(", 1)[0].strip()
+    if base not in _GLUE_TYPES:
+        raise ValueError(f"no Glue type for warehouse type {sql_type}")
+    return _GLUE_TYPES[base]

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from cdk_app.config import MlConfig, PlatformConfig, load_config
+from sagemaker_pipelines.definitions import placeholders
 from sagemaker_pipelines.definitions.offline import offline
 from sagemaker_pipelines.definitions.placeholders import PipelineNames, TrainingDefaults
 from sagemaker_pipelines.definitions.scoring import scoring_pipeline
@@ -33,14 +34,23 @@ def training_defaults(ml: MlConfig) -> TrainingDefaults:
 def environment_definitions(config: PlatformConfig) -> dict[str, str]:
     """The definitions of one environment, named after its resource prefix."""
     return pipeline_definitions(
-        PipelineNames.for_prefix(f"ecommerce-{config.env_name}"), training_defaults(config.ml)
+        PipelineNames.for_prefix(f"ecommerce-{config.env_name}"),
+        training_defaults(config.ml),
+        subnet_count=config.network.max_azs,
     )
 
 
-def pipeline_definitions(names: PipelineNames, defaults: TrainingDefaults) -> dict[str, str]:
-    """Pipeline name -> definition JSON (keys sorted, so equal inputs give equal text)."""
+def pipeline_definitions(
+    names: PipelineNames, defaults: TrainingDefaults, *, subnet_count: int
+) -> dict[str, str]:
+    """Pipeline name -> definition JSON (keys sorted, so equal inputs give equal text); the
+    jobs run in `subnet_count` private subnets (the VPC's, one per availability zone)."""
+    subnets = placeholders.subnets(subnet_count)
     with offline():
-        pipelines = (training_pipeline(names, defaults), scoring_pipeline(names))
+        pipelines = (
+            training_pipeline(names, defaults, subnets),
+            scoring_pipeline(names, subnets),
+        )
         bodies = {
             pipeline.name: json.dumps(json.loads(pipeline.definition()), indent=1, sort_keys=True)
             for pipeline in pipelines

@@ -16,6 +16,13 @@ ROLE_ARN = "arn:aws:iam::000000000000:role/placeholder-pipeline-role"
 REGION = "placeholder-region-1"
 SKLEARN_IMAGE_URI = "000000000000.dkr.ecr.placeholder-region-1.amazonaws.com/placeholder-sklearn"
 SOURCE_URI = f"s3://{ARTIFACTS_BUCKET}/placeholder-source/sourcedir.tar.gz"
+# The curated zone's Glue database, where the scoring step registers each day's partition.
+CURATED_DATABASE = "placeholder_curated_database"
+# The OLTP database's RDS secret: the scoring step upserts the day's scores there.
+DATABASE_SECRET = "arn:aws:secretsmanager:placeholder-region-1:000000000000:secret:placeholder-db"  # noqa: S105 an ARN placeholder, no secret
+# The jobs' network: the platform VPC's private subnets and the jobs' security group.
+SECURITY_GROUP = "sg-placeholder-pipeline-jobs"
+_SUBNET = "subnet-placeholder-{:02d}"
 
 ALL = (
     SOURCE_URI,
@@ -26,7 +33,16 @@ ALL = (
     CURATED_BUCKET,
     MARTS_BUCKET,
     REGION,
+    CURATED_DATABASE,
+    SECURITY_GROUP,
+    DATABASE_SECRET,
 )
+
+
+def subnets(count: int) -> list[str]:
+    """One placeholder per private subnet of the VPC (one per availability zone)."""
+    return [_SUBNET.format(index) for index in range(count)]
+
 
 # The stock scikit-learn image the steps run on (Python 3.10); its ECR account differs by region.
 SKLEARN_VERSION = "1.4-2"

@@ -2,12 +2,18 @@
 one tarball (`placeholders.SOURCE_URI`, uploaded by the stack); a processing job receives it as
 its code and a shell line unpacks it and runs `sagemaker_pipelines/steps/<name>.py` with the
 job's arguments. The SDK's FrameworkProcessor would do the same but uploads a generated
-launcher to S3 while the definition is built, which an offline build cannot do."""
+launcher to S3 while the definition is built, which an offline build cannot do.
+
+Every job runs in the platform VPC's private subnets under the jobs' security group
+(placeholders the stack replaces); the VPC has no internet route, so the jobs reach S3, Glue,
+SageMaker, STS and CloudWatch Logs through its endpoints. The steps that read the lake take
+its folders as `s3://` arguments and read them with awswrangler (steps/lake_io.py)."""
 
 from __future__ import annotations
 
 from sagemaker import image_uris
-from sagemaker.processing import ProcessingInput, ScriptProcessor
+from sagemaker.network import NetworkConfig
+from sagemaker.processing import ScriptProcessor
 from sagemaker.session import Session
 from sagemaker.sklearn.estimator import SKLearn
 from sagemaker.workflow.execution_variables import ExecutionVariables
@@ -39,8 +45,10 @@ def sklearn_image_accounts() -> dict[str, str]:
     return dict(sorted(versions[placeholders.SKLEARN_VERSION]["registries"].items()))
 
 
-def step_processor(step: str, base_job_name: str, session: Session) -> ScriptProcessor:
-    """A processor running the step script `step` from the source tarball."""
+def step_processor(
+    step: str, base_job_name: str, session: Session, subnets: list[str]
+) -> ScriptProcessor:
+    """A processor running the step script `step` from the source tarball, in `subnets`."""
     return ScriptProcessor(
         image_uri=placeholders.SKLEARN_IMAGE_URI,
         command=["/bin/sh", "-c", _unpack_and_run(step)],
@@ -48,12 +56,20 @@ def step_processor(step: str, base_job_name: str, session: Session) -> ScriptPro
         instance_type=INSTANCE_TYPE,
         instance_count=1,
         base_job_name=base_job_name,
+        network_config=NetworkConfig(
+            enable_network_isolation=False,
+            security_group_ids=[placeholders.SECURITY_GROUP],
+            subnets=subnets,
+        ),
         sagemaker_session=session,
     )
 
 
-def training_estimator(base_job_name: str, session: Session, hyperparameters: dict) -> SKLearn:
-    """The training job: the image's script mode unpacks the tarball and runs train.py."""
+def training_estimator(
+    base_job_name: str, session: Session, hyperparameters: dict, subnets: list[str]
+) -> SKLearn:
+    """The training job: the image's script mode unpacks the tarball and runs train.py, in
+    `subnets`."""
     return SKLearn(
         framework_version=placeholders.SKLEARN_VERSION,
         py_version="py3",
@@ -66,6 +82,8 @@ def training_estimator(base_job_name: str, session: Session, hyperparameters: di
         base_job_name=base_job_name,
         output_path=execution_uri("models"),
         hyperparameters=hyperparameters,
+        subnets=subnets,
+        security_group_ids=[placeholders.SECURITY_GROUP],
         # Debugger and profiler would add their own rules, images and S3 paths.
         debugger_hook_config=False,
         disable_profiler=True,
@@ -89,11 +107,6 @@ def execution_uri(*parts: str) -> Join:
 PROCESSING = "/opt/ml/processing"
 
 
-LAKE_INPUTS = ("orders", "tickets", "features")
-"""What prepare and score read, in the order of lake_parameters: the raw orders and
-support_tickets extracts and the customer_features mart."""
-
-
 def lake_parameters() -> tuple[ParameterString, ...]:
     """OrdersUri, TicketsUri and FeaturesUri, defaulting to the lake's folders."""
     return (
@@ -103,9 +116,7 @@ def lake_parameters() -> tuple[ParameterString, ...]:
     )
 
 
-def lake_inputs(parameters: tuple[ParameterString, ...]) -> list[ProcessingInput]:
-    """lake_parameters' folders where the step scripts read them (their default paths)."""
-    return [
-        ProcessingInput(source=source, destination=f"{PROCESSING}/input/{name}")
-        for name, source in zip(LAKE_INPUTS, parameters, strict=True)
-    ]
+def lake_arguments(parameters: tuple[ParameterString, ...]) -> list[str | ParameterString]:
+    """lake_parameters as the prepare and score steps' arguments (they read S3 themselves)."""
+    orders, tickets, features = parameters
+    return ["--orders", orders, "--tickets", tickets, "--features", features]

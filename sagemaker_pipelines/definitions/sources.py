@@ -11,6 +11,7 @@ from sagemaker_pipelines.definitions import placeholders
 ORDERS_FOLDER = job_table_folder("extract_oltp", "orders")
 TICKETS_FOLDER = job_table_folder("extract_oltp", "support_tickets")
 CUSTOMER_FEATURES = marts()["customer_features"].name
+RFM_SEGMENTS = marts()["mart_rfm_segments"].name
 
 
 def orders_uri() -> str:
@@ -23,6 +24,10 @@ def tickets_uri() -> str:
 
 def features_uri() -> str:
     return f"s3://{placeholders.MARTS_BUCKET}/{CUSTOMER_FEATURES}/"
+
+
+def rfm_segments_uri() -> str:
+    return f"s3://{placeholders.MARTS_BUCKET}/{RFM_SEGMENTS}/"
 
 
 def scores_uri() -> str:

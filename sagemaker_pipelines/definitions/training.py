@@ -30,7 +30,7 @@ from sagemaker_pipelines.definitions.processors import (
     INSTANCE_TYPE,
     PROCESSING,
     execution_uri,
-    lake_inputs,
+    lake_arguments,
     lake_parameters,
     step_processor,
     training_estimator,
@@ -43,7 +43,9 @@ CHURN_BRIER = "churn.brier.value"
 CLV_REVENUE_ERROR = "clv.abs_revenue_error.value"
 
 
-def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipeline:
+def training_pipeline(
+    names: PipelineNames, defaults: TrainingDefaults, subnets: list[str]
+) -> Pipeline:
     session = OfflineSession()
     cutoff = ParameterString(name="CutoffDate", default_value="")
     horizon = ParameterInteger(name="HorizonDays", default_value=defaults.horizon_days)
@@ -57,9 +59,8 @@ def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipel
 
     prepare = ProcessingStep(
         name="Prepare",
-        step_args=step_processor("prepare", f"{names.training}-prepare", session).run(
+        step_args=step_processor("prepare", f"{names.training}-prepare", session, subnets).run(
             code=placeholders.SOURCE_URI,
-            inputs=lake_inputs(lake),
             outputs=[
                 ProcessingOutput(
                     output_name=channel,
@@ -68,7 +69,15 @@ def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipel
                 )
                 for channel in ("train", "test", "transactions")
             ],
-            arguments=["--cutoff", cutoff, "--horizon-days", horizon.to_string()],
+            arguments=[
+                *lake_arguments(lake),
+                "--cutoff",
+                cutoff,
+                "--horizon-days",
+                horizon.to_string(),
+                "--output",
+                f"{PROCESSING}/output",
+            ],
         ),
     )
     prepared = prepare.properties.ProcessingOutputConfig.Outputs
@@ -76,7 +85,7 @@ def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipel
     train = TrainingStep(
         name="Train",
         step_args=training_estimator(
-            f"{names.training}-train", session, {"horizon-days": horizon}
+            f"{names.training}-train", session, {"horizon-days": horizon}, subnets
         ).fit(
             inputs={
                 channel: TrainingInput(s3_data=prepared[channel].S3Output.S3Uri)
@@ -90,7 +99,7 @@ def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipel
     evaluation_uri = execution_uri("evaluation")
     evaluate = ProcessingStep(
         name="Evaluate",
-        step_args=step_processor("evaluate", f"{names.training}-evaluate", session).run(
+        step_args=step_processor("evaluate", f"{names.training}-evaluate", session, subnets).run(
             code=placeholders.SOURCE_URI,
             inputs=[
                 ProcessingInput(source=model_data, destination=f"{PROCESSING}/input/model"),
@@ -123,7 +132,7 @@ def training_pipeline(names: PipelineNames, defaults: TrainingDefaults) -> Pipel
             content_type="application/json",
         )
     )
-    estimator = training_estimator(f"{names.training}-train", session, {})
+    estimator = training_estimator(f"{names.training}-train", session, {}, subnets)
     register = [
         RegisterModel(
             name=f"Register{kind}",

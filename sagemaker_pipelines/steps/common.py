@@ -1,5 +1,6 @@
-"""What the step scripts share: reading the lake's Parquet folders, writing outputs, and
-refusing bad input with one clear line and a non-zero exit (nothing written)."""
+"""What the step scripts share: reading the lake's Parquet folders (local or s3://, see
+lake_io), writing outputs, and refusing bad input with one clear line and a non-zero exit
+(nothing written)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pandas as pd
 from sagemaker_pipelines.models.orders import ORDER_COLUMNS, placed_transactions
 from sagemaker_pipelines.models.service import REFUND_COLUMNS, TICKET_COLUMNS, service_events
 from sagemaker_pipelines.steps import REFUSED
+from sagemaker_pipelines.steps.lake_io import has_parquet, read_dataset
 
 SPLIT_FILE = "_split.json"
 """Beside the training examples: the run's evaluation cutoff, which the train step fits the
@@ -26,24 +28,20 @@ def refuse(message: str) -> NoReturn:
     raise SystemExit(REFUSED)
 
 
-def has_parquet(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.rglob("*.parquet"))
-
-
-def read_folder(folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
+def read_folder(folder: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Every Parquet file under `folder` (hive partition folders become columns)."""
     if not has_parquet(folder):
         refuse(f"no Parquet files under {folder}")
-    return pd.read_parquet(folder, columns=columns)
+    return read_dataset(folder, columns)
 
 
-def read_placed_log(orders: Path) -> pd.DataFrame:
+def read_placed_log(orders: str | Path) -> pd.DataFrame:
     """The clean placed transaction log from the raw orders extract under `orders`."""
     log, _ = placed_transactions(read_folder(orders, list(ORDER_COLUMNS)))
     return log
 
 
-def read_service_events(orders: Path, tickets: Path) -> pd.DataFrame | None:
+def read_service_events(orders: str | Path, tickets: str | Path) -> pd.DataFrame | None:
     """The refunds in the raw orders extract and the tickets in the raw support_tickets
     extract as one event log; None when the tickets extract holds no Parquet."""
     if not has_parquet(tickets):
@@ -53,11 +51,11 @@ def read_service_events(orders: Path, tickets: Path) -> pd.DataFrame | None:
     )
 
 
-def read_features(folder: Path) -> dict[pd.Timestamp, pd.DataFrame]:
+def read_features(folder: str | Path) -> dict[pd.Timestamp, pd.DataFrame]:
     """The customer_features mart by cutoff day; empty when the folder holds no Parquet."""
     if not has_parquet(folder):
         return {}
-    mart = pd.read_parquet(folder)
+    mart = read_dataset(folder)
     days = pd.to_datetime(mart[FEATURES_PARTITION].astype(str))
     return {
         day: part.drop(columns=FEATURES_PARTITION).reset_index(drop=True)

@@ -1,5 +1,5 @@
-"""Prepare step: the raw orders and tickets extracts -> training and test examples and the
-clean log."""
+"""Prepare step: the raw orders and tickets extracts and the customer_features mart (local
+folders or s3:// prefixes, see lake_io) -> training and test examples and the clean log."""
 
 from __future__ import annotations
 
@@ -25,19 +25,16 @@ from sagemaker_pipelines.steps.common import (
     write_parquet,
 )
 
-INPUT = Path("/opt/ml/processing/input")
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--orders", type=Path, default=INPUT / "orders")
+    parser.add_argument("--orders", required=True, help="the raw orders extract (folder or s3://)")
     parser.add_argument(
         "--tickets",
-        type=Path,
-        default=INPUT / "tickets",
+        default="",
         help="the raw support_tickets extract (optional: without it, no service history)",
     )
-    parser.add_argument("--features", type=Path, default=INPUT / "features")
+    parser.add_argument("--features", default="", help="the customer_features mart (optional)")
     parser.add_argument("--cutoff", default="", help="YYYY-MM-DD; empty: last order day - horizon")
     parser.add_argument("--horizon-days", type=int, default=DEFAULT_HORIZON_DAYS)
     parser.add_argument("--output", type=Path, default=Path("/opt/ml/processing/output"))

@@ -1,4 +1,6 @@
-"""Score step: every customer with the approved bundle -> customer_scores/as_of=YYYY-MM-DD/.
+"""Score step: every customer with the approved bundle -> customer_scores/as_of=YYYY-MM-DD/,
+replacing that day only; on S3 the day's partition is registered in the Glue catalog table,
+and with --database-secret the day is upserted into the OLTP table ml.customer_scores.
 
 Locally the runner hands the model folder (--model); in the cloud the step finds the latest
 Approved packages of the churn and CLV groups itself (--churn-group, --clv-group).
@@ -31,17 +33,18 @@ from sagemaker_pipelines.models.scoring import (
 from sagemaker_pipelines.models.transactions import PeriodError
 from sagemaker_pipelines.registry import ModelVersion, SageMakerRegistry
 from sagemaker_pipelines.steps.common import (
-    has_parquet,
     read_features,
     read_folder,
     read_placed_log,
     read_service_events,
     refuse,
-    write_parquet,
 )
-
-INPUT = Path("/opt/ml/processing/input")
-SCORES_FILE = "part-00000.parquet"
+from sagemaker_pipelines.steps.lake_io import CatalogTable, has_parquet, is_s3, write_partition
+from sagemaker_pipelines.steps.oltp_scores import (
+    DATABASE_TABLE,
+    connect_with_secret,
+    upsert_scores,
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -50,20 +53,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--churn-group", help="model package group of the churn model")
     parser.add_argument("--clv-group", help="model package group of the CLV model")
     parser.add_argument("--model-version", default="", help="version recorded with --model")
-    parser.add_argument("--orders", type=Path, default=INPUT / "orders")
-    parser.add_argument("--tickets", type=Path, default=INPUT / "tickets")
-    parser.add_argument("--features", type=Path, default=INPUT / "features")
+    parser.add_argument("--orders", required=True, help="the raw orders extract (folder or s3://)")
+    parser.add_argument("--tickets", default="", help="the raw support_tickets extract")
+    parser.add_argument("--features", default="", help="the customer_features mart")
     parser.add_argument(
         "--rfm-segments",
-        type=Path,
-        default=INPUT / "rfm_segments",
+        default="",
         help="the mart_rfm_segments mart (optional; its latest as_of is used)",
     )
     parser.add_argument("--as-of", default="", help="YYYY-MM-DD; empty: today (UTC)")
-    parser.add_argument("--output", type=Path, default=Path("/opt/ml/processing/output/scores"))
+    parser.add_argument("--output", required=True, help="the customer_scores dataset folder")
+    parser.add_argument(
+        "--catalog-database", default="", help="Glue database of the scores table (s3:// only)"
+    )
+    parser.add_argument("--catalog-table", default="", help="its customer_scores table")
+    parser.add_argument(
+        "--database-secret",
+        default="",
+        help="RDS secret of the OLTP database: the day is upserted into ml.customer_scores",
+    )
     args = parser.parse_args(argv)
     if (args.model is None) == (args.churn_group is None or args.clv_group is None):
         parser.error("give either --model or both --churn-group and --clv-group")
+    if bool(args.catalog_database) != bool(args.catalog_table):
+        parser.error("give both --catalog-database and --catalog-table, or neither")
+    if args.catalog_database and not is_s3(args.output):
+        parser.error("a catalog table needs an s3:// --output")
     return args
 
 
@@ -101,16 +116,26 @@ def main(argv: list[str] | None = None) -> None:
         )
     except (InsufficientDataError, FitError, PeriodError) as error:
         refuse(f"cannot score: {error}")
-    write_parquet(
-        scores,
-        args.output / f"{CUSTOMER_SCORES_PARTITION}={as_of.date().isoformat()}" / SCORES_FILE,
+    catalog = (
+        CatalogTable(args.catalog_database, args.catalog_table) if args.catalog_database else None
     )
-    print(f"scored {len(scores)} customers as of {as_of.date()}")
+    written = write_partition(
+        scores, args.output, CUSTOMER_SCORES_PARTITION, as_of.date().isoformat(), catalog
+    )
+    registered = f", partition registered in {catalog.database}.{catalog.table}" if catalog else ""
+    print(f"scored {len(scores)} customers as of {as_of.date()} into {written}{registered}")
+    if args.database_secret:
+        connection = connect_with_secret(args.database_secret)
+        try:
+            rows = upsert_scores(connection, scores, as_of.date().isoformat())
+        finally:
+            connection.close()
+        print(f"upserted {rows} rows into {DATABASE_TABLE}")
 
 
-def _rfm_segments(folder: Path) -> pd.Series | None:
+def _rfm_segments(folder: str) -> pd.Series | None:
     """segment per user_id from the mart's latest as_of, or None without the mart."""
-    if not has_parquet(folder):
+    if not folder or not has_parquet(folder):
         return None
     mart = read_folder(folder, ["user_id", "segment", "as_of"])
     latest = mart[mart["as_of"].astype(str) == mart["as_of"].astype(str).max()]

@@ -32,6 +32,8 @@ INTERFACE_ENDPOINTS = {
     "kms",
     "lambda",
     "sqs",
+    "ecr.api",
+    "ecr.dkr",
 }
 
 
@@ -159,6 +161,7 @@ def test_ingress_only_from_named_groups(assembly: Assembly, env: str):
         "Realtime/StreamProcessorSg",
         "Etl/EtlJobSg",
         "Ingest/RecommendationsSg",
+        "Ml/PipelineJobsSg",
         *quicksight,
     }
     assert grouped(5439, f"{env}/Warehouse/WarehouseSg") == quicksight
@@ -179,6 +182,7 @@ def test_ingress_only_from_named_groups(assembly: Assembly, env: str):
         "Realtime/StreamProcessorSg",
         "Realtime/RawStreamJobSg",
         "Etl/EtlJobSg",
+        "Ml/PipelineJobsSg",
     }
     assert {(t, p) for t, _, p, _ in rules} == {
         *(((f"{env}/Warehouse/WarehouseSg", 5439),) if quicksight else ()),

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from local_platform.cli import app
+from local_platform.smoke.local import dashboard_site, first_query_answers, last_batch_run
 
 pytestmark = pytest.mark.integration
 runner = CliRunner()
@@ -68,6 +69,11 @@ def test_demo_builds_the_shop_and_streams_it(migrated_database: str, tmp_path: P
     assert "Stage 5: dashboards" in result.output
     assert result.output.strip().splitlines()[-1] == str(tmp_path / "dashboards" / "index.html")
     assert (tmp_path / "dashboards" / "executive-overview.html").is_file()
+    # What `ecom smoke --local` checks of a platform, on the records a real demo leaves.
+    lake, warehouse = tmp_path / "lake", tmp_path / "warehouse.duckdb"
+    assert last_batch_run(lake, warehouse).endswith(" passed, warehouse loaded")
+    assert first_query_answers(warehouse).startswith("revenue_by_week: ")
+    assert dashboard_site(tmp_path / "dashboards" / "index.html").startswith("index.html, ")
 
 
 def test_demo_refuses_a_named_database_with_data_unless_reset(

@@ -11,13 +11,15 @@ from contracts.warehouse.data_api import DataApi, StatementFailedError, Statemen
 from contracts.warehouse.tables import mart_tables
 from glue_jobs.load_warehouse import (
     MAX_STATEMENTS_PER_BATCH,
+    LoadArguments,
     RedshiftTarget,
     load_batches,
-    load_marts,
+    load_tables,
     partition_values,
 )
 
 MARTS = "s3://marts-bucket/zone"
+CURATED = "s3://curated-bucket/lake"
 ROLE = "arn:aws:iam::123456789012:role/warehouse-copy"
 TARGET = RedshiftTarget(
     database="analytics",
@@ -157,7 +159,7 @@ def test_load_runs_each_batch_and_waits_for_it():
         data_stub.add_response("describe_statement", {"Id": "stmt-1", "Status": "FINISHED"})
         runner = DataApi(data, TARGET, poll_interval_s=0.5, sleep=naps.append)
 
-        loaded = load_marts(s3, runner, MARTS, ["mart_funnel_daily"], TARGET.iam_role)
+        loaded = load_tables(s3, runner, {"marts": MARTS}, ["mart_funnel_daily"], TARGET.iam_role)
 
         data_stub.assert_no_pending_responses()
     assert loaded == {"mart_funnel_daily": 2}
@@ -201,3 +203,99 @@ def test_a_target_names_exactly_one_warehouse():
         "ClusterIdentifier": "c1", "Database": "analytics", "DbUser": "loader",
     }  # fmt: skip
     assert cluster.iam_role == "default"
+
+
+class RecordingDataApi:
+    """Stands in for DataApi (our own class): keeps each batch sent, runs nothing."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[str, list[str]]] = []
+
+    def run_batch(self, statements: list[str], name: str) -> None:
+        self.batches.append((name, statements))
+
+
+SCORE_COLUMNS = (
+    "user_id, churn_probability, churn_band, p_alive, expected_orders_90d, "
+    "expected_orders_365d, expected_revenue_365d, clv_365d, action_segment, top_drivers, "
+    "new_customer, churn_model_version, clv_model_version, scored_at"
+)
+
+
+def test_the_scores_load_replaces_their_newest_seven_days_from_the_curated_zone():
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    # Nine scored days, listed out of order, and a folder that is not a partition.
+    days = ["2026-11-29", "2026-11-22", "2026-11-30", "2026-11-25", "2026-11-23"]
+    days += ["2026-11-24", "2026-11-28", "2026-11-26", "2026-11-27"]
+    with Stubber(s3) as stub:
+        stub.add_response(
+            "list_objects_v2",
+            {
+                "CommonPrefixes": [
+                    {"Prefix": "lake/customer_scores/_tmp/"},
+                    *({"Prefix": f"lake/customer_scores/as_of={day}/"} for day in days),
+                ],
+                "IsTruncated": False,
+            },
+            {"Bucket": "curated-bucket", "Prefix": "lake/customer_scores/", "Delimiter": "/"},
+        )
+        api = RecordingDataApi()
+        loaded = load_tables(
+            s3, api, {"marts": MARTS, "curated": CURATED}, ["customer_scores"], TARGET.iam_role
+        )
+    assert loaded == {"customer_scores": 7}
+    ((name, batch),) = api.batches
+    assert name == "load_customer_scores_1_of_1"
+    staging, delete, *per_day = _without_ddl(batch, "customer_scores")
+    assert staging.startswith("CREATE TEMP TABLE stage_customer_scores (user_id BIGINT, ")
+    assert "as_of" not in staging
+    newest = [f"2026-11-{day}" for day in range(24, 31)]
+    assert delete == (
+        "DELETE FROM customer_scores WHERE as_of IN ("
+        + ", ".join(f"DATE '{day}'" for day in newest)
+        + ")"
+    )
+    assert per_day == [
+        statement
+        for day in newest
+        for statement in (
+            f"COPY stage_customer_scores FROM '{CURATED}/customer_scores/as_of={day}/part-' "
+            f"IAM_ROLE '{ROLE}' FORMAT AS PARQUET",
+            f"INSERT INTO customer_scores ({SCORE_COLUMNS}, as_of) "
+            f"SELECT {SCORE_COLUMNS}, DATE '{day}' FROM stage_customer_scores",
+            "DELETE FROM stage_customer_scores",
+        )
+    ]
+
+
+def test_a_table_is_loaded_only_from_a_zone_given_and_only_if_the_contract_lists_it():
+    api = RecordingDataApi()
+    with pytest.raises(ValueError, match="customer_scores is loaded from the curated zone"):
+        load_tables(None, api, {"marts": MARTS}, ["customer_scores"])
+    with pytest.raises(ValueError, match="not warehouse tables: mart_nothing"):
+        load_tables(None, api, {"marts": MARTS}, ["mart_sales_daily", "mart_nothing"])
+    assert api.batches == []
+
+
+MART_NAMES = (
+    "mart_sales_daily",
+    "mart_funnel_daily",
+    "mart_cohort_retention",
+    "mart_rfm_segments",
+    "mart_product_performance",
+    "mart_inventory_health",
+    "customer_features",
+)
+
+
+def test_by_default_every_table_of_the_given_zones_is_loaded():
+    warehouse = {"database": "analytics", "workgroup_name": "ecommerce-dev"}
+    marts_only = LoadArguments(marts_uri=MARTS, **warehouse)
+    assert marts_only.zone_uris == {"marts": MARTS}
+    assert marts_only.chosen_tables == MART_NAMES
+    both = LoadArguments(marts_uri=MARTS, curated_uri=CURATED, **warehouse)
+    assert both.zone_uris == {"marts": MARTS, "curated": CURATED}
+    assert both.chosen_tables == (*MART_NAMES, "customer_scores")
+    chosen = LoadArguments(marts_uri=MARTS, tables="customer_scores,mart_sales_daily", **warehouse)
+    assert chosen.chosen_tables == ("customer_scores", "mart_sales_daily")
+    assert both.target == RedshiftTarget(database="analytics", workgroup_name="ecommerce-dev")

@@ -46,6 +46,7 @@ SCORING_PARAMETERS = {
     "OrdersUri": "String",
     "TicketsUri": "String",
     "FeaturesUri": "String",
+    "RfmSegmentsUri": "String",
     "ScoresUri": "String",
 }
 # Step properties a reference may read, by step type (the SageMaker API's response shapes).
@@ -227,7 +228,8 @@ def test_no_local_paths_and_only_placeholders_for_deploy_values(
             if isinstance(node, str) and node.startswith("file:"):
                 pytest.fail(f"{name}: local URI {node}")
         scrubbed = text
-        for placeholder in sorted(placeholders.ALL, key=len, reverse=True):
+        subnets = placeholders.subnets(CONFIG.network.max_azs)
+        for placeholder in sorted([*placeholders.ALL, *subnets], key=len, reverse=True):
             scrubbed = scrubbed.replace(placeholder, "")
         assert "placeholder" not in scrubbed, name
         assert not re.search(r"\b(us|eu|ap|sa|ca|me|af|il|mx|cn)-[a-z]+-\d\b", scrubbed), name
@@ -237,3 +239,57 @@ def test_no_local_paths_and_only_placeholders_for_deploy_values(
 def test_each_body_is_under_the_cloudformation_limit(bodies: dict[str, str]) -> None:
     for name, body in bodies.items():
         assert len(body) < MAX_DEFINITION_CHARS, name
+
+
+def _jobs(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The processing and training steps (the ones that start a job)."""
+    return (s for s in _steps(definition["Steps"]) if s["Type"] in {"Processing", "Training"})
+
+
+def test_every_job_runs_in_the_vpc_s_private_subnets_under_the_jobs_group(
+    definitions: dict[str, dict[str, Any]],
+) -> None:
+    expected = {
+        "SecurityGroupIds": [placeholders.SECURITY_GROUP],
+        "Subnets": placeholders.subnets(CONFIG.network.max_azs),
+    }
+    kinds = []
+    for definition in definitions.values():
+        for step in _jobs(definition):
+            arguments = step["Arguments"]
+            if step["Type"] == "Processing":
+                network = arguments["NetworkConfig"]
+                assert network["EnableNetworkIsolation"] is False, step["Name"]
+                assert network["VpcConfig"] == expected, step["Name"]
+            else:
+                assert arguments["VpcConfig"] == expected, step["Name"]
+            kinds.append(step["Type"])
+    assert sorted(kinds) == ["Processing", "Processing", "Processing", "Training"]
+    assert len(expected["Subnets"]) == 3  # dev's max_azs, one subnet per availability zone
+
+
+def test_the_lake_steps_read_s3_themselves_and_scoring_registers_in_the_catalog(
+    definitions: dict[str, dict[str, Any]],
+) -> None:
+    """prepare and score get the lake's folders as s3:// arguments (awswrangler reads them):
+    no job copies the lake in, and scoring has no output to upload, it writes the partition
+    and its catalog entry itself."""
+    lake = ["--orders", "Parameters.OrdersUri", "--tickets", "Parameters.TicketsUri"]
+    for name, step_name in ((NAMES.training, "Prepare"), (NAMES.scoring, "Score")):
+        (step,) = (s for s in _jobs(definitions[name]) if s["Name"] == step_name)
+        arguments = [
+            a["Get"] if isinstance(a, dict) and "Get" in a else a
+            for a in step["Arguments"]["AppSpecification"]["ContainerArguments"]
+        ]
+        position = arguments.index("--orders")
+        assert arguments[position : position + 4] == lake, step_name
+        assert arguments[arguments.index("--features") + 1] == "Parameters.FeaturesUri"
+        inputs = [i["InputName"] for i in step["Arguments"]["ProcessingInputs"]]
+        assert inputs == ["code"], step_name
+    (score,) = _jobs(definitions[NAMES.scoring])
+    arguments = score["Arguments"]["AppSpecification"]["ContainerArguments"]
+    assert arguments[arguments.index("--output") + 1] == {"Get": "Parameters.ScoresUri"}
+    assert arguments[arguments.index("--catalog-database") + 1] == placeholders.CURATED_DATABASE
+    assert arguments[arguments.index("--catalog-table") + 1] == "customer_scores"
+    assert arguments[arguments.index("--database-secret") + 1] == placeholders.DATABASE_SECRET
+    assert "ProcessingOutputConfig" not in score["Arguments"]

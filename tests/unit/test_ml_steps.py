@@ -11,13 +11,17 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import numpy as np
 import pandas as pd
 import pytest
 from cdnow_like_shops import REFUND_AFTER, cdnow_like_shop, write_raw_orders
 from threadpoolctl import threadpool_limits
 
+from contracts.lake import CUSTOMER_SCORES
 from contracts.marts import marts
+from contracts.warehouse.loads import warehouse_loads
+from contracts.warehouse.tables import glue_type
 from sagemaker_pipelines.models.bundle import load_bundle
 from sagemaker_pipelines.models.datasets import LABEL, split_examples
 from sagemaker_pipelines.models.evaluation import (
@@ -30,7 +34,10 @@ from sagemaker_pipelines.models.scoring import SCORE_COLUMNS
 from sagemaker_pipelines.models.simulated_log import SimulatedLog
 from sagemaker_pipelines.models.transactions import CUSTOMER, DATE, rfm_summary
 from sagemaker_pipelines.steps import REFUSED, STEPS_DIR
+from sagemaker_pipelines.steps import prepare as prepare_step
+from sagemaker_pipelines.steps import score as score_step
 from sagemaker_pipelines.steps.common import FEATURES_PARTITION
+from sagemaker_pipelines.steps.lake_io import read_dataset
 
 HORIZON = 90
 NEW_USER = 99_999
@@ -271,3 +278,110 @@ def test_with_the_tickets_extract_the_model_counts_the_service_history(
 def test_the_steps_read_customer_features_by_the_registry_s_partition() -> None:
     """The step scripts ship without contracts/marts.yaml, so they name the partition again."""
     assert marts()["customer_features"].partition == FEATURES_PARTITION
+
+
+LAKE_BUCKET = "lake-steps"
+CURATED_DATABASE = "lake_curated"
+
+
+@pytest.fixture
+def s3_lake(run: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The run's orders extract and features mart copied to (moto's) S3, and the curated
+    zone's customer_scores table declared in (moto's) Glue catalog from the warehouse
+    contract, as the ML stack declares it."""
+    moto = pytest.importorskip("moto")
+    pytest.importorskip("awswrangler")
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with moto.mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=LAKE_BUCKET)
+        for folder in ("orders", "features"):
+            for path in (run / folder).rglob("*.parquet"):
+                s3.upload_file(str(path), LAKE_BUCKET, path.relative_to(run).as_posix())
+        load = warehouse_loads()[CUSTOMER_SCORES]
+        columns = [
+            {"Name": c.name, "Type": glue_type(c.type)}
+            for c in load.table.columns
+            if c.name != load.partition
+        ]
+        glue = boto3.client("glue")
+        glue.create_database(DatabaseInput={"Name": CURATED_DATABASE})
+        glue.create_table(
+            DatabaseName=CURATED_DATABASE,
+            TableInput={
+                "Name": CUSTOMER_SCORES,
+                "TableType": "EXTERNAL_TABLE",
+                "PartitionKeys": [{"Name": load.partition, "Type": "date"}],
+                "StorageDescriptor": {
+                    "Columns": columns,
+                    "Location": f"s3://{LAKE_BUCKET}/{CUSTOMER_SCORES}/",
+                },
+            },
+        )
+        yield f"s3://{LAKE_BUCKET}"
+
+
+def test_on_s3_prepare_reads_the_same_examples_as_from_the_lake_folder(
+    run: Path, s3_lake: str, tmp_path: Path
+) -> None:
+    prepare_step.main([
+        "--orders", f"{s3_lake}/orders",
+        "--features", f"{s3_lake}/features/",
+        "--output", str(tmp_path),
+    ])  # fmt: skip
+    for split in ("train", "test"):
+        from_s3 = pd.read_parquet(tmp_path / split / "examples.parquet")
+        local = pd.read_parquet(run / "prepared" / split / "examples.parquet")
+        pd.testing.assert_frame_equal(from_s3, local)
+    assert (tmp_path / "train" / "_split.json").read_text() == (
+        run / "prepared" / "train" / "_split.json"
+    ).read_text()
+
+
+def test_on_s3_score_writes_the_day_and_registers_its_catalog_partition(
+    run: Path, s3_lake: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = f"{s3_lake}/{CUSTOMER_SCORES}/"
+    arguments = ["--model", str(run / "model"), "--model-version", "7"]
+    arguments += ["--orders", f"{s3_lake}/orders", "--features", f"{s3_lake}/features"]
+    arguments += ["--as-of", "2025-06-30", "--output", output]
+    arguments += ["--catalog-database", CURATED_DATABASE, "--catalog-table", CUSTOMER_SCORES]
+    score_step.main(arguments)
+    score_step.main(arguments)  # a re-run replaces the day
+    keys = [
+        item["Key"]
+        for item in boto3.client("s3").list_objects_v2(
+            Bucket=LAKE_BUCKET, Prefix=f"{CUSTOMER_SCORES}/"
+        )["Contents"]
+    ]
+    assert len(keys) == 1
+    assert keys[0].startswith(f"{CUSTOMER_SCORES}/as_of=2025-06-30/part-")
+    partitions = boto3.client("glue").get_partitions(
+        DatabaseName=CURATED_DATABASE, TableName=CUSTOMER_SCORES
+    )["Partitions"]
+    assert [p["Values"] for p in partitions] == [["2025-06-30"]]
+    assert f"registered in {CURATED_DATABASE}.{CUSTOMER_SCORES}" in capsys.readouterr().out
+    # The same scores as the local run's, in the files' column order (COPY maps by position).
+    from_s3 = read_dataset(output).drop(columns="as_of")
+    local = pd.read_parquet(run / "scores" / "as_of=2025-06-30" / "part-00000.parquet")
+    assert tuple(from_s3.columns) == SCORE_COLUMNS
+    pd.testing.assert_frame_equal(
+        from_s3.drop(columns="scored_at"), local.drop(columns="scored_at"), check_dtype=False
+    )
+
+
+def test_a_catalog_needs_an_s3_output(run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        score_step.main([
+            "--model", str(run / "model"),
+            "--orders", str(run / "orders"),
+            "--output", str(run / "elsewhere"),
+            "--catalog-database", "d",
+            "--catalog-table", "t",
+        ])  # fmt: skip
+    assert "a catalog table needs an s3:// --output" in capsys.readouterr().err
+    assert not (run / "elsewhere").exists()
