@@ -9,9 +9,11 @@ figures; asserts nothing.
     python benchmarks/bench_batch.py [--users 10000] [--days 90] [--driver-memory 4g]
 
 Rates are rows in per second of wall time (the stage's input rows, as the pipeline counts
-them). Peak memory is the resident size during the stage of this Python process (DuckDB
-loads in it), Spark's JVM and its Python workers, summed. The JVM keeps the heap it has
-grown, so a stage's peak includes what earlier stages left allocated.
+them); CPU seconds are those of this process, Spark's JVM and its Python workers during the
+stage, steadier than wall time when other work shares the machine. Peak memory is the
+resident size during the stage of this Python process (DuckDB loads in it), Spark's JVM and
+its Python workers, summed. The JVM keeps the heap it has grown, so a stage's peak includes
+what earlier stages left allocated.
 """
 
 from __future__ import annotations
@@ -85,6 +87,20 @@ class StagePeaks:
         self._thread.join()
 
 
+def cpu_seconds() -> float:
+    """CPU time used so far by this process and everything it started (Spark's JVM, its
+    Python workers, and the workers already gone): unlike wall time, it hardly depends on
+    what else the machine runs."""
+    total = 0.0
+    for process in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
 def prepared_store(settings: GenerationSettings) -> tuple[str, Path]:
     """The benchmark database and clickstream, generated on the first run only."""
     server = resolve_database_url(progress=False)
@@ -131,25 +147,32 @@ def main() -> None:
     print(f"Spark session (local[2], driver {args.driver_memory}): "
           f"{time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
 
-    rows: list[tuple[StageReport, int]] = []
+    rows: list[tuple[StageReport, int, float]] = []
+    cpu_at = [cpu_seconds()]
+
+    def finished(report: StageReport) -> None:
+        cpu_at.append(cpu_seconds())
+        rows.append((report, peaks.lap(), cpu_at[-1] - cpu_at[-2]))
+
     with StagePeaks() as peaks:
         peaks.lap()
         run_batch(
             BatchSettings(database_url=url, events=events, lake=lake, warehouse=warehouse),
-            on_stage=lambda report: rows.append((report, peaks.lap())),
+            on_stage=finished,
         )
 
     print(f"\nBatch jobs on {args.users:,} users x {args.days} days")
     print(f"{'stage':<8} {'rows in':>12} {'rows out':>12} {'seconds':>8} {'rows/s':>10} "
-          f"{'peak RSS':>9}")  # fmt: skip
-    for report, peak in rows:
+          f"{'CPU s':>7} {'peak RSS':>9}")  # fmt: skip
+    for report, peak, cpu in rows:
         rate = report.rows_in / report.seconds if report.seconds else 0
         print(
             f"{report.stage:<8} {report.rows_in:>12,} {report.rows_out:>12,} "
-            f"{report.seconds:>8.1f} {rate:>10,.0f} {peak / 2**20:>7,.0f} MB"
+            f"{report.seconds:>8.1f} {rate:>10,.0f} {cpu:>7.1f} {peak / 2**20:>7,.0f} MB"
         )
-    total = sum(report.seconds for report, _ in rows)
-    print(f"{'total':<8} {'':>12} {'':>12} {total:>8.1f}")
+    total = sum(report.seconds for report, _, _ in rows)
+    total_cpu = sum(cpu for _, _, cpu in rows)
+    print(f"{'total':<8} {'':>12} {'':>12} {total:>8.1f} {'':>10} {total_cpu:>7.1f}")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ Takes the first --lines lines of the generated clickstream (bench_batch's, gener
 or --source) into an uncompressed file, then prints:
 
 - the validator (`contract_problem`) in a plain loop in this process, on one core;
-- `classify_raw_events` on Spark local[2], persisted and counted as the job does, with the
-  contract check and with a check that passes every line (the cost of the rest: parsing,
-  the dedupe window, the cache); runs alternate, after one warm-up run of each.
+- the job's classification on Spark local[2]: `classify_raw_lines` persisted and counted,
+  then the accepted events parsed from the cache (`curated_events`, written nowhere), with
+  the contract check and with a check that passes every line (the cost of the rest: the
+  dedupe window, the cache, parsing); runs alternate, after one warm-up run of each.
 
 Peak memory is the resident size of this process, Spark's JVM and its Python workers. Prints
 figures; asserts nothing:
@@ -23,8 +24,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import psutil
-from bench_batch import BENCH_HOME, StagePeaks, prepared_store
+from bench_batch import BENCH_HOME, StagePeaks, cpu_seconds, prepared_store
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as sf
 
@@ -50,20 +50,6 @@ def sample_lines(source: Path, lines: int) -> Path:
     return sample
 
 
-def cpu_seconds() -> float:
-    """CPU time used so far by this process and everything it started (Spark's JVM, its
-    Python workers, and the workers already gone): unlike wall time, it hardly depends on
-    what else the machine runs."""
-    total = 0.0
-    for process in [psutil.Process(), *psutil.Process().children(recursive=True)]:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system + times.children_user + times.children_system
-    return total
-
-
 def validator_rate(sample: Path) -> float:
     lines = sample.read_bytes().splitlines()
     started = time.perf_counter()
@@ -75,23 +61,26 @@ def validator_rate(sample: Path) -> float:
 def classify_seconds(
     spark: SparkSession, sample: Path, check: events.EventCheck
 ) -> tuple[int, float, float]:
-    """Lines classified, and the wall and CPU seconds of classify + persist + count, as the
-    job runs it."""
+    """Lines classified, and the wall and CPU seconds of classify + persist + count + parse
+    the accepted events, as the job runs them."""
     raw = spark.read.text(str(sample)).select(
         "value", sf.col("_metadata.file_modification_time").alias("received_at")
     )
-    classified = events.classify_raw_events(
+    event_schema = spark_event_schema()
+    lines = events.classify_raw_lines(
         raw,
-        event_schema=spark_event_schema(),
+        event_schema=event_schema,
         watermark=None,
         allowed_lateness=timedelta(0),
         check_event=check,
     )
     started, cpu_started = time.perf_counter(), cpu_seconds()
-    classified = classified.persist()
-    count = classified.count()
+    lines = lines.persist()
+    count = lines.count()
+    accepted = events.curated_events(events.with_parsed_events(lines, event_schema))
+    accepted.write.format("noop").mode("overwrite").save()
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
-    classified.unpersist(blocking=True)
+    lines.unpersist(blocking=True)
     return count, seconds, cpu
 
 
@@ -108,7 +97,7 @@ def main() -> None:
 
     spark = local_spark_session("bench-curate", driver_memory=args.driver_memory)
     spark.sparkContext.setLogLevel("ERROR")
-    print(f"\nclassify_raw_events + persist + count, Spark local[2], {args.lines:,} lines")
+    print(f"\nclassify + persist + count + parse accepted, Spark local[2], {args.lines:,} lines")
     print(f"{'run':<8} {'check':<14} {'seconds':>8} {'lines/s':>10} {'CPU s':>6} {'peak RSS':>9}")
     with StagePeaks() as peaks:
         for run in range(args.runs + 1):

@@ -42,10 +42,11 @@ from glue_jobs.quality import GateArguments, QualityGate, gate_from_arguments
 from glue_jobs.staging import StagedTable, exists, remove, staging_root
 from glue_jobs.transforms.event_schema import spark_event_schema
 from glue_jobs.transforms.events import (
-    classify_raw_events,
+    classify_raw_lines,
     curated_events,
     curation_counts,
     quarantined_events,
+    with_parsed_events,
 )
 from glue_jobs.transforms.sessions import assign_sessions, summarize_sessions
 
@@ -106,12 +107,12 @@ def run_curation(
 ) -> dict[str, int]:
     """Curate the raw lines; returns the outcome counts (they add up to received)."""
     raw = read_raw_lines(spark, sources)
-    classified = classify_raw_events(
-        raw,
-        event_schema=spark_event_schema(),
-        watermark=watermark,
-        allowed_lateness=allowed_lateness,
+    event_schema = spark_event_schema()
+    # The cache holds lines and outcomes; events are parsed from it for the accepted only.
+    lines = classify_raw_lines(
+        raw, event_schema=event_schema, watermark=watermark, allowed_lateness=allowed_lateness
     ).persist()
+    classified = with_parsed_events(lines, event_schema)
     staging = staging_root(curated_root, gate.run_id)
     outputs = {
         name: StagedTable(table_path(staging, name), table_path(curated_root, name), partition)
@@ -132,14 +133,14 @@ def run_curation(
         )
         checked = {CURATED_EVENTS: staged_events, CURATED_SESSIONS: staged_sessions}
         events.unpersist()
-        counts = curation_counts(classified).collect()[0].asDict()
-        classified.unpersist()  # the gate's aggregations need the memory more
+        counts = curation_counts(lines).collect()[0].asDict()
+        lines.unpersist()  # the gate's aggregations need the memory more
         gate.check(checked, reference_counts={"raw_events": counts["received"]})
         for output in outputs.values():
             output.promote(spark)
         return counts
     finally:
-        classified.unpersist()
+        lines.unpersist()
         remove(spark, staging)
 
 

@@ -1,8 +1,13 @@
 """The SparkSession the jobs use outside Glue (local runs, tests, benchmarks).
 
 Settings mirror what matters on Glue for results: UTC session time zone, so day boundaries
-do not depend on the machine, and a small shuffle partition count, because the default
-of 200 makes tiny local jobs spend most of their time scheduling empty tasks.
+do not depend on the machine. The rest is for speed on one machine, where a local batch
+spends more time per file and per task than per row: a small shuffle partition count
+(the default of 200 makes tiny jobs schedule empty tasks), which adaptive execution then
+merges to the data's size (one task per 64 MB), so a small day-partitioned table is written
+as one file per day, not one per task and day; and plain local files, without Hadoop's
+checksum file beside each file and the `_SUCCESS` marker in each folder (the jobs publish
+by renaming staged folders and nothing reads the markers).
 
 JVM jars that Glue ships but pyspark does not (e.g. the Kafka source) are listed in
 glue_jobs/jars/pom.xml and copied by `mvn` into a git-ignored folder on first use.
@@ -67,6 +72,9 @@ def local_spark_session(
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.sql.adaptive.coalescePartitions.parallelismFirst", "false")
+        .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
+        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
         .config("spark.default.parallelism", str(cores))
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.sql.parquet.outputTimestampType", PARQUET_TIMESTAMP_TYPE)

@@ -1,53 +1,50 @@
-"""The ML pipelines on one machine: the same step scripts SageMaker runs, as plain processes
-in pipeline order over the local lake, with a LocalRegistry standing in for the Model Registry.
+"""The ML pipelines on one machine: the definitions SageMaker runs (built by the same SDK
+builder as the golden files and the stack's), interpreted by local_platform.pipeline_interpreter
+over the local lake, with a LocalRegistry standing in for the Model Registry.
 
-Training runs prepare -> train -> evaluate, applies the registration condition and registers
-the one artifact in the churn and CLV groups as PendingManualApproval; scoring runs the score
-step with the latest Approved version and sends its scores on to the warehouse and PostgreSQL.
-The pipeline definitions (sagemaker_pipelines/definitions) run the same scripts in the cloud.
+Training runs the training definition (prepare -> train -> evaluate -> condition -> register
+as PendingManualApproval, else its Fail step); scoring runs the scoring definition, whose score
+step finds the latest Approved version in the registry, and sends its scores on to the
+warehouse and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from contracts.lake import CUSTOMER_SCORES, CUSTOMER_SCORES_PARTITION, Lake
-from sagemaker_pipelines.definitions.placeholders import PipelineNames
+from local_platform.pipeline_interpreter import (
+    ConditionOutcome,
+    LocalTarget,
+    PipelineFailedError,
+    PipelineInterpreter,
+    StepFailedError,
+)
+from sagemaker_pipelines.definitions import placeholders
+from sagemaker_pipelines.definitions.placeholders import PipelineNames, TrainingDefaults
 from sagemaker_pipelines.registry import PENDING, LocalRegistry, ModelVersion
-from sagemaker_pipelines.steps import REFUSED, STEPS_DIR
+from sagemaker_pipelines.steps import REFUSED
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """The registration condition's pipeline parameters (MinChurnAuc, MaxChurnBrier,
-    MaxClvRevenueError)."""
-
-    min_churn_auc: float
-    max_churn_brier: float
-    max_clv_revenue_error: float
-
-
-def configured_training(env: str) -> tuple[Thresholds, int]:
-    """The environment's thresholds and churn horizon (cdk.json's `ml` section), as its
-    training pipeline gets them."""
+def configured_training(env: str) -> TrainingDefaults:
+    """The environment's horizon and thresholds (cdk.json's `ml` section): the defaults of its
+    training pipeline's parameters."""
     from cdk_app.config import load_config
+    from sagemaker_pipelines.definitions.build import training_defaults
 
-    ml = load_config(env).ml
-    return Thresholds(
-        ml.min_churn_auc, ml.max_churn_brier, ml.max_clv_revenue_error
-    ), ml.horizon_days
+    return training_defaults(load_config(env).ml)
 
 
 @dataclass(frozen=True)
 class MlPaths:
-    """The lake the steps read and the scores land in, the registry, and the runs' work
-    folders (step outputs of each training run, kept for inspection)."""
+    """The lake the steps read and the scores land in, the registry, and the runs' folder
+    (the artifacts bucket: each execution's step outputs and job folders under
+    ml/<execution id>/, kept for inspection)."""
 
     lake_root: Path
     registry: Path
@@ -65,10 +62,44 @@ class MlPaths:
         return Lake.in_folder(str(self.lake_root))
 
 
+def pipeline_names(env: str) -> PipelineNames:
+    return PipelineNames.for_prefix(f"ecommerce-{env}")
+
+
 def model_groups(env: str) -> tuple[str, str]:
     """The churn and CLV model package groups, named as the environment's pipelines name them."""
-    names = PipelineNames.for_prefix(f"ecommerce-{env}")
+    names = pipeline_names(env)
     return names.churn_group, names.clv_group
+
+
+LOCAL_SUBNETS = 1
+"""The definitions name the VPC's subnets for the jobs; locally there is no network to model."""
+AWS_ONLY_OPTIONS = frozenset({"--catalog-database", "--catalog-table", "--database-secret"})
+"""The score step's Glue catalog table and OLTP secret: locally `score` loads the warehouse
+and PostgreSQL itself."""
+
+
+@cache
+def _training_body(names: PipelineNames, defaults: TrainingDefaults) -> str:
+    from sagemaker_pipelines.definitions.build import pipeline_definitions
+
+    return pipeline_definitions(names, defaults, subnet_count=LOCAL_SUBNETS)[names.training]
+
+
+@cache
+def _scoring_body(names: PipelineNames) -> str:
+    from sagemaker_pipelines.definitions.build import scoring_definition
+
+    return scoring_definition(names, subnet_count=LOCAL_SUBNETS)
+
+
+def training_definition(names: PipelineNames, defaults: TrainingDefaults) -> dict[str, Any]:
+    """The training pipeline's definition, as the stack deploys it."""
+    return json.loads(_training_body(names, defaults))
+
+
+def scoring_definition(names: PipelineNames) -> dict[str, Any]:
+    return json.loads(_scoring_body(names))
 
 
 class StepRefusedError(Exception):
@@ -76,34 +107,63 @@ class StepRefusedError(Exception):
 
 
 class ConditionFailedError(Exception):
-    """The trained model missed its thresholds: nothing was registered."""
+    """The trained model missed its thresholds: the definition's Fail step ran and nothing was
+    registered. The message is the Fail step's; `failures` names each missed threshold."""
 
-    def __init__(self, failures: list[str], evaluation: dict[str, Any]) -> None:
+    def __init__(self, message: str, failures: list[str], evaluation: dict[str, Any]) -> None:
         self.failures = failures
         self.evaluation = evaluation
-        super().__init__("; ".join(failures))
+        super().__init__(message)
 
 
-def run_step(name: str, *args: str | Path) -> str:
-    """Run sagemaker_pipelines/steps/<name>.py as SageMaker would; its stdout."""
-    result = subprocess.run(  # noqa: S603 this Python running the project's step scripts
-        [sys.executable, str(STEPS_DIR / f"{name}.py"), *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
+def _interpreter(paths: MlPaths, definition: dict[str, Any], run: Path) -> PipelineInterpreter:
+    """The definition's buckets mapped to the lake's zones and the runs' folder."""
+    zones = {
+        placeholders.RAW_BUCKET: Path(paths.lake.raw),
+        placeholders.CURATED_BUCKET: Path(paths.lake.curated),
+        placeholders.MARTS_BUCKET: Path(paths.lake.marts),
+        placeholders.ARTIFACTS_BUCKET: paths.runs,
+    }
+    target = LocalTarget(
+        zones, run / "jobs", LocalRegistry(paths.registry), skip_options=AWS_ONLY_OPTIONS
     )
-    if result.returncode == REFUSED:
-        raise StepRefusedError(result.stderr.strip().removeprefix("refused: "))
-    if result.returncode != 0:
-        raise RuntimeError(f"the {name} step failed:\n{result.stderr.strip()}")
-    return result.stdout
+    return PipelineInterpreter(definition, target)
 
 
-ORDERS = "orders"
-TICKETS = "support_tickets"
-FEATURES_MART = "customer_features"
-RFM_SEGMENTS_MART = "mart_rfm_segments"
-"""The tables the steps read (the raw extracts; the marts of contracts/marts.yaml)."""
+def _refusal(error: StepFailedError) -> Exception:
+    if error.returncode == REFUSED:
+        return StepRefusedError(error.message.removeprefix("refused: "))
+    return RuntimeError(f"the {error.step} step failed:\n{error.message}")
+
+
+_OPERATORS = {
+    "GreaterThanOrEqualTo": ">=",
+    "LessThanOrEqualTo": "<=",
+    "GreaterThan": ">",
+    "LessThan": "<",
+    "Equals": "==",
+}
+
+
+def _missed(outcomes: list[ConditionOutcome]) -> list[str]:
+    """One line per comparison that did not hold, the metric named as people read it."""
+    from sagemaker_pipelines.definitions.training import (
+        CHURN_AUC,
+        CHURN_BRIER,
+        CLV_REVENUE_ERROR,
+    )
+
+    labels = {
+        CHURN_AUC: "churn AUC",
+        CHURN_BRIER: "churn Brier score",
+        CLV_REVENUE_ERROR: "CLV holdout revenue error",
+    }
+    return [
+        f"{labels.get(outcome.left_path, outcome.left_path)} {outcome.left:.4f} is not "
+        f"{_OPERATORS[outcome.type]} {outcome.right:g}"
+        for outcome in outcomes
+        if not outcome.holds
+    ]
 
 
 @dataclass(frozen=True)
@@ -117,59 +177,46 @@ class Trained:
 
 def train(
     paths: MlPaths,
-    groups: tuple[str, str],
-    thresholds: Thresholds,
-    horizon_days: int,
+    names: PipelineNames,
+    defaults: TrainingDefaults,
     *,
+    parameters: TrainingDefaults | None = None,
     cutoff: date | None = None,
 ) -> Trained:
-    """prepare -> train -> evaluate -> condition -> register (PendingManualApproval).
+    """Run the training definition built with `defaults` (as the stack deploys it), started
+    with `parameters` (as a schedule starts it; None: the definition's defaults).
 
-    Raises StepRefusedError when the lake holds too little history and ConditionFailedError when the
-    metrics miss the thresholds; either way nothing is registered.
+    Raises StepRefusedError when the lake holds too little history and ConditionFailedError when
+    the definition's condition sends the run to its Fail step; either way nothing is registered.
     """
-    from sagemaker_pipelines.models.bundle import ARCHIVE_FILE, archive_bundle
-    from sagemaker_pipelines.models.evaluation_report import condition_failures
+    definition = training_definition(names, defaults)
+    execution_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    run = paths.runs / placeholders.ML_PREFIX / execution_id
+    given: dict[str, Any] = parameters.parameters() if parameters else {}
+    if cutoff is not None:
+        given["CutoffDate"] = cutoff.isoformat()
+    try:
+        execution = _interpreter(paths, definition, run).run(given, execution_id)
+    except StepFailedError as error:
+        raise _refusal(error) from error
+    except PipelineFailedError as failed:
+        outcomes = [o for outcomes in failed.execution.conditions.values() for o in outcomes]
+        evaluation = failed.execution.property_file(*_evaluation_file(definition))
+        raise ConditionFailedError(failed.message, _missed(outcomes), evaluation) from failed
+    evaluation = execution.property_file(*_evaluation_file(definition))
+    return Trained(execution.registered, evaluation, run)
 
-    run = paths.runs / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    lake, prepared, model = paths.lake, run / "prepared", run / "model"
-    horizon = ("--horizon-days", str(horizon_days))
-    run_step(
-        "prepare",
-        "--orders", lake.raw_table(ORDERS),
-        "--tickets", lake.raw_table(TICKETS),
-        "--features", lake.mart(FEATURES_MART),
-        "--cutoff", cutoff.isoformat() if cutoff else "",
-        *horizon,
-        "--output", prepared,
-    )  # fmt: skip
-    run_step(
-        "train",
-        "--train", prepared / "train",
-        "--transactions", prepared / "transactions",
-        "--model-dir", model,
-        *horizon,
-    )  # fmt: skip
-    archive_bundle(model, model / ARCHIVE_FILE)
-    run_step(
-        "evaluate",
-        "--model", model,
-        "--test", prepared / "test",
-        "--transactions", prepared / "transactions",
-        "--output", run / "evaluation",
-    )  # fmt: skip
-    evaluation = json.loads((run / "evaluation" / "evaluation.json").read_text())
-    failures = condition_failures(
-        evaluation,
-        thresholds.min_churn_auc,
-        thresholds.max_churn_brier,
-        thresholds.max_clv_revenue_error,
-    )
-    if failures:
-        raise ConditionFailedError(failures, evaluation)
-    registry = LocalRegistry(paths.registry)
-    versions = [registry.register(group, model / ARCHIVE_FILE, evaluation) for group in groups]
-    return Trained(versions, evaluation, run)
+
+def _evaluation_file(definition: dict[str, Any]) -> tuple[str, str]:
+    """The step and name of the definition's (one) property file: evaluation.json."""
+    files = [
+        (step["Name"], property_file["PropertyFileName"])
+        for step in definition["Steps"]
+        for property_file in step.get("PropertyFiles", [])
+    ]
+    if len(files) != 1:
+        raise ValueError(f"the training definition has {len(files)} property files, not one")
+    return files[0]
 
 
 def approve(
@@ -195,40 +242,35 @@ class Scored:
 
 def score(
     paths: MlPaths,
-    groups: tuple[str, str],
+    names: PipelineNames,
     *,
     database_url: str,
     warehouse: Path,
     as_of: date | None = None,
 ) -> Scored:
-    """Score every customer with the latest Approved version (locally one artifact serves both
-    groups) into the lake, then the warehouse table and the OLTP table."""
+    """Run the scoring definition (its step scores every customer with the latest Approved
+    version; locally one artifact serves both groups) into the lake, then load the warehouse
+    table and the OLTP table."""
     import pandas as pd
 
     from local_platform.customer_scores import load_scores_into_warehouse, upsert_scores
 
     registry = LocalRegistry(paths.registry)
-    approved = registry.latest_approved(groups[0])
+    approved = registry.latest_approved(names.churn_group)
     pending = [
         version
-        for version in registry.versions(groups[0])
+        for version in registry.versions(names.churn_group)
         if version.status == PENDING and int(version.version) > int(approved.version)
     ]
     day = (as_of or datetime.now(UTC).date()).isoformat()
+    execution_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    run = paths.runs / placeholders.ML_PREFIX / execution_id
+    try:
+        _interpreter(paths, scoring_definition(names), run).run({"AsOfDate": day}, execution_id)
+    except StepFailedError as error:
+        raise _refusal(error) from error
     lake = paths.lake
-    output = Path(lake.curated_table(CUSTOMER_SCORES))
-    run_step(
-        "score",
-        "--model", Path(approved.artifact).parent,
-        "--model-version", approved.version,
-        "--orders", lake.raw_table(ORDERS),
-        "--tickets", lake.raw_table(TICKETS),
-        "--features", lake.mart(FEATURES_MART),
-        "--rfm-segments", lake.mart(RFM_SEGMENTS_MART),
-        "--as-of", day,
-        "--output", output,
-    )  # fmt: skip
-    written = output / f"{CUSTOMER_SCORES_PARTITION}={day}"
+    written = Path(lake.curated_table(CUSTOMER_SCORES)) / f"{CUSTOMER_SCORES_PARTITION}={day}"
     scores = pd.read_parquet(written)
     return Scored(
         version=approved,

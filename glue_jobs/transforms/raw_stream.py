@@ -15,7 +15,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as sf
 from pyspark.sql.types import StructType
 
-from glue_jobs.transforms.events import BAD_JSON, PROBLEM_TYPE, contract_problem
+from glue_jobs.transforms.events import BAD_JSON, contract_check, contract_problem
 
 # None for a valid record, else (BAD_JSON | SCHEMA_VIOLATION, detail).
 RecordCheck = Callable[[bytes | None], tuple[str, str] | None]
@@ -34,8 +34,7 @@ def classify_kafka_records(
 ) -> DataFrame:
     """Records as the Kafka source gives them (key, value, topic, partition, offset,
     timestamp, ...) with `problem` (null when valid) and the parsed `event` (valid only)."""
-    problem = sf.udf(check_record, PROBLEM_TYPE)(sf.col("value"))
-    return records.withColumn("problem", problem).withColumn(
+    return records.withColumn("problem", contract_check(check_record, sf.col("value"))).withColumn(
         "event",
         sf.when(
             sf.col("problem").isNull(),

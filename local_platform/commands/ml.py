@@ -1,8 +1,8 @@
 """`ecom ml ...`: the customer models on this machine.
 
 `fit-btyd` fits BG/NBD and Gamma-Gamma to any transaction log for analysts; `train`,
-`approve`, `score` and `run` run the SageMaker pipelines' step scripts over a local lake
-(local_platform/ml_runner.py). The modelling
+`approve`, `score` and `run` interpret the SageMaker pipelines' definitions over a local lake
+(local_platform/ml_runner.py); the options are the pipelines' parameters. The modelling
 lives in sagemaker_pipelines/models and needs the `ml` extra (pandas, scipy); it is imported
 when the command runs, so the rest of `ecom` works without it. This module only reads the
 options and the CSV, and presents the report.
@@ -25,11 +25,12 @@ from rich.table import Table
 from local_platform.commands.options import DatabaseUrlOption
 from local_platform.console import fail, stderr
 from local_platform.demo.settings import DEMO_HOME
-from local_platform.ml_runner import Thresholds, configured_training
+from local_platform.ml_runner import configured_training
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sagemaker_pipelines.definitions.placeholders import TrainingDefaults
     from sagemaker_pipelines.models.btyd_report import BtydReport, HoldoutCheck
 
 INPUT_ERROR = 2
@@ -503,21 +504,23 @@ def _training(
     min_churn_auc: float | None,
     max_churn_brier: float | None,
     max_clv_revenue_error: float | None,
-) -> tuple[Thresholds, int]:
-    """The environment's thresholds and horizon, each replaced by its option when given."""
+) -> tuple[TrainingDefaults, TrainingDefaults]:
+    """The environment's training defaults (its definition's), and the parameters to start it
+    with: each default replaced by its option when given."""
     from cdk_app.config import ConfigError
 
     try:
-        thresholds, horizon = configured_training(env)
+        defaults = configured_training(env)
     except ConfigError as error:
         fail(str(error))
     given = {
+        "horizon_days": horizon_days,
         "min_churn_auc": min_churn_auc,
         "max_churn_brier": max_churn_brier,
         "max_clv_revenue_error": max_clv_revenue_error,
     }
     chosen = {name: value for name, value in given.items() if value is not None}
-    return replace(thresholds, **chosen), horizon_days or horizon
+    return defaults, replace(defaults, **chosen)
 
 
 def _train(
@@ -525,8 +528,8 @@ def _train(
     registry: Path | None,
     env: str,
     cutoff: datetime | None,
-    thresholds: Thresholds,
-    horizon_days: int,
+    defaults: TrainingDefaults,
+    parameters: TrainingDefaults,
 ) -> str:
     """Run training; the registered version, or exit naming why nothing was registered."""
     from local_platform.demo.ml import metrics_table
@@ -534,23 +537,23 @@ def _train(
         ConditionFailedError,
         MlPaths,
         StepRefusedError,
-        model_groups,
+        pipeline_names,
         train,
     )
 
     try:
         trained = train(
             MlPaths.beside(lake, registry),
-            model_groups(env),
-            thresholds,
-            horizon_days,
+            pipeline_names(env),
+            defaults,
+            parameters=parameters,
             cutoff=cutoff.date() if cutoff else None,
         )
     except StepRefusedError as error:
         fail(str(error), INPUT_ERROR)
     except ConditionFailedError as error:
         stderr.print(metrics_table(error.evaluation))
-        fail(f"not registered: {error}")
+        fail(str(error))
     stderr.print(metrics_table(trained.evaluation))
     for version in trained.versions:
         stderr.print(f"Registered {version.group} version {version.version} ({version.status})")
@@ -579,7 +582,7 @@ def _score(
 ) -> None:
     from local_platform.embedded_postgres import resolve_database_url
     from local_platform.errors import exit_when_unreachable
-    from local_platform.ml_runner import MlPaths, StepRefusedError, model_groups, score
+    from local_platform.ml_runner import MlPaths, StepRefusedError, pipeline_names, score
     from sagemaker_pipelines.registry import RegistryError
 
     url = resolve_database_url(database_url)
@@ -587,7 +590,7 @@ def _score(
         try:
             scored = score(
                 MlPaths.beside(lake, registry),
-                model_groups(env),
+                pipeline_names(env),
                 database_url=url,
                 warehouse=warehouse or lake.parent / "warehouse.duckdb",
                 as_of=as_of.date() if as_of else None,

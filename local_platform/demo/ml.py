@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
@@ -20,24 +21,36 @@ from local_platform.ml_runner import (
     ConditionFailedError,
     MlPaths,
     StepRefusedError,
-    Thresholds,
     approve,
     configured_training,
-    model_groups,
+    pipeline_names,
     score,
     train,
 )
+from sagemaker_pipelines.definitions.placeholders import TrainingDefaults
 
 if TYPE_CHECKING:
     import pandas as pd
 
 ENV = "dev"
 """The environment whose model groups and horizon the demo uses (cdk.json)."""
-DEMO_THRESHOLDS = Thresholds(min_churn_auc=0.65, max_churn_brier=0.22, max_clv_revenue_error=0.35)
-"""The demo's shop (a thousand customers over a year) is thinner than the data the
-environments' thresholds were set on; these sit under its measured metrics (AUC 0.71, Brier
-0.207 against the base rate's 0.235, revenue error 16.9%: docs/ml.md) and still refuse the
-constant base rate, so the stage shows the whole flow."""
+
+
+def demo_parameters() -> TrainingDefaults:
+    """The environment's training parameters with the demo's thresholds.
+
+    The demo's shop (a thousand customers over a year) is thinner than the data the
+    environments' thresholds were set on; these sit under its measured metrics (AUC 0.71, Brier
+    0.207 against the base rate's 0.235, revenue error 16.9%: docs/ml.md) and still refuse the
+    constant base rate, so the stage shows the whole flow."""
+    return replace(
+        configured_training(ENV),
+        min_churn_auc=0.65,
+        max_churn_brier=0.22,
+        max_clv_revenue_error=0.35,
+    )
+
+
 AT_RISK = "high"
 """Customers "at risk" are those in the high churn band."""
 SHOWN_AT_RISK = 10
@@ -51,22 +64,23 @@ def run(settings: DemoSettings) -> None:
     paths = MlPaths.beside(settings.workdir / "lake")
     shutil.rmtree(paths.registry, ignore_errors=True)
     shutil.rmtree(paths.runs, ignore_errors=True)
-    groups = model_groups(ENV)
+    names = pipeline_names(ENV)
+    groups = (names.churn_group, names.clv_group)
     try:
-        trained = train(paths, groups, DEMO_THRESHOLDS, configured_training(ENV)[1])
+        trained = train(paths, names, configured_training(ENV), parameters=demo_parameters())
     except StepRefusedError as error:
         stderr.print(f"[yellow]Models not trained:[/yellow] {error}", highlight=False)
         stderr.print("A longer history (`ecom demo --history-days N`) gives them data.")
         return
     except ConditionFailedError as error:
         stderr.print(metrics_table(error.evaluation))
-        stderr.print(f"[yellow]Not registered:[/yellow] {error}", highlight=False)
+        stderr.print(f"[yellow]{error}[/yellow]", highlight=False)
         return
     stderr.print(metrics_table(trained.evaluation))
     version = approve(paths, groups)[0].version
     scored = score(
         paths,
-        groups,
+        names,
         database_url=settings.database_url,
         warehouse=settings.workdir / "warehouse.duckdb",
     )

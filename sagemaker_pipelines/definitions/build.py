@@ -11,6 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
+from sagemaker.workflow.pipeline import Pipeline
+
 from cdk_app.config import MlConfig, PlatformConfig, load_config
 from sagemaker_pipelines.definitions import placeholders
 from sagemaker_pipelines.definitions.offline import offline
@@ -51,14 +53,21 @@ def pipeline_definitions(
             training_pipeline(names, defaults, subnets),
             scoring_pipeline(names, subnets),
         )
-        bodies = {
-            pipeline.name: json.dumps(json.loads(pipeline.definition()), indent=1, sort_keys=True)
-            for pipeline in pipelines
-        }
-    for name, body in bodies.items():
-        if len(body) > MAX_DEFINITION_CHARS:
-            raise ValueError(f"{name}: definition has {len(body)} characters, over the limit")
-    return bodies
+        return dict(map(_body, pipelines))
+
+
+def scoring_definition(names: PipelineNames, *, subnet_count: int) -> str:
+    """The scoring pipeline's definition alone (it has no training defaults)."""
+    with offline():
+        return _body(scoring_pipeline(names, placeholders.subnets(subnet_count)))[1]
+
+
+def _body(pipeline: Pipeline) -> tuple[str, str]:
+    """The pipeline's name and definition JSON, checked against the size limit."""
+    body = json.dumps(json.loads(pipeline.definition()), indent=1, sort_keys=True)
+    if len(body) > MAX_DEFINITION_CHARS:
+        raise ValueError(f"{pipeline.name}: definition has {len(body)} characters, over the limit")
+    return pipeline.name, body
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -82,6 +82,16 @@ class TrainingDefaults:
     max_churn_brier: float
     max_clv_revenue_error: float
 
+    def parameters(self) -> dict[str, int | float]:
+        """These values under the names of the training pipeline's parameters (how a schedule
+        or a local run passes them to an execution)."""
+        return {
+            "HorizonDays": self.horizon_days,
+            "MinChurnAuc": self.min_churn_auc,
+            "MaxChurnBrier": self.max_churn_brier,
+            "MaxClvRevenueError": self.max_clv_revenue_error,
+        }
+
 
 def substitute(body: str, values: dict[str, str]) -> str:
     """`body` with every placeholder replaced by its value; the longest placeholders first, so

@@ -80,28 +80,3 @@ def evaluation_report(bundle: ModelBundle, test: pd.DataFrame, log: pd.DataFrame
             "spearman": float(clv.loc[CLV_BASELINE, "revenue_spearman"]),
         },
     }
-
-
-def condition_failures(
-    report: dict[str, Any],
-    min_churn_auc: float,
-    max_churn_brier: float,
-    max_clv_revenue_error: float,
-) -> list[str]:
-    """The pipelines' registration condition: one line per metric that misses its threshold
-    (empty when the model may be registered)."""
-    checks = (
-        ("churn AUC", report["churn"]["auc"]["value"], ">=", min_churn_auc),
-        ("churn Brier score", report["churn"]["brier"]["value"], "<=", max_churn_brier),
-        (
-            "CLV holdout revenue error",
-            report["clv"]["abs_revenue_error"]["value"],
-            "<=",
-            max_clv_revenue_error,
-        ),
-    )
-    return [
-        f"{name} {value:.4f} is not {operator} {threshold:g}"
-        for name, value, operator, threshold in checks
-        if not (value >= threshold if operator == ">=" else value <= threshold)
-    ]

@@ -94,7 +94,7 @@ def score_customers(
         customers=[*customers, *([] if rfm_segments is None else rfm_segments.index)],
     )
     features = built.frame.sort_index()
-    probability = bundle.churn.predict_proba(features)
+    probability, drivers = bundle.churn.explain(features)
 
     summary = rfm_summary(log, day).customers.reindex(features.index, fill_value=0.0)
     rfm_columns = ("frequency", "recency", "T", "monetary_value")
@@ -111,7 +111,6 @@ def score_customers(
         segments.loc[known.index] = known
     segments[new] = None
     churn_band = risk_bands(probability)
-    drivers = bundle.churn.top_drivers(features)
 
     scores = pd.DataFrame(
         {

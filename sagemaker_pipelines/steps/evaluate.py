@@ -13,9 +13,10 @@ import json
 
 from sagemaker_pipelines.models.bundle import load_bundle
 from sagemaker_pipelines.models.evaluation_report import evaluation_report
+from sagemaker_pipelines.steps import PROCESSING
 from sagemaker_pipelines.steps.common import read_folder
 
-INPUT = Path("/opt/ml/processing/input")
+INPUT = PROCESSING / "input"
 EVALUATION_FILE = "evaluation.json"
 
 
@@ -24,7 +25,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, default=INPUT / "model")
     parser.add_argument("--test", type=Path, default=INPUT / "test")
     parser.add_argument("--transactions", type=Path, default=INPUT / "transactions")
-    parser.add_argument("--output", type=Path, default=Path("/opt/ml/processing/evaluation"))
+    parser.add_argument("--output", type=Path, default=PROCESSING / "evaluation")
     return parser.parse_args(argv)
 
 

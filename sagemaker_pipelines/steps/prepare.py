@@ -16,6 +16,7 @@ from sagemaker_pipelines.models.btyd import FitError, InsufficientDataError
 from sagemaker_pipelines.models.datasets import split_examples
 from sagemaker_pipelines.models.features import DEFAULT_HORIZON_DAYS
 from sagemaker_pipelines.models.transactions import CUSTOMER, PeriodError
+from sagemaker_pipelines.steps import PROCESSING
 from sagemaker_pipelines.steps.common import (
     SPLIT_FILE,
     read_features,
@@ -37,7 +38,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--features", default="", help="the customer_features mart (optional)")
     parser.add_argument("--cutoff", default="", help="YYYY-MM-DD; empty: last order day - horizon")
     parser.add_argument("--horizon-days", type=int, default=DEFAULT_HORIZON_DAYS)
-    parser.add_argument("--output", type=Path, default=Path("/opt/ml/processing/output"))
+    parser.add_argument("--output", type=Path, default=PROCESSING / "output")
     return parser.parse_args(argv)
 
 

@@ -2,8 +2,10 @@
 replacing that day only; on S3 the day's partition is registered in the Glue catalog table,
 and with --database-secret the day is upserted into the OLTP table ml.customer_scores.
 
-Locally the runner hands the model folder (--model); in the cloud the step finds the latest
-Approved packages of the churn and CLV groups itself (--churn-group, --clv-group).
+Given a model folder (--model), the step scores with it; given the churn and CLV groups
+(--churn-group, --clv-group, as the scoring pipeline runs it), it finds their latest Approved
+packages itself: in the SageMaker Model Registry, or, run by the local pipeline interpreter,
+in the LocalRegistry folder named by LOCAL_MODEL_REGISTRY.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import argparse
+import os
 import tempfile
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -31,7 +34,8 @@ from sagemaker_pipelines.models.scoring import (
     uses_service,
 )
 from sagemaker_pipelines.models.transactions import PeriodError
-from sagemaker_pipelines.registry import ModelVersion, SageMakerRegistry
+from sagemaker_pipelines.registry import LocalRegistry, ModelVersion, SageMakerRegistry
+from sagemaker_pipelines.steps import LOCAL_REGISTRY_VARIABLE
 from sagemaker_pipelines.steps.common import (
     read_features,
     read_folder,
@@ -145,16 +149,25 @@ def _rfm_segments(folder: str) -> pd.Series | None:
 def _approved_bundle(churn_group: str, clv_group: str) -> tuple[ModelBundle, tuple[str, str]]:
     """The churn model of the churn group's latest Approved package and the CLV models of
     the CLV group's (the same artifact unless one group was approved on its own)."""
-    import boto3
-
-    registry = SageMakerRegistry(boto3.client("sagemaker"))
+    registry = _registry()
     churn, clv = registry.latest_approved(churn_group), registry.latest_approved(clv_group)
     churn_bundle, clv_bundle = _download(churn), _download(clv)
     bundle = replace(churn_bundle, bgnbd=clv_bundle.bgnbd, gamma_gamma=clv_bundle.gamma_gamma)
     return bundle, (churn.version, clv.version)
 
 
+def _registry() -> LocalRegistry | SageMakerRegistry:
+    local = os.environ.get(LOCAL_REGISTRY_VARIABLE)
+    if local:
+        return LocalRegistry(Path(local))
+    import boto3
+
+    return SageMakerRegistry(boto3.client("sagemaker"))
+
+
 def _download(version: ModelVersion) -> ModelBundle:
+    if not version.artifact.startswith("s3://"):
+        return load_bundle(Path(version.artifact).parent)
     import boto3
 
     bucket, _, key = version.artifact.removeprefix("s3://").partition("/")

@@ -15,23 +15,25 @@ import pytest
 
 from contracts.lake import CUSTOMER_SCORES, Lake
 from data_generators import GenerationSettings, generate_store
-from local_platform.demo.ml import DEMO_THRESHOLDS
+from local_platform.demo.ml import demo_parameters
 from local_platform.ml_runner import (
     ConditionFailedError,
     MlPaths,
     approve,
-    model_groups,
+    configured_training,
+    pipeline_names,
     score,
     train,
 )
 from sagemaker_pipelines.registry import APPROVED, PENDING, LocalRegistry, RegistryError
 
 STORE = GenerationSettings(users=3_000, days=365, seed=7)
-GROUPS = model_groups("test")
-HORIZON = 90
+NAMES = pipeline_names("test")
+GROUPS = (NAMES.churn_group, NAMES.clv_group)
+DEFAULTS = configured_training("dev")
 # The demo's thresholds, for generated shops (this one measures AUC 0.85: docs/ml.md,
 # "Pipelines locally").
-THRESHOLDS = DEMO_THRESHOLDS
+THRESHOLDS = demo_parameters()
 AS_OF = pd.Timestamp("2026-10-01").date()
 
 
@@ -81,17 +83,27 @@ def test_train_approve_score_end_to_end(shop: tuple[str, MlPaths], tmp_path: Pat
     warehouse = tmp_path / "warehouse.duckdb"
 
     with pytest.raises(ConditionFailedError) as failed:
-        train(paths, GROUPS, replace(THRESHOLDS, min_churn_auc=1.01, max_churn_brier=0.0), HORIZON)
+        train(
+            paths, NAMES, DEFAULTS,
+            parameters=replace(THRESHOLDS, min_churn_auc=1.01, max_churn_brier=0.0),
+        )  # fmt: skip
+    # The Fail step's message, its Join resolved: the metrics and the parameters given.
+    message = str(failed.value)
+    assert message.startswith("Not registered, a metric misses its threshold: churn AUC 0.")
+    assert " (min 1.01), churn Brier " in message
+    assert " (max 0.0), CLV revenue error " in message
+    assert message.endswith(" (max 0.35)")
     first, second = failed.value.failures
     assert first.startswith("churn AUC ")
     assert first.endswith(" is not >= 1.01")
     assert second.startswith("churn Brier score ")
     assert registry.versions(GROUPS[0]) == registry.versions(GROUPS[1]) == []
     with pytest.raises(RegistryError):
-        score(paths, GROUPS, database_url=database_url, warehouse=warehouse, as_of=AS_OF)
+        score(paths, NAMES, database_url=database_url, warehouse=warehouse, as_of=AS_OF)
 
-    trained = train(paths, GROUPS, THRESHOLDS, HORIZON)
-    prepared = json.loads((trained.run / "prepared" / "prepare.json").read_text())
+    trained = train(paths, NAMES, DEFAULTS, parameters=THRESHOLDS)
+    prepare_job = trained.run / "jobs" / "Prepare" / "processing" / "output"
+    prepared = json.loads((prepare_job / "prepare.json").read_text())
     assert prepared["uses_service_history"] is True
     # With the tickets and refunds, the model ranks churners above both baselines
     # (measured: see docs/ml.md, "Churn").
@@ -107,7 +119,7 @@ def test_train_approve_score_end_to_end(shop: tuple[str, MlPaths], tmp_path: Pat
     assert trained.versions[0].metrics == trained.evaluation
     assert [v.status for v in approve(paths, GROUPS)] == [APPROVED, APPROVED]
 
-    scored = score(paths, GROUPS, database_url=database_url, warehouse=warehouse, as_of=AS_OF)
+    scored = score(paths, NAMES, database_url=database_url, warehouse=warehouse, as_of=AS_OF)
     buyers = _buyers(database_url)
     assert scored.version.version == "1"
     assert scored.newer_pending is None
@@ -123,8 +135,8 @@ def test_train_approve_score_end_to_end(shop: tuple[str, MlPaths], tmp_path: Pat
     assert _database_rows(database_url) == [(AS_OF, buyers, 1, True)]
 
     # Re-scoring the day replaces its rows; a newer pending version is reported, not used.
-    train(paths, GROUPS, THRESHOLDS, HORIZON)
-    again = score(paths, GROUPS, database_url=database_url, warehouse=warehouse, as_of=AS_OF)
+    train(paths, NAMES, DEFAULTS, parameters=THRESHOLDS)
+    again = score(paths, NAMES, database_url=database_url, warehouse=warehouse, as_of=AS_OF)
     assert again.version.version == "1"
     assert again.newer_pending is not None
     assert again.newer_pending.version == "2"

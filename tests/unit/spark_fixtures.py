@@ -15,7 +15,7 @@ CURATED_EVENT_SCHEMA = (
     "event_id string, event_type string, occurred_at timestamp, user_id bigint, "
     "anonymous_id string, session_id string, channel string, device_type string, "
     "traffic_source string, page_path string, "
-    "properties struct<product_id: bigint, cart_id: string, order_id: bigint, "
+    "properties struct<page_type: string, product_id: bigint, cart_id: string, order_id: bigint, "
     "items: array<struct<product_id: bigint, quantity: bigint, "
     "unit_price: decimal(18,2), line_total: decimal(18,2)>>>"
 )
@@ -57,7 +57,8 @@ def events_frame(spark: SparkSession, rows: list[dict[str, Any]]) -> DataFrame:
         record = {**EVENT_DEFAULTS, **row, "occurred_at": utc(row["occurred_at"])}
         props = record["properties"] or {}
         record["properties"] = {
-            key: props.get(key) for key in ("product_id", "cart_id", "order_id", "items")
+            key: props.get(key)
+            for key in ("page_type", "product_id", "cart_id", "order_id", "items")
         }
         records.append(tuple(record[name] for name in EVENT_COLUMNS))
     return spark.createDataFrame(records, CURATED_EVENT_SCHEMA)

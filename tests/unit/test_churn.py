@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cdnow_like_shops import cdnow_like_shop
+from drivers_reference import per_feature_drivers
 from threadpoolctl import threadpool_limits
 
 from sagemaker_pipelines.models.btyd import InsufficientDataError
@@ -129,3 +130,27 @@ def test_risk_bands_use_the_thresholds_given() -> None:
     probability = [0.1, 0.5, 0.79, 0.8, 0.95]
     assert list(risk_bands(probability)) == ["low", "medium", "medium", "high", "high"]
     assert list(risk_bands(probability, 0.3, 0.9)) == ["low", "medium", "medium", "medium", "high"]
+
+
+def test_top_drivers_equal_the_per_feature_algorithm_exactly(
+    examples: tuple[pd.DataFrame, pd.Series], model: ChurnModel
+) -> None:
+    sample = examples[0].iloc[::7].iloc[:350]
+    # Repeated customers (one code row for several), one at every median, one with two
+    # features at theirs, one value between two thresholds of the median's interval, a NaN.
+    median = model.medians.to_frame().T
+    two_at_median = sample.iloc[[3]].assign(recency=model.medians["recency"], T=model.medians["T"])
+    near_median = median.assign(frequency=model.medians["frequency"] + 1e-9)
+    missing = sample.iloc[[5]].assign(recency=np.nan)
+    features = pd.concat(
+        [sample, sample.iloc[:20], median, two_at_median, near_median, missing], ignore_index=True
+    )
+    for k, block in ((3, 64), (5, 10_000)):
+        expected = per_feature_drivers(model, features, k)
+        probability, actual = model.explain(features, k, block=block)
+        pd.testing.assert_frame_equal(actual, expected, check_exact=True)
+        assert np.array_equal(probability, model.predict_proba(features), equal_nan=True)
+    # The fixture exercises both a zero and a non-zero effect per feature, and distinct ranks.
+    assert expected["effect_1"].ne(0).sum() > 300
+    assert (expected.iloc[len(sample) + 20][["effect_1", "effect_2"]] == 0).all()
+    assert expected["driver_1"].nunique() >= 3

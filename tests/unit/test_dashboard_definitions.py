@@ -33,11 +33,11 @@ def test_the_committed_definitions_load_in_their_order():
     assert counts == {
         "executive-overview": 9,
         "sales-performance": 8,
-        "funnel-behaviour": 6,
+        "funnel-behaviour": 13,
         "customers": 10,
         "inventory": 6,
         "real-time": 9,
-        "data-quality": 5,
+        "data-quality": 8,
     }
 
 

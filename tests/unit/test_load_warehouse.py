@@ -280,10 +280,12 @@ def test_a_table_is_loaded_only_from_a_zone_given_and_only_if_the_contract_lists
 MART_NAMES = (
     "mart_sales_daily",
     "mart_funnel_daily",
+    "mart_sessions_daily",
     "mart_cohort_retention",
     "mart_rfm_segments",
     "mart_product_performance",
     "mart_inventory_health",
+    "mart_quarantine_daily",
     "customer_features",
 )
 

@@ -17,10 +17,12 @@ def test_registry_lists_the_marts_in_build_order():
     assert list(marts()) == [
         "mart_sales_daily",
         "mart_funnel_daily",
+        "mart_sessions_daily",
         "mart_cohort_retention",
         "mart_rfm_segments",
         "mart_product_performance",
         "mart_inventory_health",
+        "mart_quarantine_daily",
         "customer_features",
     ]
 

@@ -25,7 +25,6 @@ from sagemaker_pipelines.models.bundle import (
     train_bundle,
 )
 from sagemaker_pipelines.models.datasets import LABEL, split_examples
-from sagemaker_pipelines.models.evaluation_report import condition_failures
 from sagemaker_pipelines.models.orders import latest_orders, placed_transactions
 from sagemaker_pipelines.models.scoring import SCORE_COLUMNS, score_customers
 from sagemaker_pipelines.models.transactions import MissingColumnsError
@@ -140,19 +139,6 @@ def test_scores_cover_new_customers_without_nan(
     assert scores["new_customer"].sum() == 1
     assert set(scores["churn_band"]) <= {"low", "medium", "high"}
     assert (scores[["churn_model_version", "clv_model_version"]] == ["3", "4"]).all().all()
-
-
-def test_condition_names_every_metric_that_misses() -> None:
-    report = {
-        "churn": {"auc": {"value": 0.7}, "brier": {"value": 0.2}},
-        "clv": {"abs_revenue_error": {"value": 0.3}},
-    }
-    assert condition_failures(report, 0.6, 0.25, 0.5) == []
-    assert condition_failures(report, 0.8, 0.1, 0.2) == [
-        "churn AUC 0.7000 is not >= 0.8",
-        "churn Brier score 0.2000 is not <= 0.1",
-        "CLV holdout revenue error 0.3000 is not <= 0.2",
-    ]
 
 
 def test_the_scores_ddl_lists_the_score_columns_then_the_partition() -> None:
