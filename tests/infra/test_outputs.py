@@ -58,6 +58,7 @@ EXPECTED = {
         "ExtractOltpJobName",
         "CurateEventsJobName",
         "BuildMartsJobName",
+        "BuildRecommendationsJobName",
         "LoadWarehouseJobName",
     },
     "Ml": {

@@ -44,7 +44,8 @@ pytestmark = pytest.mark.integration
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = LOCAL_HOME / "test-screenshots" / "dashboards"
-SHOP = GenerationSettings(users=150, days=28, seed=23, history_days=42)
+# Seed 25: the shop has orders in its last two days, so the freshness rule passes.
+SHOP = GenerationSettings(users=150, days=28, seed=25, history_days=42)
 DEFINITIONS = load_definitions()
 # Lines no collector would send, landed with the shop's events after the stream processor has
 # read them: curate_events quarantines them, so the quarantine sheet has rows to show.

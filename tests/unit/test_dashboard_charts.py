@@ -21,7 +21,7 @@ from contracts.warehouse.tables import customer_scores_table, mart_tables
 from local_platform.cli import app
 from local_platform.dashboards import build as build_module
 from local_platform.dashboards.charts import vega_lite_spec
-from local_platform.demo import dashboards, ml
+from local_platform.demo import dashboards, ml, recommendations
 from local_platform.demo.pipeline import STAGES
 from quicksight_templates.loader import load_definitions
 
@@ -152,8 +152,8 @@ def test_the_pages_carry_the_definitions_ids_and_titles_and_nothing_from_the_net
             assert f'data-type="{visual.type}"' in card
 
 
-def test_the_dashboards_stage_ends_the_demo_after_the_models():
-    assert STAGES[-2:] == (ml.run, dashboards.run)
+def test_the_dashboards_stage_ends_the_demo_after_the_models_and_recommendations():
+    assert STAGES[-3:] == (ml.run, recommendations.run, dashboards.run)
 
 
 def test_serve_without_a_built_site_fails_in_one_line(tmp_path: Path):
