@@ -50,6 +50,15 @@ _DATE_FORMATS = {
     "MONTH": "%b %Y",
     None: "%Y-%m-%d %H:%M",
 }
+# Vega-Lite's time units for bars over time: a period without rows stays a visible gap on the
+# axis instead of vanishing from a list of labels. Weeks start on Monday here and on Sunday in
+# Vega-Lite, so weekly bars keep their labelled axis.
+_BAR_TIME_UNITS = {
+    "MINUTE": "utcyearmonthdatehoursminutes",
+    "HOUR": "utcyearmonthdatehours",
+    "DAY": "utcyearmonthdate",
+    "MONTH": "utcyearmonth",
+}
 _PERIOD_NAMES = {"MINUTE": "minute", "HOUR": "hour", "DAY": "day", "WEEK": "week", "MONTH": "month"}
 _PERIOD_CAPTIONS = {
     "MINUTE": "Minute ",
@@ -366,6 +375,20 @@ def _bar(fields: _Fields, stacked: bool = False) -> dict[str, Any]:
             encoding["yOffset" if horizontal else "xOffset"] = {"field": color["field"]}
     if not horizontal:
         encoding["x"]["axis"]["labelOverlap"] = "greedy"
+    unit = _BAR_TIME_UNITS.get(fields.visual.dimensions[0].granularity)
+    if fields.is_time(0) and unit and not color:
+        encoding["x"] = {
+            "field": "d0",
+            "type": "temporal",
+            "timeUnit": unit,
+            "title": category["title"],
+            "scale": {"type": "utc"},
+            "axis": {
+                "labelExpr": "utcFormat(datum.value, "
+                f"{json.dumps(_DATE_FORMATS[fields.visual.dimensions[0].granularity])})",
+                "labelOverlap": "greedy",
+            },
+        }
     return {**_base(fields), "transform": transforms, "mark": "bar", "encoding": encoding}
 
 
