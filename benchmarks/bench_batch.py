@@ -101,10 +101,11 @@ def cpu_seconds() -> float:
     return total
 
 
-def prepared_store(settings: GenerationSettings) -> tuple[str, Path]:
-    """The benchmark database and clickstream, generated on the first run only."""
+def prepared_store(settings: GenerationSettings, prefix: str = "bench_batch") -> tuple[str, Path]:
+    """A benchmark's database (`<prefix>_<users>x<days>`) and clickstream, generated on the
+    first run only."""
     server = resolve_database_url(progress=False)
-    name = f"bench_batch_{settings.users}x{settings.days}"
+    name = f"{prefix}_{settings.users}x{settings.days}"
     events = BENCH_HOME / f"{name}.jsonl.gz"
     with psycopg.connect(server, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()

@@ -24,37 +24,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import psycopg
-from bench_batch import BENCH_HOME, StagePeaks
-from psycopg.conninfo import make_conninfo
+from bench_batch import BENCH_HOME, StagePeaks, prepared_store
 
 from contracts.lake import Lake
-from data_generators import GenerationSettings, generate_store
+from data_generators import GenerationSettings
 from glue_jobs.build_marts import run_build
 from glue_jobs.build_recommendations import cutoff_of, run_recommendations
 from glue_jobs.local_spark import ensure_spark_jars, local_spark_session
 from glue_jobs.quality import QualityGate
 from glue_jobs.transforms.recommendations import RecommendationSettings
 from local_platform.batch_pipeline import BatchSettings, jdbc_source, run_batch, shop_as_of
-from local_platform.embedded_postgres import resolve_database_url
-
-
-def prepared_store(settings: GenerationSettings) -> tuple[str, Path]:
-    """This benchmark's database and clickstream, generated when the database is new."""
-    server = resolve_database_url(progress=False)
-    name = f"bench_reco_{settings.users}x{settings.days}"
-    events = BENCH_HOME / f"{name}.jsonl.gz"
-    with psycopg.connect(server, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            return make_conninfo(server, dbname=name), events
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_conninfo(server, dbname=name)
-    print(f"Generating {settings.users:,} users x {settings.days} days (once) ...", flush=True)
-    started = time.perf_counter()
-    BENCH_HOME.mkdir(parents=True, exist_ok=True)
-    generate_store(settings, url, events_out=events, reset=True, progress=False)
-    print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
-    return url, events
 
 
 def main() -> None:
@@ -63,7 +42,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--driver-memory", default="4g")
     args = parser.parse_args()
-    url, events = prepared_store(GenerationSettings(users=args.users, days=args.days))
+    url, events = prepared_store(
+        GenerationSettings(users=args.users, days=args.days), prefix="bench_reco"
+    )
     spark = local_spark_session(
         "bench-recommendations", driver_memory=args.driver_memory, jars=ensure_spark_jars()
     )

@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
+from dashboard_column_types import quicksight_type
 from psycopg.conninfo import make_conninfo
 from typer.testing import CliRunner
 
@@ -59,17 +60,6 @@ BAD_LINES = {
 # Without the ML stage there are no scores, and a healthy batch fails no rule: these visuals
 # must show their dataset's "no data" reason.
 EMPTY_DATASETS = {"customer_scores", "quality_failures"}
-DUCKDB_TYPES = {
-    "BIGINT": "INTEGER",
-    "INTEGER": "INTEGER",
-    "HUGEINT": "INTEGER",
-    "DOUBLE": "DECIMAL",
-    "DATE": "DATETIME",
-    "TIMESTAMP": "DATETIME",
-    "TIMESTAMP WITH TIME ZONE": "DATETIME",
-    "VARCHAR": "STRING",
-    "BOOLEAN": "BOOLEAN",
-}
 POSTGRES_TYPES = {
     "int4": "INTEGER",
     "int8": "INTEGER",
@@ -135,10 +125,7 @@ def test_warehouse_datasets_return_their_declared_columns_and_types(shop: Shop):
             if dataset.source != "warehouse" or dataset_id in missing:
                 continue
             result = connection.execute(DEFINITIONS.sql[dataset_id])
-            found = [
-                (name, "DECIMAL" if str(kind).startswith("DECIMAL") else DUCKDB_TYPES[str(kind)])
-                for name, kind, *_ in result.description
-            ]
+            found = [(name, quicksight_type(str(kind))) for name, kind, *_ in result.description]
             rows = result.fetchall()
             assert found == _declared(dataset_id), dataset_id
             assert (len(rows) == 0) == (dataset_id in EMPTY_DATASETS), dataset_id

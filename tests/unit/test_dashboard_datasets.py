@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlglot
+from dashboard_column_types import quicksight_type
 
 from contracts.warehouse.tables import customer_scores_table, mart_tables
 from local_platform.dashboards.datasets import NO_WAREHOUSE, run_datasets
@@ -26,21 +27,6 @@ DQ_RESULTS = (
     " check_type VARCHAR, severity VARCHAR, passed BOOLEAN, observed VARCHAR,"
     " reference_time TIMESTAMP, evaluated_at TIMESTAMP)"
 )
-QUICKSIGHT_TYPES = {
-    "BIGINT": "INTEGER",
-    "INTEGER": "INTEGER",
-    "HUGEINT": "INTEGER",
-    "DOUBLE": "DECIMAL",
-    "DATE": "DATETIME",
-    "TIMESTAMP": "DATETIME",
-    "TIMESTAMP WITH TIME ZONE": "DATETIME",
-    "VARCHAR": "STRING",
-    "BOOLEAN": "BOOLEAN",
-}
-
-
-def _quicksight_type(duckdb_type: str) -> str:
-    return "DECIMAL" if duckdb_type.startswith("DECIMAL") else QUICKSIGHT_TYPES[duckdb_type]
 
 
 @pytest.mark.parametrize("dataset_id", WAREHOUSE_DATASETS)
@@ -91,7 +77,7 @@ def test_every_warehouse_dataset_returns_its_declared_columns_and_types(tmp_path
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         for dataset_id in WAREHOUSE_DATASETS:
             result = connection.execute(DEFINITIONS.sql[dataset_id])
-            found = [(name, _quicksight_type(str(kind))) for name, kind, *_ in result.description]
+            found = [(name, quicksight_type(str(kind))) for name, kind, *_ in result.description]
             declared = [(c.name, c.type) for c in DEFINITIONS.datasets[dataset_id].columns]
             assert found == declared, dataset_id
 

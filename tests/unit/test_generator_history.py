@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from generated_shop import MemoryRows
 
 from data_generators import GenerationSettings
 from data_generators.sink import EventLog
@@ -20,26 +21,8 @@ from data_generators.store import StoreRun
 YEAR_OF_HISTORY = GenerationSettings(users=1500, days=7, seed=3, history_days=365)
 
 
-class _Rows:
-    """A row sink that keeps every row in memory, per table."""
-
-    def __init__(self) -> None:
-        self.tables: dict[str, list[tuple]] = defaultdict(list)
-        self.counts: Counter[str] = Counter()
-
-    def add(self, table: str, row: tuple) -> None:
-        self.extend(table, [row])
-
-    def extend(self, table: str, rows: list[tuple]) -> None:
-        self.tables[table].extend(rows)
-        self.counts[table] += len(rows)
-
-    def flush(self) -> None:
-        """Nothing to write: rows are kept as they come."""
-
-
 def _generate(settings: GenerationSettings) -> tuple[StoreRun, dict[str, list[tuple]]]:
-    rows = _Rows()
+    rows = MemoryRows()
     run = StoreRun(settings, rows, EventLog(None))
     run.run(progress=False)
     return run, rows.tables
