@@ -19,7 +19,6 @@ from typing import Any
 
 from contracts.lake import CUSTOMER_SCORES, CUSTOMER_SCORES_PARTITION, Lake
 from local_platform.pipeline_interpreter import (
-    ConditionOutcome,
     LocalTarget,
     PipelineFailedError,
     PipelineInterpreter,
@@ -108,10 +107,9 @@ class StepRefusedError(Exception):
 
 class ConditionFailedError(Exception):
     """The trained model missed its thresholds: the definition's Fail step ran and nothing was
-    registered. The message is the Fail step's; `failures` names each missed threshold."""
+    registered. The message is the Fail step's: each metric beside its threshold."""
 
-    def __init__(self, message: str, failures: list[str], evaluation: dict[str, Any]) -> None:
-        self.failures = failures
+    def __init__(self, message: str, evaluation: dict[str, Any]) -> None:
         self.evaluation = evaluation
         super().__init__(message)
 
@@ -134,36 +132,6 @@ def _refusal(error: StepFailedError) -> Exception:
     if error.returncode == REFUSED:
         return StepRefusedError(error.message.removeprefix("refused: "))
     return RuntimeError(f"the {error.step} step failed:\n{error.message}")
-
-
-_OPERATORS = {
-    "GreaterThanOrEqualTo": ">=",
-    "LessThanOrEqualTo": "<=",
-    "GreaterThan": ">",
-    "LessThan": "<",
-    "Equals": "==",
-}
-
-
-def _missed(outcomes: list[ConditionOutcome]) -> list[str]:
-    """One line per comparison that did not hold, the metric named as people read it."""
-    from sagemaker_pipelines.definitions.training import (
-        CHURN_AUC,
-        CHURN_BRIER,
-        CLV_REVENUE_ERROR,
-    )
-
-    labels = {
-        CHURN_AUC: "churn AUC",
-        CHURN_BRIER: "churn Brier score",
-        CLV_REVENUE_ERROR: "CLV holdout revenue error",
-    }
-    return [
-        f"{labels.get(outcome.left_path, outcome.left_path)} {outcome.left:.4f} is not "
-        f"{_OPERATORS[outcome.type]} {outcome.right:g}"
-        for outcome in outcomes
-        if not outcome.holds
-    ]
 
 
 @dataclass(frozen=True)
@@ -200,9 +168,8 @@ def train(
     except StepFailedError as error:
         raise _refusal(error) from error
     except PipelineFailedError as failed:
-        outcomes = [o for outcomes in failed.execution.conditions.values() for o in outcomes]
         evaluation = failed.execution.property_file(*_evaluation_file(definition))
-        raise ConditionFailedError(failed.message, _missed(outcomes), evaluation) from failed
+        raise ConditionFailedError(failed.message, evaluation) from failed
     evaluation = execution.property_file(*_evaluation_file(definition))
     return Trained(execution.registered, evaluation, run)
 

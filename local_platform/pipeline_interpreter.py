@@ -85,8 +85,6 @@ class ConditionOutcome:
     left: Any
     right: Any
     holds: bool
-    left_path: str = ""
-    """The JsonGet path of the left side, when it is one."""
 
 
 @dataclass
@@ -412,14 +410,7 @@ class PipelineInterpreter:
                 )
             left = self.resolve(condition["LeftValue"], execution)
             right = self.resolve(condition["RightValue"], execution)
-            left_get = condition["LeftValue"]
-            path = (
-                left_get.get("Std:JsonGet", {}).get("Path", "")
-                if isinstance(left_get, dict)
-                else ""
-            )
-            holds = compare(left, right)
-            outcomes.append(ConditionOutcome(condition["Type"], left, right, holds, path))
+            outcomes.append(ConditionOutcome(condition["Type"], left, right, compare(left, right)))
         execution.conditions[step["Name"]] = outcomes
         execution.properties[step["Name"]] = {"Outcome": all(outcome.holds for outcome in outcomes)}
         branch = "IfSteps" if execution.properties[step["Name"]]["Outcome"] else "ElseSteps"

@@ -408,13 +408,22 @@ class EtlStack(PlatformStack):
             start_on_creation=True,
             actions=[glue.CfnTrigger.ActionProperty(job_name=self.jobs[BATCH_JOBS[0]].ref)],
         )
+        # The marts feed the recommendations and the catalog as well as the warehouse load.
+        after_marts = [
+            glue.CfnTrigger.ActionProperty(job_name=self.jobs[RECOMMENDATION_JOB].ref),
+            *(glue.CfnTrigger.ActionProperty(crawler_name=c.ref) for c in self.crawlers.values()),
+        ]
         for previous, following in pairwise(BATCH_JOBS):
             glue.CfnTrigger(
                 self,
                 f"After{_pascal(previous)}",
                 name=f"{self.job_name(following)}-after-{previous.replace('_', '-')}",
                 description=f"Starts {following} when {previous} succeeded"
-                + (" (and the catalog crawlers)" if previous == "build_marts" else ""),
+                + (
+                    f" (and {RECOMMENDATION_JOB} and the catalog crawlers)"
+                    if previous == "build_marts"
+                    else ""
+                ),
                 workflow_name=workflow.ref,
                 type="CONDITIONAL",
                 start_on_creation=True,
@@ -429,31 +438,9 @@ class EtlStack(PlatformStack):
                 ),
                 actions=[
                     glue.CfnTrigger.ActionProperty(job_name=self.jobs[following].ref),
-                    *(
-                        glue.CfnTrigger.ActionProperty(crawler_name=crawler.ref)
-                        for crawler in (self.crawlers.values() if previous == "build_marts" else ())
-                    ),
+                    *(after_marts if previous == "build_marts" else ()),
                 ],
             )
-        glue.CfnTrigger(
-            self,
-            "RecommendationsAfterBuildMarts",
-            name=f"{self.job_name(RECOMMENDATION_JOB)}-after-build-marts",
-            description=f"Starts {RECOMMENDATION_JOB} when build_marts succeeded",
-            workflow_name=workflow.ref,
-            type="CONDITIONAL",
-            start_on_creation=True,
-            predicate=glue.CfnTrigger.PredicateProperty(
-                conditions=[
-                    glue.CfnTrigger.ConditionProperty(
-                        job_name=self.jobs["build_marts"].ref,
-                        logical_operator="EQUALS",
-                        state="SUCCEEDED",
-                    )
-                ]
-            ),
-            actions=[glue.CfnTrigger.ActionProperty(job_name=self.jobs[RECOMMENDATION_JOB].ref)],
-        )
         return workflow
 
     def _rulesets(self, lake: LakeStack) -> dict[tuple[str, str], glue.CfnDataQualityRuleset]:

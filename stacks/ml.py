@@ -390,7 +390,6 @@ class MlStack(PlatformStack):
 
     def _schedule_parameters(self, lake: LakeStack) -> dict[str, dict[str, str]]:
         """What each pipeline is started with: config's horizon and thresholds, and the lake."""
-        ml = self.config.ml
         uris = {
             "OrdersUri": f"s3://{lake.bucket_name('raw')}/{ORDERS_FOLDER}/",
             "TicketsUri": f"s3://{lake.bucket_name('raw')}/{TICKETS_FOLDER}/",
@@ -399,10 +398,10 @@ class MlStack(PlatformStack):
         return {
             "training": {
                 **uris,
-                "HorizonDays": str(ml.horizon_days),
-                "MinChurnAuc": str(ml.min_churn_auc),
-                "MaxChurnBrier": str(ml.max_churn_brier),
-                "MaxClvRevenueError": str(ml.max_clv_revenue_error),
+                **{
+                    name: str(value)
+                    for name, value in training_defaults(self.config.ml).parameters().items()
+                },
             },
             "scoring": {
                 **uris,

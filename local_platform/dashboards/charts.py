@@ -304,22 +304,21 @@ def _series(fields: _Fields) -> tuple[list[dict[str, Any]], dict[str, Any] | Non
     return transforms, None, "m0"
 
 
+def _time_axis(fields: _Fields) -> dict[str, Any]:
+    """The first dimension, a time, as a UTC time axis labelled at its granularity."""
+    granularity = fields.visual.dimensions[0].granularity
+    return {
+        "field": "d0",
+        "type": "temporal",
+        "title": field_label(fields.visual.dimensions[0]),
+        "scale": {"type": "utc"},
+        "axis": {"labelExpr": f"utcFormat(datum.value, {json.dumps(_DATE_FORMATS[granularity])})"},
+    }
+
+
 def _line(fields: _Fields) -> dict[str, Any]:
     transforms, color, value = _series(fields)
-    x: dict[str, Any]
-    if fields.is_time(0):
-        granularity = fields.visual.dimensions[0].granularity
-        x = {
-            "field": "d0",
-            "type": "temporal",
-            "title": field_label(fields.visual.dimensions[0]),
-            "scale": {"type": "utc"},
-            "axis": {
-                "labelExpr": f"utcFormat(datum.value, {json.dumps(_DATE_FORMATS[granularity])})"
-            },
-        }
-    else:
-        x = fields.category(0)
+    x = _time_axis(fields) if fields.is_time(0) else fields.category(0)
     encoding: dict[str, Any] = {
         "x": x,
         "y": {
@@ -377,18 +376,9 @@ def _bar(fields: _Fields, stacked: bool = False) -> dict[str, Any]:
         encoding["x"]["axis"]["labelOverlap"] = "greedy"
     unit = _BAR_TIME_UNITS.get(fields.visual.dimensions[0].granularity)
     if fields.is_time(0) and unit and not color:
-        encoding["x"] = {
-            "field": "d0",
-            "type": "temporal",
-            "timeUnit": unit,
-            "title": category["title"],
-            "scale": {"type": "utc"},
-            "axis": {
-                "labelExpr": "utcFormat(datum.value, "
-                f"{json.dumps(_DATE_FORMATS[fields.visual.dimensions[0].granularity])})",
-                "labelOverlap": "greedy",
-            },
-        }
+        x = _time_axis(fields)
+        x["axis"]["labelOverlap"] = "greedy"
+        encoding["x"] = {**x, "timeUnit": unit}
     return {**_base(fields), "transform": transforms, "mark": "bar", "encoding": encoding}
 
 

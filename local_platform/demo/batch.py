@@ -32,6 +32,8 @@ HEADLINE_QUERIES = (
     ("stockout_risks", "Top stock-out risks", 5),
 )
 _STAGE_UNITS = {"quality": ("rules", "passed")}
+DEMO_HOLDOUT_DAYS = 7
+"""The recommendations' holdout the demo's next stage reports (the ETL workflow's too)."""
 
 
 def run(settings: DemoSettings) -> None:
@@ -49,6 +51,7 @@ def run(settings: DemoSettings) -> None:
             events=settings.events_path,
             lake=lake,
             warehouse=warehouse,
+            holdout_days=DEMO_HOLDOUT_DAYS,
         )
     )
     for table in headline_tables(warehouse):

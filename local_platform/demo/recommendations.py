@@ -15,6 +15,7 @@ import psycopg
 from rich.table import Table
 
 from contracts.lake import RECO_HOLDOUT_METRICS, Lake
+from lambdas.recommendations.blend import BatchRecommendation, Product, ReasonKind, batch_reason
 from local_platform.console import stderr
 from local_platform.demo.settings import DemoSettings
 
@@ -59,15 +60,16 @@ FROM reco.batch_runs ORDER BY loaded_at DESC, run_id DESC LIMIT 1
 """
 
 
-def reason_text(reason: str, product: str | None, category: str | None) -> str:
-    """The reason a shopper would read."""
-    return {
-        "bought_together": f"bought together with {product}",
-        "viewed_together": f"viewed together with {product}",
-        "bought_again": "time to buy it again",
-        "popular_in_category": f"popular in {category}",
-        "popular": "popular right now",
-    }[reason]
+def reason_text(reason: ReasonKind, product: str | None, category: str | None) -> str:
+    """The reason as the API words it for a shopper (blend.batch_reason), from one batch row."""
+    item = BatchRecommendation(
+        rank=0,
+        product=Product(0, "", 0, category or ""),
+        reason=reason,
+        reason_product_name=product,
+        reason_category_name=category,
+    )
+    return batch_reason(item).text
 
 
 def run(settings: DemoSettings) -> None:

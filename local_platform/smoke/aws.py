@@ -24,14 +24,19 @@ from contracts.warehouse.data_api import (
     Warehouse,
 )
 from contracts.warehouse.queries import load_queries
-from local_platform.smoke.hops import Hop, HopFailed, HopSkipped, SmokeEvent, poll, post_event
-from local_platform.smoke.local import (
+from local_platform.smoke.hops import (
     BATCH,
     COLLECTOR,
     DASHBOARDS,
     REALTIME,
     SCORING,
     WAREHOUSE,
+    Hop,
+    HopFailed,
+    HopSkipped,
+    SmokeEvent,
+    poll,
+    post_event,
 )
 
 # The outputs each hop reads, by stack (`<env>-<Concern>`); docs/operations.md lists them.

@@ -19,6 +19,14 @@ PASSED, FAILED, SKIPPED = "pass", "FAIL", "skip"
 Status = Literal["pass", "FAIL", "skip"]
 SMOKE_PATH = "/smoke"  # the page path every synthetic event carries, with its tag after it
 
+# Hop names, in the order they run, locally (smoke/local.py) and on AWS (smoke/aws.py).
+COLLECTOR = "collector accepts the event"
+REALTIME = "event reaches the real-time tables"
+BATCH = "batch workflow: last run succeeded"
+SCORING = "scoring pipeline: last run succeeded"
+WAREHOUSE = "warehouse answers the first query"
+DASHBOARDS = "dashboards exist"
+
 
 class HopFailed(Exception):  # noqa: N818 a hop's outcome, not a programming error
     """The hop's check saw the platform misbehave; the message says what, in one line."""

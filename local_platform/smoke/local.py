@@ -21,16 +21,20 @@ from contracts.lake import (
 from contracts.quality import CRITICAL
 from contracts.warehouse.queries import load_queries
 from local_platform.ml_runner import MlPaths
-from local_platform.smoke.hops import Hop, HopFailed, SmokeEvent, poll, post_event
+from local_platform.smoke.hops import (
+    BATCH,
+    COLLECTOR,
+    DASHBOARDS,
+    REALTIME,
+    SCORING,
+    WAREHOUSE,
+    Hop,
+    HopFailed,
+    SmokeEvent,
+    poll,
+    post_event,
+)
 from sagemaker_pipelines.registry import LocalRegistry, RegistryError
-
-# Hop names, in the order they run; the same on AWS (local_platform/smoke/aws.py).
-COLLECTOR = "collector accepts the event"
-REALTIME = "event reaches the real-time tables"
-BATCH = "batch workflow: last run succeeded"
-SCORING = "scoring pipeline: last run succeeded"
-WAREHOUSE = "warehouse answers the first query"
-DASHBOARDS = "dashboards exist"
 
 
 @dataclass(frozen=True)

@@ -35,20 +35,19 @@ def read_folder(folder: str | Path, columns: list[str] | None = None) -> pd.Data
     return read_dataset(folder, columns)
 
 
-def read_placed_log(orders: str | Path) -> pd.DataFrame:
-    """The clean placed transaction log from the raw orders extract under `orders`."""
-    log, _ = placed_transactions(read_folder(orders, list(ORDER_COLUMNS)))
-    return log
-
-
-def read_service_events(orders: str | Path, tickets: str | Path) -> pd.DataFrame | None:
-    """The refunds in the raw orders extract and the tickets in the raw support_tickets
-    extract as one event log; None when the tickets extract holds no Parquet."""
-    if not has_parquet(tickets):
-        return None
-    return service_events(
-        read_folder(orders, list(REFUND_COLUMNS)), read_folder(tickets, list(TICKET_COLUMNS))
-    )
+def read_order_history(
+    orders: str | Path, tickets: str | Path | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The clean placed transaction log from the raw orders extract, and the service events
+    (its refunds and the raw support_tickets extract's tickets), None when `tickets` is None
+    or holds no Parquet. The orders extract is read once, for both."""
+    with_service = tickets is not None and has_parquet(tickets)
+    refunds = [name for name in REFUND_COLUMNS if name not in ORDER_COLUMNS] if with_service else []
+    raw_orders = read_folder(orders, [*ORDER_COLUMNS, *refunds])
+    log, _ = placed_transactions(raw_orders)
+    if not with_service:
+        return log, None
+    return log, service_events(raw_orders, read_folder(tickets, list(TICKET_COLUMNS)))
 
 
 def read_features(folder: str | Path) -> dict[pd.Timestamp, pd.DataFrame]:

@@ -20,8 +20,7 @@ from sagemaker_pipelines.steps import PROCESSING
 from sagemaker_pipelines.steps.common import (
     SPLIT_FILE,
     read_features,
-    read_placed_log,
-    read_service_events,
+    read_order_history,
     refuse,
     write_parquet,
 )
@@ -44,8 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    log = read_placed_log(args.orders)
-    service = read_service_events(args.orders, args.tickets)
+    log, service = read_order_history(args.orders, args.tickets)
     try:
         examples = split_examples(
             log,

@@ -39,8 +39,7 @@ from sagemaker_pipelines.steps import LOCAL_REGISTRY_VARIABLE
 from sagemaker_pipelines.steps.common import (
     read_features,
     read_folder,
-    read_placed_log,
-    read_service_events,
+    read_order_history,
     refuse,
 )
 from sagemaker_pipelines.steps.lake_io import CatalogTable, has_parquet, is_s3, write_partition
@@ -94,13 +93,12 @@ def main(argv: list[str] | None = None) -> None:
     else:
         bundle, versions = _approved_bundle(args.churn_group, args.clv_group)
     as_of = pd.Timestamp(args.as_of or datetime.now(timezone.utc).date()).normalize()
-    log = read_placed_log(args.orders)
+    log, service = read_order_history(args.orders, args.tickets if uses_service(bundle) else None)
     features = read_features(args.features)
     day = scoring_day(log, as_of)
     extra = features.get(day)
     if uses_extra(bundle) and extra is None:
         refuse(f"the model needs customer_features at {day.date()}")
-    service = read_service_events(args.orders, args.tickets)
     if uses_service(bundle) and service is None:
         refuse(f"the model needs the support_tickets extract; none under {args.tickets}")
     # Every customer the latest mart lists is scored, those without an order as new ones.

@@ -31,9 +31,9 @@ STORE = GenerationSettings(users=3_000, days=365, seed=7)
 NAMES = pipeline_names("test")
 GROUPS = (NAMES.churn_group, NAMES.clv_group)
 DEFAULTS = configured_training("dev")
-# The demo's thresholds, for generated shops (this one measures AUC 0.85: docs/ml.md,
+# The demo's thresholds, for generated shops (this one measures AUC 0.81: docs/ml.md,
 # "Pipelines locally").
-THRESHOLDS = demo_parameters()
+THRESHOLDS = demo_parameters(DEFAULTS)
 AS_OF = pd.Timestamp("2026-10-01").date()
 
 
@@ -93,10 +93,9 @@ def test_train_approve_score_end_to_end(shop: tuple[str, MlPaths], tmp_path: Pat
     assert " (min 1.01), churn Brier " in message
     assert " (max 0.0), CLV revenue error " in message
     assert message.endswith(" (max 0.35)")
-    first, second = failed.value.failures
-    assert first.startswith("churn AUC ")
-    assert first.endswith(" is not >= 1.01")
-    assert second.startswith("churn Brier score ")
+    # The condition the interpreter evaluated: AUC and Brier missed, the CLV error held.
+    conditions = failed.value.__cause__.execution.conditions
+    assert [o.holds for outcomes in conditions.values() for o in outcomes] == [False, False, True]
     assert registry.versions(GROUPS[0]) == registry.versions(GROUPS[1]) == []
     with pytest.raises(RegistryError):
         score(paths, NAMES, database_url=database_url, warehouse=warehouse, as_of=AS_OF)

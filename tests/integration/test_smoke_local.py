@@ -39,10 +39,6 @@ HOPS = [
 REALTIME_TABLES = ("processed_events", "minute_sessions", "minute_metrics")
 
 
-def _dashboards_command_exists() -> bool:
-    return any(group.name == "dashboards" for group in app.registered_groups)
-
-
 @pytest.fixture
 def platform_files(tmp_path: Path) -> dict[str, Path]:
     """The lake, warehouse and dashboard site a batch run, a scoring run and a dashboard
@@ -56,13 +52,9 @@ def platform_files(tmp_path: Path) -> dict[str, Path]:
     approve_model(lake, model_groups("dev")[0], tmp_path)
     write_scores(lake, date(2026, 12, 5), customers=4, version="1")
     index = tmp_path / "dashboards" / "index.html"
-    if _dashboards_command_exists():  # the real site, where the command is there to build it
-        built = CliRunner().invoke(app, ["dashboards", "build", "--warehouse", str(warehouse),
-                                         "--out", str(index.parent)])  # fmt: skip
-        assert built.exit_code == 0, built.output
-    else:  # a stand-in until `ecom dashboards build` exists
-        index.parent.mkdir()
-        index.write_text("<!doctype html><html><body>stand-in dashboard site</body></html>")
+    built = CliRunner().invoke(app, ["dashboards", "build", "--warehouse", str(warehouse),
+                                     "--out", str(index.parent)])  # fmt: skip
+    assert built.exit_code == 0, built.output
     return {"lake": lake, "warehouse": warehouse, "dashboards": index}
 
 

@@ -1,4 +1,4 @@
-"""The demo's recommendations stage: reasons as a shopper reads them, and the holdout table
+"""The demo's recommendations stage: reasons worded as the API words them, and the holdout table
 from the job's reco_holdout_metrics."""
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ def test_reasons_name_the_product_or_category_behind_them() -> None:
         "viewed together with Tumble Mini Puzzle"
     )
     assert reason_text("bought_again", "Roastery Nine Coffee Beans", None) == (
-        "time to buy it again"
+        "you bought it before"
     )
     assert reason_text("popular_in_category", None, "Snacks") == "popular in Snacks"
-    assert reason_text("popular", None, None) == "popular right now"
+    assert reason_text("popular", None, None) == "popular"
 
 
 def test_holdout_table_shows_models_best_first_per_target(tmp_path: Path) -> None:
