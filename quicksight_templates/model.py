@@ -165,6 +165,17 @@ class VisualField(_Strict):
     format: NumberFormat | None = None
     decimals: Annotated[int, Field(ge=0, le=6)] | None = None
 
+    @property
+    def places(self) -> int:
+        """Decimal places shown, the same in QuickSight and on the local page: none for
+        integers, else `decimals`, else the format's default (whole currency units, one
+        place for percentages and other numbers)."""
+        if self.format == "integer":
+            return 0
+        if self.decimals is not None:
+            return self.decimals
+        return 0 if self.format == "currency" else 1
+
 
 class Dimension(VisualField):
     """A group-by field. granularity truncates a DATETIME column (minute to month)."""

@@ -160,13 +160,12 @@ def _text(text: str) -> JsonDict:
     return {"Visibility": "VISIBLE", "FormatText": {"PlainText": text}}
 
 
-def _numeric_format(field: VisualField) -> JsonDict | None:
+def numeric_format(field: VisualField) -> JsonDict | None:
     """QuickSight's NumericFormatConfiguration for the field's format, or None (default)."""
     if field.format is None:
         return None
-    decimals = field.decimals
+    places = {"DecimalPlaces": field.places}
     if field.format == "currency":
-        places = {"DecimalPlaces": 2 if decimals is None else decimals}
         return {
             "CurrencyDisplayFormatConfiguration": {
                 "Symbol": CURRENCY,
@@ -174,9 +173,7 @@ def _numeric_format(field: VisualField) -> JsonDict | None:
             }
         }
     if field.format == "percent":  # QuickSight shows a fraction as a percentage
-        places = {"DecimalPlaces": 1 if decimals is None else decimals}
         return {"PercentageDisplayFormatConfiguration": {"DecimalPlacesConfiguration": places}}
-    places = {"DecimalPlaces": 0 if field.format == "integer" else (decimals or 2)}
     return {"NumberDisplayFormatConfiguration": {"DecimalPlacesConfiguration": places}}
 
 
@@ -413,7 +410,7 @@ class _DefinitionBuilder:
         if kind == "DATETIME":
             return {"DateDimensionField": {**base, "DateGranularity": field.granularity or "DAY"}}
         if kind in _NUMERIC:
-            number = _numeric_format(field)
+            number = numeric_format(field)
             if number:
                 base["FormatConfiguration"] = {"FormatConfiguration": number}
             return {"NumericalDimensionField": base}
@@ -432,7 +429,7 @@ class _DefinitionBuilder:
             base["AggregationFunction"] = field.aggregation
             key = "DateMeasureField" if kind == "DATETIME" else "CategoricalMeasureField"
             return {key: base}
-        number = _numeric_format(field)
+        number = numeric_format(field)
         if number:
             base["FormatConfiguration"] = {"FormatConfiguration": number}
         return {"NumericalMeasureField": base}
@@ -636,7 +633,7 @@ class _DefinitionBuilder:
             "FieldId": field_id(visual, "d", index, field),
             "Column": self._column(visual, field.column),
         }
-        number = _numeric_format(field)
+        number = numeric_format(field)
         if number and self._column_type(visual, field.column) in _NUMERIC:
             body["FormatConfiguration"] = {
                 "NumberFormatConfiguration": {"FormatConfiguration": number}

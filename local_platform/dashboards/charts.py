@@ -95,13 +95,11 @@ def number_format(field: VisualField) -> str:
     """The d3-format string of a field: what QuickSight's number formatting shows."""
     match field.format:
         case "currency":
-            return f"$,.{field.decimals if field.decimals is not None else 0}f"
+            return f"$,.{field.places}f"
         case "percent":
-            return f".{field.decimals if field.decimals is not None else 1}%"
-        case "integer":
-            return ",.0f"
+            return f".{field.places}%"
         case _:
-            return f",.{field.decimals if field.decimals is not None else 1}f"
+            return f",.{field.places}f"
 
 
 def field_label(field: VisualField) -> str:

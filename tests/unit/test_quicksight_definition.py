@@ -20,12 +20,14 @@ from botocore.validate import ParamValidator
 from botocore_strict import input_shape, problems, validate
 
 from data_generators.orders import CURRENCY as SHOP_CURRENCY
+from local_platform.dashboards.charts import number_format
 from quicksight_templates.loader import Definitions, load_definitions
-from quicksight_templates.model import Dashboard, Dataset, DatasetCatalog
+from quicksight_templates.model import Dashboard, Dataset, DatasetCatalog, VisualField
 from quicksight_templates.quicksight import (
     CURRENCY,
     data_set_properties,
     definition,
+    numeric_format,
     refresh_schedule,
 )
 
@@ -434,7 +436,7 @@ FIXTURE = Dashboard.model_validate(
                                 "column": "revenue",
                                 "aggregation": "SUM",
                                 "format": "currency",
-                                "decimals": 0,
+                                "decimals": 2,
                             }
                         ],
                         "layout": _layout(12),
@@ -628,7 +630,8 @@ def test_fields_by_column_type_aggregation_and_format(fixture_body: dict[str, An
             }
         }
     ]
-    # RATIO: a calculated field that aggregates itself, formatted as currency (2 decimals).
+    # RATIO: a calculated field that aggregates itself, formatted as currency (whole units,
+    # the currency default the local page shows too).
     assert wells["Values"] == [
         {
             "NumericalMeasureField": {
@@ -638,7 +641,7 @@ def test_fields_by_column_type_aggregation_and_format(fixture_body: dict[str, An
                     "FormatConfiguration": {
                         "CurrencyDisplayFormatConfiguration": {
                             "Symbol": "USD",
-                            "DecimalPlacesConfiguration": {"DecimalPlaces": 2},
+                            "DecimalPlacesConfiguration": {"DecimalPlaces": 0},
                         }
                     }
                 },
@@ -662,7 +665,7 @@ def test_fields_by_column_type_aggregation_and_format(fixture_body: dict[str, An
     ]
     currency = revenue["NumericalMeasureField"]["FormatConfiguration"]["FormatConfiguration"]
     assert currency["CurrencyDisplayFormatConfiguration"]["DecimalPlacesConfiguration"] == {
-        "DecimalPlaces": 0
+        "DecimalPlaces": 2
     }
     assert (
         trend["ChartConfiguration"]["XAxisLabelOptions"]["AxisLabelOptions"][0]["CustomLabel"]
@@ -924,3 +927,24 @@ def test_ids_types_and_titles_equal_the_models(definitions: Definitions):
             for visual in sheet.visuals
         ]
         assert generated == expected, dashboard.id
+
+
+@pytest.mark.parametrize(
+    ("format_", "decimals", "places", "local"),
+    [
+        ("currency", None, 0, "$,.0f"),
+        ("currency", 2, 2, "$,.2f"),
+        ("percent", None, 1, ".1%"),
+        ("percent", 0, 0, ".0%"),
+        ("number", None, 1, ",.1f"),
+        ("number", 0, 0, ",.0f"),
+        ("integer", None, 0, ",.0f"),
+    ],
+)
+def test_quicksight_and_the_local_page_show_the_same_decimal_places(
+    format_: str, decimals: int | None, places: int, local: str
+) -> None:
+    field = VisualField(column="x", format=format_, decimals=decimals)
+    assert number_format(field) == local
+    (configuration,) = numeric_format(field).values()
+    assert configuration["DecimalPlacesConfiguration"] == {"DecimalPlaces": places}
