@@ -48,10 +48,6 @@ FEATURES = (
     "p_alive",
     "expected_purchases",
     "new_customer",
-    "mean_gap_days",
-    "gap_cv",
-    "overdue_ratio",
-    "recent_share",
 )
 """The columns computed from the transaction log, in order; the service history's
 (SERVICE_FEATURES, when given) and the extras follow them."""
@@ -129,7 +125,7 @@ def build_features(
             "new_customer": 0.0,
         },
         index=summary.index,
-    ).join(_regularity(log, cutoff))
+    )
 
     everyone = known.index
     extras = None if extra is None else _extra_columns(extra, extra_key)
@@ -148,43 +144,6 @@ def build_features(
         frame = frame.join(extras).fillna(0.0)
     frame.index.name = CUSTOMER
     return CustomerFeatures(frame, cutoff, horizon_days, unit_days, bgnbd)
-
-
-RECENT_DAYS = 90
-"""recent_share counts purchase days in this many days up to the cutoff."""
-
-
-def _regularity(log: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """How regularly each customer buys, from their purchase days up to the cutoff.
-
-    mean_gap_days: mean days between purchase days (0 without a repeat); gap_cv: their
-    coefficient of variation (0 below two gaps); overdue_ratio: days since the last purchase
-    over the mean gap (0 without a repeat); recent_share: the share of purchase days in the
-    last RECENT_DAYS days. A customer re-buying on a cycle who misses it stands out, which the
-    Poisson purchases of BG/NBD cannot express.
-    """
-    days = log.loc[log[DATE] <= cutoff, [CUSTOMER, DATE]].drop_duplicates()
-    days = days.sort_values([CUSTOMER, DATE], kind="stable")
-    customer = days[CUSTOMER].to_numpy()
-    day = days[DATE].to_numpy("datetime64[D]").astype(np.int64)
-    same = np.r_[False, customer[1:] == customer[:-1]]
-    gaps = pd.DataFrame({CUSTOMER: customer[same], "gap": np.diff(day)[same[1:]]})
-    by_gap = gaps.groupby(CUSTOMER)["gap"]
-    mean_gap = by_gap.mean()
-    cv = (by_gap.std(ddof=0) / mean_gap).where(by_gap.size() >= 2)
-    grouped = days.groupby(CUSTOMER)[DATE]
-    since = (cutoff - grouped.max()).dt.days.astype(np.float64)
-    recent = (days[DATE] > cutoff - pd.Timedelta(days=RECENT_DAYS)).groupby(customer).mean()
-    frame = pd.DataFrame(
-        {
-            "mean_gap_days": mean_gap,
-            "gap_cv": cv,
-            "overdue_ratio": since / mean_gap,
-            "recent_share": recent,
-        },
-        index=grouped.size().index,
-    )
-    return frame.fillna(0.0)
 
 
 def _extra_columns(extra: pd.DataFrame, key: str) -> pd.DataFrame:
