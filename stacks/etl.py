@@ -67,6 +67,7 @@ ETL_SOURCE = LambdaSource(
         "contracts/marts.py",
         "contracts/marts.yaml",
         "contracts/quality",
+        "contracts/shopper_signals.py",
         "contracts/warehouse",
     ),
     requirements="glue_jobs/requirements.txt",

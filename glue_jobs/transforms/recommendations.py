@@ -28,16 +28,14 @@ from datetime import datetime
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as sf
 
+from contracts.shopper_signals import CART_ADD_WEIGHT, PURCHASE_WEIGHT, VIEW_WEIGHT
+
 VIEWED_TOGETHER = "viewed_together"
 BOUGHT_TOGETHER = "bought_together"
 BOUGHT_AGAIN = "bought_again"
 POPULAR_IN_CATEGORY = "popular_in_category"
 POPULAR = "popular"
 
-# What one interaction says about interest, relative to a product view.
-VIEW_WEIGHT = 1.0
-CART_ADD_WEIGHT = 3.0
-PURCHASE_WEIGHT = 10.0
 SECONDS_PER_DAY = 86_400.0
 
 
