@@ -138,8 +138,8 @@ def score_customers(
 
 def _drivers_json(drivers: pd.DataFrame) -> list[str]:
     """Each customer's drivers as JSON text: [{"feature": ..., "effect": ...}, ...], effects
-    rounded to 4 decimals. Built from plain column lists: a pandas row per customer cost more
-    than the drivers themselves at a million customers (docs/ml.md, "Speed")."""
+    rounded to 4 decimals. Built from plain column lists: a pandas row per customer cost nearly
+    as much as computing the drivers (docs/ml.md, "Speed of training and scoring")."""
     ranks = range(1, len(drivers.columns) // 2 + 1)
     names = [drivers[f"driver_{rank}"].tolist() for rank in ranks]
     effects = [
