@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -25,7 +25,13 @@ from cdk_app.config import PlatformConfig
 from contracts.events.topics import EVENTS_TOPIC, PROCESSOR_CONSUMER_GROUP
 from lambdas.shared.kafka_producer import EventProducer, KafkaSettings, create_producer
 from lambdas.stream_processor.dead_letters import DeadLetterPublisher
-from lambdas.stream_processor.processor import BatchResult, ProcessorSettings, process_records
+from lambdas.stream_processor.processor import (
+    BatchResult,
+    ParsedBatch,
+    ProcessorSettings,
+    count_parsed,
+    parse_batch,
+)
 from lambdas.stream_processor.records import SourceRecord
 from local_platform.database_reconnect import connection_lost, reconnect
 
@@ -147,10 +153,10 @@ class _BatchCounter:
         self._publisher = publisher
         self._url = database_url
 
-    def count(self, records: Sequence[SourceRecord]) -> BatchResult:
+    def count(self, batch: ParsedBatch) -> BatchResult:
         while True:
             try:
-                return process_records(self._conn, records, self._settings, self._publisher)
+                return count_parsed(self._conn, batch, self._settings, self._publisher)
             except psycopg.OperationalError as error:
                 if self._url is None or not connection_lost(self._conn):
                     raise
@@ -181,10 +187,11 @@ def _consume(
     on_batch: Callable[[StreamTotals], None] | None,
     poll_timeout_ms: int,
 ) -> StreamTotals:
-    """Poll batch n+1 while batch n is counted on one worker thread (its transaction is mostly
-    waiting on PostgreSQL, which releases the GIL). Batches are counted one at a time, in poll
-    order; each one's offsets are committed, from this thread as the consumer requires, once
-    its transaction has; the loop never returns with a polled batch left uncounted."""
+    """Poll and parse batch n+1 while batch n is counted on one worker thread (its transaction
+    is mostly waiting on PostgreSQL, which releases the GIL). Batches are counted one at a
+    time, in poll order; each one's offsets are committed, from this thread as the consumer
+    requires, once its transaction has; the loop never returns with a polled batch left
+    uncounted."""
     totals = StreamTotals()
     last_record_at = time.monotonic()
     counting: _Counting | None = None
@@ -193,22 +200,28 @@ def _consume(
             polled_so_far = totals.received + (counting.received if counting else 0)
             room = MAX_BATCH_RECORDS if max_events is None else max_events - polled_so_far
             polled = _poll(consumer, totals, poll_timeout_ms, room) if room > 0 else {}
+            parsed = _parse(polled) if polled else None
             if counting is not None:
                 _finish(consumer, counting, totals, on_batch)
                 counting = None
-            if polled:
+            if parsed is not None:
                 last_record_at = time.monotonic()
-                records = [
-                    SourceRecord(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value)
-                    for batch in polled.values()
-                    for r in batch
-                ]
-                result = worker.submit(batches.count, records)
-                counting = _Counting(polled, last_record_at, len(records), result)
+                result = worker.submit(batches.count, parsed)
+                counting = _Counting(polled, last_record_at, parsed.received, result)
             elif room <= 0 or (
                 idle_timeout_s is not None and time.monotonic() - last_record_at >= idle_timeout_s
             ):
                 return totals
+
+
+def _parse(polled: dict[TopicPartition, list]) -> ParsedBatch:
+    return parse_batch(
+        [
+            SourceRecord(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value)
+            for batch in polled.values()
+            for r in batch
+        ]
+    )
 
 
 def _poll(

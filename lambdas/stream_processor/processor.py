@@ -9,6 +9,7 @@ counts, so a redelivered or overlapping batch counts nothing twice.
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -106,58 +107,95 @@ def split_records(
     return valid, letters
 
 
+@dataclass(frozen=True)
+class ParsedBatch:
+    """A batch decoded and validated (no database needed), ready to be counted."""
+
+    received: int
+    valid: list[tuple[SourceRecord, Event]]
+    letters: list[DeadLetter]
+    parse_seconds: float
+
+
+def parse_batch(records: Sequence[SourceRecord]) -> ParsedBatch:
+    """The CPU half of a batch: a caller may parse the next batch while one is counted."""
+    with _collector_paused():
+        started = time.perf_counter()
+        valid, letters = split_records(records)
+        return ParsedBatch(len(records), valid, letters, time.perf_counter() - started)
+
+
 def process_records(
     conn: psycopg.Connection,
     records: Sequence[SourceRecord],
     settings: ProcessorSettings,
     publisher: DeadLetterPublisher | None = None,
 ) -> BatchResult:
-    """Count a batch in one transaction; on an exception nothing changed: retry the batch.
+    """Count a batch in one transaction; on an exception nothing changed: retry the batch."""
+    return count_parsed(conn, parse_batch(records), settings, publisher)
+
+
+def count_parsed(
+    conn: psycopg.Connection,
+    batch: ParsedBatch,
+    settings: ProcessorSettings,
+    publisher: DeadLetterPublisher | None = None,
+) -> BatchResult:
+    """Count a parsed batch in one transaction; on an exception nothing changed.
 
     An event the contract allows but the tables cannot hold (an id past bigint, a quantity
     that overflows its line) would fail every retry and block its partition; when the batch
     fails with such a data error, the events the database refuses are found one by one and
     dead-lettered, and the rest is counted.
     """
-    with _collector_paused():
-        return _process(conn, records, settings, publisher)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector for a batch. Decoding thousands of events allocates tens
-    of thousands of dicts, which set off collections that scan them all again (a quarter of
-    the batch's CPU); the events hold no cycles and are freed by reference counting as the
-    batch ends, so the pause defers no real work."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-def _process(
-    conn: psycopg.Connection,
-    records: Sequence[SourceRecord],
-    settings: ProcessorSettings,
-    publisher: DeadLetterPublisher | None,
-) -> BatchResult:
     clock = StageClock()
-    valid, letters = split_records(records)
-    clock.lap("parse")
-    try:
-        return _count_batch(conn, len(records), valid, letters, settings, publisher, clock)
-    except _DATA_ERRORS:
-        refused = _refused_by_database(conn, valid)
-        clock.lap("upsert")  # the search adds the events one by one
-        if not refused:
-            raise
-        refused_records = {letter.record for letter in refused}
-        kept = [pair for pair in valid if pair[0] not in refused_records]
-        return _count_batch(conn, len(records), kept, letters + refused, settings, publisher, clock)
+    clock.seconds["parse"] = batch.parse_seconds
+    with _collector_paused():
+        try:
+            return _count_batch(
+                conn, batch.received, batch.valid, batch.letters, settings, publisher, clock
+            )
+        except _DATA_ERRORS:
+            refused = _refused_by_database(conn, batch.valid)
+            clock.lap("upsert")  # the search adds the events one by one
+            if not refused:
+                raise
+            refused_records = {letter.record for letter in refused}
+            kept = [pair for pair in batch.valid if pair[0] not in refused_records]
+            letters = batch.letters + refused
+            return _count_batch(conn, batch.received, kept, letters, settings, publisher, clock)
+
+
+class _CollectorPause:
+    """Pauses Python's cycle collector while batches are parsed or counted. Decoding thousands
+    of events allocates tens of thousands of dicts, which set off collections that scan them
+    all again (a quarter of a batch's CPU); the events hold no cycles and are freed by
+    reference counting as the batch ends, so the pause defers no real work. Counted, because
+    one thread may parse a batch while another counts the previous one: the collector runs
+    again when the last of them is done (if it ran before the first began)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._resume = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._holders == 0:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0 and self._resume:
+                    gc.enable()
+
+
+_collector_paused = _CollectorPause()
 
 
 def _count_batch(
