@@ -26,6 +26,7 @@ from contracts.events.topics import EVENTS_TOPIC, PROCESSOR_CONSUMER_GROUP
 from lambdas.shared.kafka_producer import EventProducer, KafkaSettings, create_producer
 from lambdas.stream_processor.dead_letters import DeadLetterPublisher
 from lambdas.stream_processor.processor import (
+    COLLECTOR_PAUSE,
     BatchResult,
     ParsedBatch,
     ProcessorSettings,
@@ -191,27 +192,42 @@ def _consume(
     is mostly waiting on PostgreSQL, which releases the GIL). Batches are counted one at a
     time, in poll order; each one's offsets are committed, from this thread as the consumer
     requires, once its transaction has; the loop never returns with a polled batch left
-    uncounted."""
+    uncounted. While records keep coming the cycle collector stays paused (CollectorPause):
+    a batch leaves no cycles behind (60,000 records leave the same ~11,000 unreachable objects,
+    all from the consumer's start, as 30,000 do), and it resumes whenever the loop idles."""
     totals = StreamTotals()
     last_record_at = time.monotonic()
     counting: _Counting | None = None
+    paused = False  # the collector, from a batch's parse until no batch is left in flight
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-batch") as worker:
-        while True:
-            polled_so_far = totals.received + (counting.received if counting else 0)
-            room = MAX_BATCH_RECORDS if max_events is None else max_events - polled_so_far
-            polled = _poll(consumer, totals, poll_timeout_ms, room) if room > 0 else {}
-            parsed = _parse(polled) if polled else None
-            if counting is not None:
-                _finish(consumer, counting, totals, on_batch)
-                counting = None
-            if parsed is not None:
-                last_record_at = time.monotonic()
-                result = worker.submit(batches.count, parsed)
-                counting = _Counting(polled, last_record_at, parsed.received, result)
-            elif room <= 0 or (
-                idle_timeout_s is not None and time.monotonic() - last_record_at >= idle_timeout_s
-            ):
-                return totals
+        try:
+            while True:
+                polled_so_far = totals.received + (counting.received if counting else 0)
+                room = MAX_BATCH_RECORDS if max_events is None else max_events - polled_so_far
+                polled = _poll(consumer, totals, poll_timeout_ms, room) if room > 0 else {}
+                if polled and not paused:
+                    COLLECTOR_PAUSE.hold()
+                    paused = True
+                parsed = _parse(polled) if polled else None
+                if counting is not None:
+                    _finish(consumer, counting, totals, on_batch)
+                    counting = None
+                if parsed is not None:
+                    last_record_at = time.monotonic()
+                    result = worker.submit(batches.count, parsed)
+                    counting = _Counting(polled, last_record_at, parsed.received, result)
+                    continue
+                if paused:  # nothing parsed or in flight: the collector catches up
+                    COLLECTOR_PAUSE.release()
+                    paused = False
+                if room <= 0 or (
+                    idle_timeout_s is not None
+                    and time.monotonic() - last_record_at >= idle_timeout_s
+                ):
+                    return totals
+        finally:
+            if paused:
+                COLLECTOR_PAUSE.release()
 
 
 def _parse(polled: dict[TopicPartition, list]) -> ParsedBatch:

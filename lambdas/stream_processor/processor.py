@@ -107,6 +107,47 @@ def split_records(
     return valid, letters
 
 
+class CollectorPause:
+    """Pauses Python's cycle collector while batches are parsed and counted.
+
+    Decoding thousands of events allocates tens of thousands of dicts, which set off
+    collections that scan them again and again (a quarter of a batch's CPU). The events hold no
+    cycles and are freed by reference counting once their batch is done, so the pause defers
+    no real work; it spans parse and count, since a collection in between scans every event
+    of the batch. Holds are counted, as one thread may parse a batch while another counts the
+    previous one: the collector runs again when the last hold is released (if it ran before
+    the first)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._resume = False
+
+    def hold(self) -> None:
+        with self._lock:
+            if self._holders == 0:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._holders += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._holders -= 1
+            if self._holders == 0 and self._resume:
+                gc.enable()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self.hold()
+        try:
+            yield
+        finally:
+            self.release()
+
+
+COLLECTOR_PAUSE = CollectorPause()
+
+
 @dataclass(frozen=True)
 class ParsedBatch:
     """A batch decoded and validated (no database needed), ready to be counted."""
@@ -119,7 +160,7 @@ class ParsedBatch:
 
 def parse_batch(records: Sequence[SourceRecord]) -> ParsedBatch:
     """The CPU half of a batch: a caller may parse the next batch while one is counted."""
-    with _collector_paused():
+    with COLLECTOR_PAUSE.held():
         started = time.perf_counter()
         valid, letters = split_records(records)
         return ParsedBatch(len(records), valid, letters, time.perf_counter() - started)
@@ -132,7 +173,8 @@ def process_records(
     publisher: DeadLetterPublisher | None = None,
 ) -> BatchResult:
     """Count a batch in one transaction; on an exception nothing changed: retry the batch."""
-    return count_parsed(conn, parse_batch(records), settings, publisher)
+    with COLLECTOR_PAUSE.held():  # one hold over both: see CollectorPause
+        return count_parsed(conn, parse_batch(records), settings, publisher)
 
 
 def count_parsed(
@@ -150,7 +192,7 @@ def count_parsed(
     """
     clock = StageClock()
     clock.seconds["parse"] = batch.parse_seconds
-    with _collector_paused():
+    with COLLECTOR_PAUSE.held():
         try:
             return _count_batch(
                 conn, batch.received, batch.valid, batch.letters, settings, publisher, clock
@@ -164,38 +206,6 @@ def count_parsed(
             kept = [pair for pair in batch.valid if pair[0] not in refused_records]
             letters = batch.letters + refused
             return _count_batch(conn, batch.received, kept, letters, settings, publisher, clock)
-
-
-class _CollectorPause:
-    """Pauses Python's cycle collector while batches are parsed or counted. Decoding thousands
-    of events allocates tens of thousands of dicts, which set off collections that scan them
-    all again (a quarter of a batch's CPU); the events hold no cycles and are freed by
-    reference counting as the batch ends, so the pause defers no real work. Counted, because
-    one thread may parse a batch while another counts the previous one: the collector runs
-    again when the last of them is done (if it ran before the first began)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._holders = 0
-        self._resume = False
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._holders == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._holders += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._holders -= 1
-                if self._holders == 0 and self._resume:
-                    gc.enable()
-
-
-_collector_paused = _CollectorPause()
 
 
 def _count_batch(
