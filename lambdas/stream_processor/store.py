@@ -35,8 +35,9 @@ _Row = TypeVar("_Row")
 
 
 def _execute(conn: psycopg.Connection, query: str, params: Sequence | dict) -> psycopg.Cursor:
-    """Arrays go as %b (binary) parameters: psycopg packs thousands of values without quoting
-    each one in Python, and the server reads them without parsing text."""
+    """Run one statement. The statements take their arrays as %b (binary) parameters: psycopg
+    packs thousands of values without quoting each one in Python (as %s would), and the server
+    reads them without parsing text."""
     return conn.execute(query, params, binary=True)
 
 
