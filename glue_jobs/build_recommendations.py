@@ -161,14 +161,13 @@ def run_recommendations(
         settings,
         counters=realtime_counters(spark, source),
     )
-    # Checkpointed, as the blend's inputs are (build_recommendations): each is written, then
-    # loaded, without planning its whole lineage again.
     frames = {
-        "similar_products": built.similar_products.localCheckpoint(),
-        "customer_recommendations": built.customer_recommendations.localCheckpoint(),
-        "popular_products": built.popular_products.localCheckpoint(),
+        "similar_products": built.similar_products,
+        "customer_recommendations": built.customer_recommendations,
+        "popular_products": built.popular_products,
     }
     for name, frame in frames.items():
+        frame.cache()
         write_table(frame, lake.mart(RECO_TABLES[name]), None)
     rows: dict[str, Any] = load_reco_tables(spark, source, frames, run_id, as_of)
     read = (seen.views, seen.cart_adds, seen.purchases)

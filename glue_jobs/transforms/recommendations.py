@@ -415,12 +415,11 @@ def customer_recommendations(
 ) -> DataFrame:
     """reco.customer_recommendations: top N per customer with at least one signal (see the
     module's docstring for the blend, exclusions and diversity)."""
-    # Computed once and cut from their lineage (see build_recommendations): each feeds
-    # several branches of the plan below.
-    signals = customer_signals(seen, cutoff, settings).localCheckpoint()
+    # Cached: each feeds several branches of the plan below.
+    signals = customer_signals(seen, cutoff, settings).cache()
     consumables = consumable_categories(
         seen.purchases, catalog, settings.consumable_repeat_share
-    ).localCheckpoint()
+    ).cache()
     kept = sf.lit(cutoff) - sf.expr(f"INTERVAL {settings.purchase_days} DAYS")
     recent_purchases = seen.purchases.filter(sf.col("occurred_at") >= kept)
     learned = learned_candidates(signals, similar, recent_purchases, consumables, catalog, cutoff)
@@ -514,14 +513,9 @@ def build_recommendations(
 ) -> Recommendations:
     """Every table from interactions cut at `cutoff`. The popularity fallback comes from the
     real-time counters when `counters` holds any row, else from the recent interactions;
-    customers' popularity top-ups always use the latter, which is cut at the same moment.
-
-    The tables the blend reuses are checkpointed (computed once, kept on the executors, their
-    plan replaced by the result), not only cached: Spark re-analyzes a frame's whole plan at
-    every DataFrame call, and a cached frame still carries its lineage, so the blend's plan
-    grew with every step; on a small shop that planning cost more than the computing."""
-    similar = similar_products(seen, settings).localCheckpoint()
-    batch_popular = popular_products(seen, catalog, cutoff, settings).localCheckpoint()
+    customers' popularity top-ups always use the latter, which is cut at the same moment."""
+    similar = similar_products(seen, settings).cache()
+    batch_popular = popular_products(seen, catalog, cutoff, settings).cache()
     live = counters is not None and not counters.isEmpty()
     return Recommendations(
         similar_products=similar,
