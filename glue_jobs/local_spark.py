@@ -13,7 +13,7 @@ A run over a small input (the demo's shop, a test fixture) is over in a minute o
 it spent by the JVM warming up rather than computing: compiling hot code twice (the quick
 C1 compiler, then the optimizing C2 one, in background threads that compete with the tasks
 on two cores). `short_run` keeps to C1 and the single-threaded collector, which cuts the CPU a
-small batch costs by a quarter to a third (docs/batch.md, "Where the time goes"); a large input
+small batch costs by a quarter to a third (docs/batch.md, "Where `make demo`'s time goes"); a large input
 gets the default JIT, whose C2 code pays back on long scans.
 
 JVM jars that Glue ships but pyspark does not (e.g. the Kafka source) are listed in
