@@ -12,9 +12,9 @@ by renaming staged folders and nothing reads the markers).
 A run over a small input (the demo's shop, a test fixture) is over in a minute or two, most of
 it spent by the JVM warming up rather than computing: compiling hot code twice (the quick
 C1 compiler, then the optimizing C2 one, in background threads that compete with the tasks
-on two cores). `short_run` keeps to C1 and the single-threaded collector, which cuts the CPU a
-small batch costs by a quarter to a third (docs/batch.md, "Where `make demo`'s time goes"); a large input
-gets the default JIT, whose C2 code pays back on long scans.
+on two cores). `short_run` keeps to C1 and the single-threaded collector, which cuts the CPU
+a small batch costs by a quarter to a third (docs/batch.md, "Where `make demo`'s time
+goes"); a large input gets the default JIT, whose C2 code pays back on long scans.
 
 JVM jars that Glue ships but pyspark does not (e.g. the Kafka source) are listed in
 glue_jobs/jars/pom.xml and copied by `mvn` into a git-ignored folder on first use.
