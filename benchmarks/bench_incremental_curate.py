@@ -1,9 +1,9 @@
 """Seconds of curate_events folding one new day of lines into a curated history, against a
 full re-curation of every line, with the outputs of both compared row for row.
 
-The clickstream (generated once as bench_batch does, in its own database, or --source) is split by the day events
-occurred: every day but the last into one landing file, the last day into a second one,
-written later. Then, on Spark local[2]:
+The clickstream (generated once as bench_batch does, in its own database, or --source) is
+split by the day events occurred: every day but the last into one landing file, the last day
+into a second one, written later. Then, on Spark local[2]:
 
 1. full: one run over both files into a fresh lake (what the scheduled workflow did on
    every run);
