@@ -5,13 +5,13 @@ The clickstream (generated once as bench_batch does, in its own database, or --s
 split by the day events occurred: every day but the last into one landing file, the last day
 into a second one, written later. Then, on Spark local[2]:
 
-1. full: one run over both files into a fresh lake (what the scheduled workflow did on
-   every run);
-2. history: one run over the first file into another lake, keeping the manifest (a first
-   run, so also full);
-3. incremental: the second file lands and a run folds it into that lake.
+1. history: one run over the first file into a lake, keeping the manifest (a first run, so
+   a full one); the lake is then copied aside;
+2. --runs pairs of: full, one run over both files into a fresh lake (what the scheduled
+   workflow did on every run), then incremental, the lake of 1 restored and a run folding
+   the second file into it.
 
-The curated events, sessions and quarantine of 1 and 3 are compared in DuckDB with EXCEPT
+The curated events, sessions and quarantine of the last pair are compared in DuckDB with EXCEPT
 ALL both ways. CPU seconds are those of this process, Spark's JVM and its Python workers.
 Prints figures; asserts nothing:
 
@@ -94,7 +94,9 @@ def differing_rows(one: Lake, other: Lake) -> dict[str, tuple[int, int]]:
                 glob = f"{lake.curated_table(table)}/**/*.parquet"
                 return f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true)"
 
-            if not any(Path(lake.curated_table(table)).exists() for lake in (one, other)):
+            if not any(
+                any(Path(lake.curated_table(table)).rglob("*.parquet")) for lake in (one, other)
+            ):
                 differences[table] = (0, 0)
                 continue
             left, right = scan(one), scan(other)
@@ -112,6 +114,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--source", type=Path, help="a clickstream JSON Lines file (gzip ok)")
     parser.add_argument("--driver-memory", default="4g")
+    parser.add_argument("--runs", type=int, default=2, help="full / incremental pairs")
     args = parser.parse_args()
     generation = GenerationSettings(users=args.users, days=args.days)
     source = args.source or prepared_store(generation, prefix="bench_incremental")[1]
@@ -139,25 +142,39 @@ def main() -> None:
     full_landing, incremental_landing = (Path(lake.raw) / "events" for lake in lakes)
     land(full_landing, history, HISTORY_AT)
     land(full_landing, new_day, NEW_DAY_AT)
-    runs = {"full": timed(lambda: curate(full_lake, "full", state=False))}
     land(incremental_landing, history, HISTORY_AT)
-    runs["history"] = timed(lambda: curate(incremental_lake, "history", state=True))
+    runs = {"history": [timed(lambda: curate(incremental_lake, "history", state=True))]}
     land(incremental_landing, new_day, NEW_DAY_AT)
-    runs["incremental"] = timed(lambda: curate(incremental_lake, "new-day", state=True))
+    # The lake as the history run left it, restored before each incremental run.
+    kept = {Path(incremental_lake.curated), Path(incremental_lake.raw).parent / "state"}
+    snapshot = work / "after_history"
+    shutil.rmtree(snapshot, ignore_errors=True)
+    for folder in kept:
+        shutil.copytree(folder, snapshot / folder.name)
+    for _ in range(args.runs):
+        shutil.rmtree(full_lake.curated, ignore_errors=True)
+        runs.setdefault("full", []).append(timed(lambda: curate(full_lake, "full", state=False)))
+        for folder in kept:
+            shutil.rmtree(folder)
+            shutil.copytree(snapshot / folder.name, folder)
+        runs.setdefault("incremental", []).append(
+            timed(lambda: curate(incremental_lake, "new-day", state=True))
+        )
 
     print(f"\ncurate_events on {source.name}, Spark local[2] (driver {args.driver_memory})")
-    print(f"{'run':<12} {'lines':>11} {'accepted':>11} {'seconds':>8} {'CPU s':>7}")
-    for name, (counts, seconds, cpu) in runs.items():
+    print(f"{'run':<14} {'lines':>11} {'accepted':>11} {'seconds':>8} {'CPU s':>7}")
+    for name, timings in runs.items():
+        for number, (counts, seconds, cpu) in enumerate(timings, 1):
+            print(
+                f"{f'{name} {number}':<14} {counts['received']:>11,} {counts['accepted']:>11,} "
+                f"{seconds:>8.1f} {cpu:>7.1f}"
+            )
+    pairs = zip(runs["full"], runs["incremental"], strict=True)
+    for number, ((_, full_s, full_cpu), (_, incremental_s, incremental_cpu)) in enumerate(pairs, 1):
         print(
-            f"{name:<12} {counts['received']:>11,} {counts['accepted']:>11,} "
-            f"{seconds:>8.1f} {cpu:>7.1f}"
+            f"pair {number}: incremental / full = {incremental_s / full_s:.1%} of the wall time, "
+            f"{incremental_cpu / full_cpu:.1%} of the CPU time"
         )
-    full_seconds, incremental_seconds = runs["full"][1], runs["incremental"][1]
-    full_cpu, incremental_cpu = runs["full"][2], runs["incremental"][2]
-    print(
-        f"incremental / full: {incremental_seconds / full_seconds:.1%} of the wall time, "
-        f"{incremental_cpu / full_cpu:.1%} of the CPU time"
-    )
     for table, (only_full, only_incremental) in differing_rows(full_lake, incremental_lake).items():
         print(
             f"{table:<18} rows only in full: {only_full:,}, only in incremental: "
