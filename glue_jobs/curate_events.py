@@ -67,6 +67,7 @@ from glue_jobs.transforms.events import (
 )
 from glue_jobs.transforms.incremental import (
     affected_owners,
+    changed_event_days,
     changed_partitions,
     owned_by,
     replaced_rows,
@@ -297,23 +298,27 @@ def _stage_folded(
     owner_days = _values(owned_by(published, owners).select("event_date").distinct())
     prior = owned_by(published.filter(sf.col("event_date").isin(owner_days)), owners).persist()
     after = resessionized(prior, settled).persist()
-    event_days = _values(changed_partitions(prior, after, "event_date"))
-    in_event_days = sf.col("event_date").isin(event_days)
-
-    recomputed_sessions = summarize_sessions(after)
+    recomputed_sessions = summarize_sessions(after).persist()
     published_sessions = _published(
         spark, outputs[CURATED_SESSIONS].final_path, recomputed_sessions.schema
     )
     prior_sessions = prior.select("session_id")
     before = published_sessions.join(prior_sessions.distinct(), "session_id", "left_semi")
-    session_days = _values(changed_partitions(before, recomputed_sessions, "session_date"))
-    in_session_days = sf.col("session_date").isin(session_days)
-
     quarantine_column = CURATED_PARTITIONS[QUARANTINE]
     new_quarantine = quarantined_events(classified).withColumn(
         quarantine_column, sf.to_date("received_at")
     )
-    quarantine_days = _values(new_quarantine.select(quarantine_column).distinct())
+    # The partitions to replace, found side by side.
+    event_days, session_days, quarantine_days = map_concurrently(
+        _values,
+        [
+            changed_event_days(prior, after),
+            changed_partitions(before, recomputed_sessions, "session_date"),
+            new_quarantine.select(quarantine_column).distinct(),
+        ],
+    )
+    in_event_days = sf.col("event_date").isin(event_days)
+    in_session_days = sf.col("session_date").isin(session_days)
     published_quarantine = _published(spark, outputs[QUARANTINE].final_path, new_quarantine.schema)
 
     merged = {
@@ -335,7 +340,7 @@ def _stage_folded(
     staged_events, staged_sessions, _ = map_concurrently(
         lambda name: outputs[name].write(merged[name]), merged
     )
-    for frame in (settled, owners, prior, after):
+    for frame in (settled, owners, prior, after, recomputed_sessions):
         frame.unpersist()
     # A table none of whose partitions changed is checked as published.
     checked = {

@@ -81,6 +81,13 @@ def resessionized(owners_events: DataFrame, settled: DataFrame) -> DataFrame:
     return assign_sessions(uncurated.unionByName(winners)).select(*owners_events.columns)
 
 
+def changed_event_days(before: DataFrame, after: DataFrame) -> DataFrame:
+    """`changed_partitions` of events, comparing only what folding can change: a kept event
+    keeps its content, and a copy that replaces another differs from it in receive time."""
+    columns = ("event_id", "event_date", "received_at", *SESSION_COLUMNS)
+    return changed_partitions(before.select(*columns), after.select(*columns), "event_date")
+
+
 def changed_partitions(before: DataFrame, after: DataFrame, partition_column: str) -> DataFrame:
     """Partition values holding a row that is in one frame and not in the other."""
     return (
