@@ -335,7 +335,11 @@ def _stage_folded(
         .unionByName(new_quarantine)
         .select(*new_quarantine.columns),
     }
-    carried = published.filter(in_event_days).count()
+    # The gate checks sessions against the events of the same days: besides the replaced
+    # events, the published events of the days whose sessions are replaced.
+    session_only_days = sorted(set(session_days) - set(event_days))
+    in_session_only_days = sf.col("event_date").isin(session_only_days)
+    carried = published.filter(in_event_days | in_session_only_days).count()
     outvoted = settled.filter(~sf.col("_wins")).count()
     staged_events, staged_sessions, _ = map_concurrently(
         lambda name: outputs[name].write(merged[name]), merged
@@ -344,7 +348,9 @@ def _stage_folded(
         frame.unpersist()
     # A table none of whose partitions changed is checked as published.
     checked = {
-        CURATED_EVENTS: staged_events if event_days else published,
+        CURATED_EVENTS: staged_events.unionByName(published.filter(in_session_only_days))
+        if event_days or session_days
+        else published,
         CURATED_SESSIONS: staged_sessions if session_days else published_sessions,
     }
     replaced = {

@@ -68,14 +68,16 @@ FIRST_RUN = [
     line(22, 2, "2026-10-01T10:05:00", "/s2-b"),
     DUPLICATED,
     line(32, 3, "2026-09-30T10:10:00", "/s3-b"),
-    line(41, 4, "2026-10-01T20:00:00", "/s4-a"),  # session 4: split by the second run
+    line(41, 4, "2026-10-01T23:50:00", "/s4-a"),  # session 4: split by the second run
     line(51, 5, "2026-09-29T12:00:00", "/first-copy"),  # replaced by an earlier copy
     "not json",
 ]
 SECOND_RUN = [
     line(13, 1, "2026-10-02T00:10:00", "/s1-c"),  # ... continued after midnight, next run
     DUPLICATED,  # received again, later: a duplicate
-    line(42, 4, "2026-10-01T21:00:00", "/s4-b"),  # an hour after 41: session 4 splits
+    # 40 minutes after 41: session 4 splits, and 41 (the only event of Oct 1 that changes)
+    # moves to a session of its own.
+    line(42, 4, "2026-10-02T00:30:00", "/s4-b"),
     line(61, 6, "2026-09-28T08:00:00"),  # before Sep 29: too late
     json.dumps({"event_id": event_id(62)}),  # schema violation
     line(71, 7, "2026-10-02T09:00:00", "/s7-a"),
@@ -147,6 +149,7 @@ def lakes(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> dict
         table: partition_files(incremental, table, date(2026, 9, 30))
         for table in ("events", "sessions")
     }
+    reassigned = partition_files(incremental, "events", date(2026, 10, 1))
     land(landed, "b.jsonl", SECOND_RUN, SECOND_RUN_FILE_AT)
     land(landed, "b0.jsonl", EARLY_FILE, EARLY_FILE_AT)
     second = curate(spark, landed, incremental, "run-2", WATERMARK, state)
@@ -154,6 +157,7 @@ def lakes(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> dict
     return {
         "landed": landed, "state": state, "incremental": incremental, "full": full,
         "first": first, "second": second, "full_counts": full_counts, "untouched": untouched,
+        "reassigned": reassigned,
     }  # fmt: skip
 
 
@@ -199,7 +203,7 @@ def test_sessions_across_the_run_boundary(spark, lakes) -> None:
     assert (crossing.session_date, crossing.entry_page, crossing.exit_page) == (
         date(2026, 10, 1), "/s1-a", "/s1-c"
     )  # fmt: skip
-    # Session 4 had a 60-minute gap after the second run: two sessions by inactivity.
+    # Session 4 had a 40-minute gap after the second run: two sessions by inactivity.
     assert visitor(4).session_id not in sessions
     split = sorted(
         (row.entry_page, row.session_source, row.event_count)
@@ -228,6 +232,8 @@ def test_only_changed_partitions_are_rewritten(lakes) -> None:
     # Sep 30 holds 31 and 32: the duplicate of 31 changed nothing there.
     for table, files in lakes["untouched"].items():
         assert partition_files(lakes["incremental"], table, date(2026, 9, 30)) == files
+    # Oct 1 got no new event, but 41 there changed session: rewritten.
+    assert partition_files(lakes["incremental"], "events", date(2026, 10, 1)) != lakes["reassigned"]
 
 
 def test_a_run_without_new_objects_changes_nothing(spark, lakes) -> None:
