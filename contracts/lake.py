@@ -43,13 +43,14 @@ QUALITY_METRICS_NAMESPACE = "EcommerceAnalytics/DataQuality"
 
 # Marts zone, from build_recommendations: each reco table the API reads (PostgreSQL schema
 # reco, contracts/oltp/migrations) by its folder, whole tables replaced on every run, and
-# the holdout evaluation of the last run.
+# the holdout evaluation of the last run. Every folder starts with RECO_MARTS_PREFIX, the
+# only part of the marts zone the job's role may write.
+RECO_MARTS_PREFIX = "reco_"
 RECO_TABLES: dict[str, str] = {
-    "similar_products": "reco_similar_products",
-    "customer_recommendations": "reco_customer_recommendations",
-    "popular_products": "reco_popular_products",
+    name: f"{RECO_MARTS_PREFIX}{name}"
+    for name in ("similar_products", "customer_recommendations", "popular_products")
 }
-RECO_HOLDOUT_METRICS = "reco_holdout_metrics"
+RECO_HOLDOUT_METRICS = f"{RECO_MARTS_PREFIX}holdout_metrics"
 
 # The zone each batch job writes its checked tables to (and whose catalog keeps them).
 JOB_ZONES: dict[str, str] = {

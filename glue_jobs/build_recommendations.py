@@ -45,6 +45,7 @@ from glue_jobs.transforms.recommendations import (
     build_recommendations,
     catalog_products,
     interactions,
+    model_events,
 )
 
 COUNTERS_QUERY = "SELECT product_id, views, cart_adds, units_sold FROM realtime.product_counters"
@@ -147,7 +148,7 @@ def run_recommendations(
     """Read, build, write the lake tables, load PostgreSQL, and evaluate on a holdout when
     asked; returns the rows loaded per table, the interactions read and, with a holdout,
     NDCG@10 per target and model."""
-    events = spark.read.parquet(lake.curated_table(CURATED_EVENTS)).cache()
+    events = model_events(spark.read.parquet(lake.curated_table(CURATED_EVENTS))).cache()
     orders = read_oltp_table(spark, lake, "orders")
     order_items = read_oltp_table(spark, lake, "order_items")
     products = read_oltp_table(spark, lake, "products")

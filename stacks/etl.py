@@ -35,6 +35,7 @@ from contracts.lake import (
     QUALITY_RESULTS,
     RAW_EVENTS,
     RAW_STREAM_EVENTS,
+    RECO_MARTS_PREFIX,
     STATE_FOLDER,
     ZONES,
     job_table_folder,
@@ -67,6 +68,7 @@ ETL_SOURCE = LambdaSource(
         "contracts/marts.py",
         "contracts/marts.yaml",
         "contracts/quality",
+        "contracts/shopper_signals.py",
         "contracts/warehouse",
     ),
     requirements="glue_jobs/requirements.txt",
@@ -126,12 +128,19 @@ class EtlStack(PlatformStack):
             job: glue_job_assets(self, _pascal(job), f"glue_jobs/{job}.py", ETL_SOURCE)
             for job in ETL_JOBS
         }
-        self.role = self._job_role(
-            foundation.network, lake, oltp, warehouse, encryption, assets.values()
+        shared = self._shared_statements(foundation.network, oltp, encryption)
+        self.role = self._job_role(lake, warehouse, shared, [assets[job] for job in BATCH_JOBS])
+        self.recommendation_role = self._recommendation_role(
+            lake, shared, assets[RECOMMENDATION_JOB]
         )
+        roles = dict.fromkeys(BATCH_JOBS, self.role) | {
+            RECOMMENDATION_JOB: self.recommendation_role
+        }
         arguments = self._job_arguments(lake, oltp, warehouse)
         self.jobs = {
-            job: self._job(job, assets[job], encryption.security_configuration, arguments[job])
+            job: self._job(
+                job, roles[job], assets[job], encryption.security_configuration, arguments[job]
+            )
             for job in ETL_JOBS
         }
         for job in VPC_JOBS:
@@ -235,6 +244,7 @@ class EtlStack(PlatformStack):
     def _job(
         self,
         job: str,
+        role: iam.Role,
         assets: GlueJobAssets,
         security_configuration: glue.CfnSecurityConfiguration,
         arguments: dict[str, str],
@@ -250,7 +260,7 @@ class EtlStack(PlatformStack):
             f"{_pascal(job)}Job",
             name=self.job_name(job),
             description=f"Batch job glue_jobs/{job}.py (workflow {self.prefix}-batch)",
-            role=self.role.role_arn,
+            role=role.role_arn,
             command=assets.command("glueetl"),
             glue_version="5.0",
             worker_type=etl.worker_type,
@@ -270,17 +280,34 @@ class EtlStack(PlatformStack):
             },
         )
 
+    def _shared_statements(
+        self, network: NetworkStack, oltp: OltpStack, encryption: GlueEncryption
+    ) -> list[iam.PolicyStatement]:
+        """What every ETL job needs: the job keys and log groups, the OLTP secret (read only)
+        and the JDBC connection's network interfaces."""
+        statements = [
+            *encryption.role_statements(),
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                resources=[oltp.database.secret.secret_arn],
+            ),
+            *glue_connection_statements(self.connection_name, network.vpc),
+        ]
+        if oltp.database.secret.encryption_key is not None:
+            statements.append(
+                decrypt_through_secrets_manager(oltp.database.secret.encryption_key.key_arn)
+            )
+        return statements
+
     def _job_role(
         self,
-        network: NetworkStack,
         lake: LakeStack,
-        oltp: OltpStack,
         warehouse: WarehouseStack,
-        encryption: GlueEncryption,
+        shared: list[iam.PolicyStatement],
         assets: Iterable[GlueJobAssets],
     ) -> iam.Role:
-        """One role for the batch jobs: the lake and artifacts buckets, the OLTP secret (read
-        only), and the Data API on the warehouse for the load."""
+        """One role for the four batch jobs: the lake and artifacts buckets, the quality
+        metrics, and the Data API on the warehouse for the load."""
         role = iam.Role(
             self,
             "EtlJobRole",
@@ -296,11 +323,6 @@ class EtlStack(PlatformStack):
                 actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                 resources=[f"{bucket}/*" for bucket in buckets],
             ),
-            *encryption.role_statements(),
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                resources=[oltp.database.secret.secret_arn],
-            ),
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
@@ -308,16 +330,49 @@ class EtlStack(PlatformStack):
                     "StringEquals": {"cloudwatch:namespace": ["Glue", QUALITY_METRICS_NAMESPACE]}
                 },
             ),
-            *glue_connection_statements(self.connection_name, network.vpc),
+            *shared,
         ]
-        if oltp.database.secret.encryption_key is not None:
-            statements.append(
-                decrypt_through_secrets_manager(oltp.database.secret.encryption_key.key_arn)
-            )
         for statement in statements:
             role.add_to_policy(statement)
         # load_warehouse sends each load as one transaction (BatchExecuteStatement).
         warehouse.grant_data_api(role, "redshift-data:BatchExecuteStatement")
+        return role
+
+    def _recommendation_role(
+        self, lake: LakeStack, shared: list[iam.PolicyStatement], assets: GlueJobAssets
+    ) -> iam.Role:
+        """build_recommendations' own role: it reads the raw and curated zones and replaces
+        only its reco_* tables in the marts zone (and its Spark temp files); nothing of the
+        warehouse, the other marts or the quality metrics."""
+        role = iam.Role(
+            self,
+            "RecommendationJobRole",
+            assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
+            description="build_recommendations: lake events and orders -> reco tables",
+        )
+        assets.grant_read(role)
+        raw, curated, marts = (lake.bucket_arn(zone) for zone in JOB_ZONES.values())
+        temp = f"{lake.bucket_arn('artifacts')}/{GLUE_TEMP_PREFIX}"
+        statements = [
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[raw, curated, marts, lake.bucket_arn("artifacts")],
+            ),
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"{raw}/*", f"{curated}/*"]),
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                # Spark's folder markers (reco_x_$folder$) share the prefix.
+                resources=[f"{marts}/{RECO_MARTS_PREFIX}*", f"{temp}/*"],
+            ),
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
+            ),
+            *shared,
+        ]
+        for statement in statements:
+            role.add_to_policy(statement)
         return role
 
     def crawled_tables(self, job: str) -> list[str]:

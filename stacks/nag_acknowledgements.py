@@ -23,7 +23,7 @@ from contracts.events.topics import (
     RAW_STREAM_GROUP_PREFIX,
 )
 from contracts.events.topics import PROCESSOR_CONSUMER_GROUP as PROCESSOR_GROUP
-from contracts.lake import CUSTOMER_SCORES, JOB_ZONES, ZONES
+from contracts.lake import CUSTOMER_SCORES, JOB_ZONES, RECO_MARTS_PREFIX, ZONES
 from sagemaker_pipelines.definitions.placeholders import ML_PREFIX, PipelineNames
 from sagemaker_pipelines.definitions.sources import (
     CUSTOMER_FEATURES,
@@ -37,6 +37,7 @@ from stacks.constructs.raw_stream_job import (
     RAW_STREAM_PREFIXES,
 )
 from stacks.delivery import CDK_QUALIFIER
+from stacks.etl import GLUE_TEMP_PREFIX as ETL_TEMP_PREFIX
 from stacks.etl import LAKE_BUCKETS
 from stacks.lake import BUCKET_NAME
 
@@ -303,7 +304,7 @@ def _glue_network_acknowledgements() -> list[Acknowledgement]:
             " are unknown; the statement is limited to the platform VPC (ec2:Vpc) and tagging"
             " to Glue's own tag key.",
         )
-        for role in ("Realtime/RawStreamJobRole", "Etl/EtlJobRole")
+        for role in ("Realtime/RawStreamJobRole", "Etl/EtlJobRole", "Etl/RecommendationJobRole")
         for kind in ("network-interface", "security-group", "subnet")
     ]
 
@@ -361,6 +362,7 @@ def _etl_acknowledgements(env: str) -> list[Acknowledgement]:
             )
             for bucket in LAKE_BUCKETS
         ),
+        *_recommendation_job_acknowledgements(env),
         Acknowledgement(
             crawler,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
@@ -375,6 +377,47 @@ def _etl_acknowledgements(env: str) -> list[Acknowledgement]:
                 " tables it keeps are named in its targets.",
             )
             for zone in JOB_ZONES.values()
+        ),
+    ]
+
+
+def _recommendation_job_acknowledgements(env: str) -> list[Acknowledgement]:
+    """build_recommendations' own role (stack Etl)."""
+    role = "Etl/RecommendationJobRole"
+    s3 = "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
+    return [
+        Acknowledgement(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Glue creates and describes the network interfaces of its VPC connection (EC2 calls"
+            " without resource ARNs) and puts metrics only in the Glue namespace (a condition).",
+        ),
+        Acknowledgement(
+            role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
+            ":log-group:/aws-glue/*]",
+            "Glue names the job's log groups under /aws-glue/ at run time; logs only.",
+        ),
+        *(
+            Acknowledgement(
+                role,
+                f"{s3}{_bucket(env, zone)}/*]",
+                f"The job reads the {zone} zone's tables, whose files Spark names at run time"
+                " (object reads only, no writes).",
+            )
+            for zone in ("raw", "curated")
+        ),
+        Acknowledgement(
+            role,
+            f"{s3}{_bucket(env, 'marts')}/{RECO_MARTS_PREFIX}*]",
+            "The job replaces its own tables, the marts zone's reco_* folders, whose files Spark"
+            " names at run time; no other mart.",
+        ),
+        Acknowledgement(
+            role,
+            f"{s3}{_bucket(env, 'artifacts')}/{ETL_TEMP_PREFIX}/*]",
+            "Spark's temporary files of the job, named at run time, under the Glue temp prefix"
+            " only.",
         ),
     ]
 

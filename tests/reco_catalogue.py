@@ -9,8 +9,9 @@ user 8 is known but has none. Similar products (rank: product):
 User 7's list: 1: 301 bought again, 2: 202 viewed together with 102, 3: 303 popular in
 Coffee, 4: 101 bought together with 201.
 Popularity: 303, 102, 202, 302, 101, 203, 201, 301.
-Live activity (views + 2 cart adds + 4 units sold): 202: 10+6+0 = 16, 201: 5+2+8 = 15,
-102: 40, 101: 30, 303: 9, 302: 3 (103 discontinued: 100, never served).
+Live activity (views + 3 cart adds + 10 units sold, contracts/shopper_signals.py): 202:
+10+9+0 = 19, 201: 5+3+20 = 28, 102: 40, 101: 30, 303: 9, 302: 3 (103 discontinued: 100,
+never served). With equal weights 202 (13) would lead 201 (8): the order pins the weights.
 """
 
 from __future__ import annotations

@@ -28,17 +28,17 @@ from datetime import datetime
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as sf
 
+from contracts.shopper_signals import CART_ADD_WEIGHT, PURCHASE_WEIGHT, VIEW_WEIGHT
+
 VIEWED_TOGETHER = "viewed_together"
 BOUGHT_TOGETHER = "bought_together"
 BOUGHT_AGAIN = "bought_again"
 POPULAR_IN_CATEGORY = "popular_in_category"
 POPULAR = "popular"
 
-# What one interaction says about interest, relative to a product view.
-VIEW_WEIGHT = 1.0
-CART_ADD_WEIGHT = 3.0
-PURCHASE_WEIGHT = 10.0
 SECONDS_PER_DAY = 86_400.0
+VIEW_EVENT = "product_viewed"
+CART_ADD_EVENT = "product_added_to_cart"
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,18 @@ class Interactions:
     purchases: DataFrame
 
 
+def model_events(events: DataFrame) -> DataFrame:
+    """The part of the curated events the models read: views and cart adds, with only the
+    columns `interactions` uses. The job caches this, a fraction of the whole table."""
+    return events.filter(sf.col("event_type").isin(VIEW_EVENT, CART_ADD_EVENT)).select(
+        "event_type",
+        "session_id",
+        "user_id",
+        sf.struct(sf.col("properties.product_id").alias("product_id")).alias("properties"),
+        "occurred_at",
+    )
+
+
 def interactions(
     events: DataFrame, orders: DataFrame, order_items: DataFrame, cutoff: datetime
 ) -> Interactions:
@@ -105,8 +117,8 @@ def interactions(
         .filter(before)
     )
     return Interactions(
-        views=product_events("product_viewed"),
-        cart_adds=product_events("product_added_to_cart"),
+        views=product_events(VIEW_EVENT),
+        cart_adds=product_events(CART_ADD_EVENT),
         purchases=purchases,
     )
 

@@ -13,6 +13,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, model_validator
 
+from contracts.shopper_signals import visitor_key
+
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
 BIGINT_MAX = 2**63 - 1
@@ -68,7 +70,7 @@ class RecommendationQuery(BaseModel):
     @property
     def visitor_key(self) -> str:
         """The visitor's key in realtime.visitor_recent_products."""
-        return f"u:{self.user_id}" if self.user_id is not None else f"a:{self.anonymous_id}"
+        return visitor_key(self.user_id, self.anonymous_id)
 
     @classmethod
     def parse(cls, parameters: Mapping[str, str] | None) -> Self:

@@ -5,7 +5,7 @@ trending and popular products to fall back on (contracts/oltp/migrations/V007).
 One round trip in the common case, pipelined: batch run, user, page product, session, batch
 list and the similar products of the possible seeds. A second reads the fallbacks only when
 those cannot fill the list. "Trending" is a product's live activity in realtime.product_counters
-(counted since the stream started): views + 2 x cart adds + 4 x units sold.
+(counted since the stream started), weighted as contracts/shopper_signals.py says.
 
 Every query returns only active catalogue products, with their names and categories, so the
 blend has nothing left to look up; a product the batch tables or the stream name but the
@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 
+from contracts.shopper_signals import counters_trend_sql
 from lambdas.recommendations.blend import (
     MAX_SEEDS,
     BatchRecommendation,
@@ -89,15 +90,16 @@ _SIMILAR = """
          LIMIT %(seeds)s)
     )
 """
+_TREND = counters_trend_sql("pc")
 # The most active products of each category, categories in the order given.
-_TRENDING = """
+_TRENDING = f"""
     SELECT id, name, category_id, category_name
     FROM (
         SELECT p.id, p.name, p.category_id, c.name AS category_name, wanted.priority,
-               pc.views + 2 * pc.cart_adds + 4 * pc.units_sold AS trend,
+               {_TREND} AS trend,
                row_number() OVER (
                    PARTITION BY wanted.priority
-                   ORDER BY pc.views + 2 * pc.cart_adds + 4 * pc.units_sold DESC, p.id
+                   ORDER BY {_TREND} DESC, p.id
                ) AS place
         FROM unnest(%s::bigint[]) WITH ORDINALITY AS wanted(category_id, priority)
         JOIN products AS p ON p.category_id = wanted.category_id AND p.status = 'active'
@@ -106,7 +108,7 @@ _TRENDING = """
     ) AS ranked
     WHERE place <= %s
     ORDER BY priority, trend DESC, id
-"""
+"""  # noqa: S608 the trend is made of the contract's constant weights
 # The batch job's most popular products.
 _POPULAR = """
     SELECT p.id, p.name, p.category_id, c.name
@@ -117,14 +119,14 @@ _POPULAR = """
     LIMIT %s
 """
 # The most active products on the stream, when no batch popularity is loaded.
-_LIVE_POPULAR = """
+_LIVE_POPULAR = f"""
     SELECT p.id, p.name, p.category_id, c.name
     FROM realtime.product_counters AS pc
     JOIN products AS p ON p.id = pc.product_id AND p.status = 'active'
     JOIN categories AS c ON c.id = p.category_id
-    ORDER BY pc.views + 2 * pc.cart_adds + 4 * pc.units_sold DESC, p.id
+    ORDER BY {_TREND} DESC, p.id
     LIMIT %s
-"""
+"""  # noqa: S608 the trend is made of the contract's constant weights
 
 
 @dataclass(frozen=True)

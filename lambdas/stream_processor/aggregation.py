@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from contracts.shopper_signals import visitor_key
 from lambdas.stream_processor.records import SourceRecord
 
 Event = Mapping[str, Any]
@@ -79,14 +80,6 @@ def to_cents(amount: float) -> int:
 
 def event_time(event: Event) -> datetime:
     return datetime.fromisoformat(event["occurred_at"])
-
-
-def visitor_key(event: Event) -> str:
-    """Who the live session belongs to: the signed-in user ('u:<user_id>'), else the device
-    ('a:<anonymous_id>'), the keys the recommendations API looks visitors up by."""
-    if event["user_id"] is not None:
-        return f"u:{event['user_id']}"
-    return f"a:{event['anonymous_id']}"
 
 
 def partition_watermarks(
@@ -169,7 +162,8 @@ def _product(batch: BatchAggregates, product_id: int, at: datetime) -> ProductCo
 
 
 def _visitor_product(batch: BatchAggregates, event: Event, action: str, at: datetime) -> None:
-    key = (visitor_key(event), event["properties"]["product_id"], action)
+    visitor = visitor_key(event["user_id"], event["anonymous_id"])
+    key = (visitor, event["properties"]["product_id"], action)
     latest = batch.visitor_products.get(key)
     if latest is None or at > latest:
         batch.visitor_products[key] = at

@@ -38,6 +38,13 @@ def _summary(totals: StreamTotals) -> str:
     )
 
 
+def _stage_summary(totals: StreamTotals) -> str:
+    """Where the time went, per 1,000 records (polling overlaps counting, so the stages add up
+    to more than the elapsed time)."""
+    stages = " · ".join(f"{stage} {ms:,.1f}" for stage, ms in totals.ms_per_thousand().items())
+    return f"ms per 1,000 records: {stages}"
+
+
 @app.command()
 def run(
     bootstrap_servers: BootstrapServersOption = None,
@@ -108,3 +115,5 @@ def run(
         producer.close()
         conn.close()
     stderr.print(f"Done: {_summary(latest)}", highlight=False, soft_wrap=True)
+    if latest.received:
+        stderr.print(_stage_summary(latest), highlight=False, soft_wrap=True)

@@ -31,6 +31,7 @@ RECOMMENDATIONS_SOURCE = LambdaSource(
         "lambdas/shared/settings.py",
         "contracts/__init__.py",
         "contracts/database.py",
+        "contracts/shopper_signals.py",
     ),
     requirements="lambdas/recommendations/requirements.txt",
 )

@@ -30,6 +30,7 @@ STREAM_PROCESSOR_SOURCE = LambdaSource(
         "contracts/__init__.py",
         "contracts/database.py",
         "contracts/events",
+        "contracts/shopper_signals.py",
     ),
     requirements="lambdas/stream_processor/requirements.txt",
 )

@@ -8,7 +8,8 @@ from aws_cdk.assertions import Match, Template
 from synthesized import Assembly, allow_statements, as_list, resources
 
 from cdk_app.config import ConfigError, load_config, read_cdk_context
-from contracts.lake import JOB_ZONES, QUALITY_RESULTS, Lake
+from contracts.lake import JOB_ZONES, QUALITY_RESULTS, RECO_HOLDOUT_METRICS, RECO_TABLES, Lake
+from contracts.marts import marts
 from contracts.quality import load_job_rules, rule_jobs
 from contracts.quality.dqdl import job_rulesets
 from stacks.etl import ETL_JOBS
@@ -279,34 +280,79 @@ def test_one_ruleset_per_checked_table_with_the_rendered_dqdl(assembly: Assembly
     assert '    IsComplete "started_at",\n' in sessions
 
 
-def _role_statements(assembly: Assembly, env: str) -> list[dict]:
+def _role_statements(assembly: Assembly, env: str, role: str = "EtlJobRole") -> list[dict]:
     return [
         statement
         for path, statement in allow_statements(assembly.template(env, "Etl"))
-        if "/EtlJobRole/" in path
+        if f"/{role}/" in path
     ]
 
 
-def test_job_role_reaches_only_the_lake_buckets_and_its_assets(assembly: Assembly):
-    objects, buckets = set(), set()
-    for statement in _role_statements(assembly, "dev"):
+def _s3_grants(statements: list[dict]) -> dict[str, set[str]]:
+    """The buckets each role may list, and the object paths it may read or write (bucket ARNs
+    without their arn:aws:s3::: head)."""
+    grants: dict[str, set[str]] = {"list": set(), "read": set(), "write": set()}
+    for statement in statements:
         actions = as_list(statement["Action"])
         assert "*" not in actions
         assert not [a for a in actions if a.startswith("s3:") and "*" in a]
         for resource in as_list(statement["Resource"]):
             text = resource["Fn::Sub"] if "Fn::Sub" in resource else _joined(resource)
-            if "s3:GetObject" in actions or "s3:PutObject" in actions:
-                objects.add(text.split(":::", 1)[1])
+            path = text.split(":::", 1)[1] if ":::" in text else text
             if "s3:ListBucket" in actions:
-                buckets.add(text.split(":::", 1)[1])
-    suffix = "-${AWS::AccountId}-${AWS::Region}"
-    lake = {f"ecommerce-dev-{zone}{suffix}" for zone in ("raw", "curated", "marts", "artifacts")}
-    assert buckets == lake
-    assets = {o for o in objects if o.startswith("cdk-")}
-    assert objects - assets == {f"{bucket}/*" for bucket in lake}
-    # Five scripts, one shared packages zip and one shared wheels zip, each by exact key.
-    assert len(assets) == 7
+                grants["list"].add(path)
+            if "s3:GetObject" in actions:
+                grants["read"].add(path)
+            if "s3:PutObject" in actions:
+                assert "s3:DeleteObject" in actions
+                grants["write"].add(path)
+    return grants
+
+
+_SUFFIX = "-${AWS::AccountId}-${AWS::Region}"
+_LAKE = {
+    zone: f"ecommerce-dev-{zone}{_SUFFIX}" for zone in ("raw", "curated", "marts", "artifacts")
+}
+
+
+def test_job_role_reaches_only_the_lake_buckets_and_its_assets(assembly: Assembly):
+    grants = _s3_grants(_role_statements(assembly, "dev"))
+    assert grants["list"] == set(_LAKE.values())
+    assets = {o for o in grants["read"] if o.startswith("cdk-")}
+    assert grants["read"] - assets == {f"{bucket}/*" for bucket in _LAKE.values()}
+    assert grants["write"] == {f"{bucket}/*" for bucket in _LAKE.values()}
+    # Four scripts, one shared packages zip and one shared wheels zip, each by exact key.
+    assert len(assets) == 6
     assert not [a for a in assets if "*" in a]
+
+
+def test_recommendation_job_writes_only_its_reco_tables_and_temp_files(assembly: Assembly):
+    statements = _role_statements(assembly, "dev", "RecommendationJobRole")
+    grants = _s3_grants(statements)
+    assert grants["list"] == set(_LAKE.values())
+    assets = {o for o in grants["read"] if o.startswith("cdk-")}
+    assert len(assets) == 3  # its script, the packages zip, the wheels zip
+    marts_reco = f"{_LAKE['marts']}/reco_*"
+    temp = f"{_LAKE['artifacts']}/glue-temp/etl/*"
+    assert grants["read"] - assets == {
+        f"{_LAKE['raw']}/*",
+        f"{_LAKE['curated']}/*",
+        marts_reco,
+        temp,
+    }
+    assert grants["write"] == {marts_reco, temp}
+    # Every folder it writes lies under that prefix.
+    folders = [*RECO_TABLES.values(), RECO_HOLDOUT_METRICS]
+    assert all(folder.startswith("reco_") for folder in folders)
+    assert not [name for name in marts() if name.startswith("reco_")]
+    actions = {a for s in statements for a in as_list(s["Action"])}
+    assert not [a for a in actions if a.startswith("redshift")]
+    namespaces = [
+        s["Condition"]["StringEquals"]["cloudwatch:namespace"]
+        for s in statements
+        if "cloudwatch:PutMetricData" in as_list(s["Action"])
+    ]
+    assert namespaces == ["Glue"]
 
 
 def test_job_role_reads_the_oltp_secret_only(assembly: Assembly):

@@ -20,6 +20,7 @@ from glue_jobs.transforms.recommendations import (
     consumable_categories,
     customer_recommendations,
     interactions,
+    model_events,
     popular_products,
     top_similar,
     trending_from_counters,
@@ -89,12 +90,12 @@ def test_interactions_cut_at_the_cutoff_and_skip_cancelled_orders(spark) -> None
     events = table(
         spark,
         "event_type string, occurred_at timestamp, user_id bigint, session_id string, "
-        "properties struct<product_id: bigint>",
+        "properties struct<product_id: bigint, quantity: int>",
         [
-            ("product_viewed", "2026-09-30 23:59", 7, "s1", (11,)),
-            ("product_viewed", "2026-10-01 00:00", 7, "s1", (12,)),  # at the cut-off: later
-            ("product_added_to_cart", "2026-09-30 10:00", None, "s2", (13,)),
-            ("page_viewed", "2026-09-30 10:00", 7, "s1", (None,)),
+            ("product_viewed", "2026-09-30 23:59", 7, "s1", (11, None)),
+            ("product_viewed", "2026-10-01 00:00", 7, "s1", (12, None)),  # at the cut-off: later
+            ("product_added_to_cart", "2026-09-30 10:00", None, "s2", (13, 2)),
+            ("page_viewed", "2026-09-30 10:00", 7, "s1", (None, None)),
         ],
     )
     orders = table(
@@ -104,11 +105,19 @@ def test_interactions_cut_at_the_cutoff_and_skip_cancelled_orders(spark) -> None
     )
     items = table(spark, "order_id bigint, product_id bigint", [(1, 21), (1, 22), (2, 23)])
 
-    seen = interactions(events, orders, items, CUTOFF)
+    # The job reads the events narrowed by model_events: the same interactions come out.
+    for source in (events, model_events(events)):
+        seen = interactions(source, orders, items, CUTOFF)
 
-    assert [r["product_id"] for r in seen.views.collect()] == [11]
-    assert [(r["user_id"], r["product_id"]) for r in seen.cart_adds.collect()] == [(None, 13)]
-    assert sorted(r["product_id"] for r in seen.purchases.collect()) == [21, 22]
+        assert [r["product_id"] for r in seen.views.collect()] == [11]
+        assert [(r["user_id"], r["product_id"]) for r in seen.cart_adds.collect()] == [(None, 13)]
+        assert sorted(r["product_id"] for r in seen.purchases.collect()) == [21, 22]
+    assert [r["event_type"] for r in model_events(events).collect()] == [
+        "product_viewed",
+        "product_viewed",
+        "product_added_to_cart",
+    ]
+    assert model_events(events).schema["properties"].dataType.fieldNames() == ["product_id"]
 
 
 def _seen(spark, views: list[tuple], purchases: list[tuple], carts: list[tuple] = ()):

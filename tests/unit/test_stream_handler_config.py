@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -13,7 +12,7 @@ from psycopg.conninfo import conninfo_to_dict
 from lambdas.shared.kafka_producer import KafkaSettings, KafkaSettingsError
 from lambdas.stream_processor import handler as handler_module
 from lambdas.stream_processor.handler import database_url, dead_letter_topic
-from lambdas.stream_processor.processor import ProcessorSettings
+from lambdas.stream_processor.processor import BatchResult, ProcessorSettings
 from lambdas.stream_processor.settings import StreamProcessorSettings
 
 # The variables each test does not look at, so that the settings validate.
@@ -127,7 +126,7 @@ def test_the_environment_is_read_once_per_execution_environment(
 
     def process(event: object, connection: object, settings: ProcessorSettings, letters: object):
         batches.append(settings)
-        return SimpleNamespace(as_dict=dict)
+        return BatchResult(received=0, counted=0, duplicates=0, dead_lettered=0, abandoned_carts=0)
 
     monkeypatch.setattr(handler_module, "_configuration", None)
     monkeypatch.setattr(handler_module, "_database", lambda settings: None)
