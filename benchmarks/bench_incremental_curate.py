@@ -7,9 +7,9 @@ into a second one, written later. Then, on Spark local[2]:
 
 1. history: one run over the first file into a lake, keeping the manifest (a first run, so
    a full one); the lake is then copied aside;
-2. --runs pairs of: full, one run over both files into a fresh lake (what the scheduled
-   workflow did on every run), then incremental, the lake of 1 restored and a run folding
-   the second file into it.
+2. --runs pairs of: incremental, the lake of 1 restored and a run folding the second file
+   into it, then full, one run over both files into a fresh lake (what the scheduled
+   workflow did on every run).
 
 The curated events, sessions and quarantine of the last pair are compared in DuckDB with EXCEPT
 ALL both ways. CPU seconds are those of this process, Spark's JVM and its Python workers.
@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,15 +51,18 @@ NEW_DAY_AT = HISTORY_AT + timedelta(days=1)
 
 
 def split_by_last_day(source: Path, folder: Path) -> tuple[Path, Path]:
-    """`history.jsonl.gz` (every day but the last) and `new_day.jsonl.gz` (the last day; lines
-    without a readable day stay in the history), written once per source."""
+    """`history.jsonl.gz` and `new_day.jsonl.gz`: the lines of the last full day (the last
+    with at least half a mean day's lines) and after it (sessions running past midnight),
+    and all the others (with the lines without a readable day), written once per source."""
     history, new_day = folder / "history.jsonl.gz", folder / "new_day.jsonl.gz"
     if history.exists() and new_day.exists():
         return history, new_day
     folder.mkdir(parents=True, exist_ok=True)
     opener = gzip.open if source.suffix == ".gz" else open
     with opener(source, "rb") as lines:
-        last = max(match.group(1) for line in lines if (match := OCCURRED_DAY.search(line)))
+        per_day = Counter(match.group(1) for line in lines if (match := OCCURRED_DAY.search(line)))
+    mean = sum(per_day.values()) / len(per_day)
+    last = max(day for day, lines in per_day.items() if lines >= mean / 2)
     with (
         opener(source, "rb") as lines,
         gzip.open(history, "wb", compresslevel=1) as old,
@@ -66,7 +70,7 @@ def split_by_last_day(source: Path, folder: Path) -> tuple[Path, Path]:
     ):
         for line in lines:
             match = OCCURRED_DAY.search(line)
-            (new if match and match.group(1) == last else old).write(line)
+            (new if match and match.group(1) >= last else old).write(line)
     return history, new_day
 
 
@@ -82,6 +86,15 @@ def timed(step: Callable[[], dict[str, int]]) -> tuple[dict[str, int], float, fl
     started, cpu_started = time.perf_counter(), cpu_seconds()
     counts = step()
     return counts, time.perf_counter() - started, cpu_seconds() - cpu_started
+
+
+def show(name: str, timings: list[tuple[dict[str, int], float, float]]) -> None:
+    counts, seconds, cpu = timings[-1]
+    print(
+        f"{f'{name} {len(timings)}':<14} {counts['received']:>11,} {counts['accepted']:>11,} "
+        f"{seconds:>8.1f} {cpu:>7.1f}",
+        flush=True,
+    )
 
 
 def differing_rows(one: Lake, other: Lake) -> dict[str, tuple[int, int]]:
@@ -143,7 +156,10 @@ def main() -> None:
     land(full_landing, history, HISTORY_AT)
     land(full_landing, new_day, NEW_DAY_AT)
     land(incremental_landing, history, HISTORY_AT)
+    print(f"\ncurate_events on {source.name}, Spark local[2] (driver {args.driver_memory})")
+    print(f"{'run':<14} {'lines':>11} {'accepted':>11} {'seconds':>8} {'CPU s':>7}", flush=True)
     runs = {"history": [timed(lambda: curate(incremental_lake, "history", state=True))]}
+    show("history", runs["history"])
     land(incremental_landing, new_day, NEW_DAY_AT)
     # The lake as the history run left it, restored before each incremental run.
     kept = {Path(incremental_lake.curated), Path(incremental_lake.raw).parent / "state"}
@@ -152,23 +168,17 @@ def main() -> None:
     for folder in kept:
         shutil.copytree(folder, snapshot / folder.name)
     for _ in range(args.runs):
-        shutil.rmtree(full_lake.curated, ignore_errors=True)
-        runs.setdefault("full", []).append(timed(lambda: curate(full_lake, "full", state=False)))
         for folder in kept:
             shutil.rmtree(folder)
             shutil.copytree(snapshot / folder.name, folder)
         runs.setdefault("incremental", []).append(
             timed(lambda: curate(incremental_lake, "new-day", state=True))
         )
+        show("incremental", runs["incremental"])
+        shutil.rmtree(full_lake.curated, ignore_errors=True)
+        runs.setdefault("full", []).append(timed(lambda: curate(full_lake, "full", state=False)))
+        show("full", runs["full"])
 
-    print(f"\ncurate_events on {source.name}, Spark local[2] (driver {args.driver_memory})")
-    print(f"{'run':<14} {'lines':>11} {'accepted':>11} {'seconds':>8} {'CPU s':>7}")
-    for name, timings in runs.items():
-        for number, (counts, seconds, cpu) in enumerate(timings, 1):
-            print(
-                f"{f'{name} {number}':<14} {counts['received']:>11,} {counts['accepted']:>11,} "
-                f"{seconds:>8.1f} {cpu:>7.1f}"
-            )
     pairs = zip(runs["full"], runs["incremental"], strict=True)
     for number, ((_, full_s, full_cpu), (_, incremental_s, incremental_cpu)) in enumerate(pairs, 1):
         print(
