@@ -104,13 +104,13 @@ def test_train_approve_score_end_to_end(shop: tuple[str, MlPaths], tmp_path: Pat
     prepare_job = trained.run / "jobs" / "Prepare" / "processing" / "output"
     prepared = json.loads((prepare_job / "prepare.json").read_text())
     assert prepared["uses_service_history"] is True
-    # With the tickets and refunds the model ties BG/NBD and beats recency on this shop
-    # (measured: see docs/ml.md, "Pipelines locally").
+    # With the service history the model beats both baselines on this shop (measured 0.014
+    # and 0.036 above them: docs/ml.md, "Churn"); the margins asserted are half of those.
     auc = trained.evaluation["churn"]["auc"]["value"]
     baselines = trained.evaluation["churn_baselines"]
-    assert auc >= 0.80  # measured 0.8119
-    assert auc >= baselines["btyd_expected_purchases"]["auc"] - 0.01  # measured 0.8163
-    assert auc >= baselines["recency"]["auc"] + 0.01  # measured 0.7939
+    assert auc >= 0.81  # measured 0.8301
+    assert auc >= baselines["btyd_expected_purchases"]["auc"] + 0.007  # measured 0.8163
+    assert auc >= baselines["recency"]["auc"] + 0.018  # measured 0.7939
     assert [(v.group, v.version, v.status) for v in trained.versions] == [
         (GROUPS[0], "1", PENDING),
         (GROUPS[1], "1", PENDING),

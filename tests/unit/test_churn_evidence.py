@@ -71,16 +71,16 @@ def _temporal_churn(
 def test_churn_on_cdnow_master_matches_bgnbd_and_is_calibrated(master: pd.DataFrame) -> None:
     table, _, churned, probability = _temporal_churn(master, EVALUATION_CUTOFF)
     model = table.loc["model"]
-    assert model["auc"] >= 0.83  # measured 0.8370
+    assert model["auc"] >= 0.83  # measured 0.8381
     # BG/NBD is close to the process behind CDNOW: transactions alone allow little more.
     assert model["auc"] > table.loc["BG/NBD expected purchases", "auc"]  # 0.8337
     assert model["auc"] > table.loc["recency", "auc"]  # 0.8280
     assert model["lift_top_decile"] >= 1.10  # measured 1.129 (the ceiling is 1 / 0.860)
-    assert model["brier"] <= 0.095  # measured 0.0905
+    assert model["brier"] <= 0.095  # measured 0.0889
     assert model["brier"] <= table.loc["base rate", "brier"] - 0.025  # 0.1215
     calibration = calibration_by_decile(churned, probability)
     gap = (calibration["mean_predicted"] - calibration["observed_rate"]).abs()
-    assert gap.max() <= 0.12  # measured 0.100, in the lowest decile
+    assert gap.max() <= 0.12  # measured 0.026, in decile 5 (0.100 with the earlier trees)
 
 
 def test_clv_holdout_on_cdnow_master_against_last_period_repeats(master: pd.DataFrame) -> None:
@@ -121,11 +121,11 @@ def test_churn_on_a_simulated_shop_against_baselines_and_the_truth(
     cutoff = log["date"].max() - pd.Timedelta(days=90)
     table, evaluation, churned, probability = _temporal_churn(log, cutoff)
     model = table.loc["model"]
-    assert model["auc"] >= 0.80  # measured 0.8172 (seeds 2 and 3: 0.8189, 0.8260)
+    assert model["auc"] >= 0.80  # measured 0.8181 (seeds 2 and 3: 0.8196, 0.8290)
     # The data follow BG/NBD exactly, so its expectation is the best transaction-only score.
     assert model["auc"] >= table.loc["BG/NBD expected purchases", "auc"] - 0.01  # 0.8212
     assert model["auc"] > table.loc["recency", "auc"]  # 0.8028
-    assert model["brier"] <= 0.08  # measured 0.0775; base rate 0.1030
+    assert model["brier"] <= 0.08  # measured 0.0762; base rate 0.1030
     # The simulator's truth: the ceiling, knowing each customer's rate and whether they left.
     oracle = true_churn_probability(truth, cutoff, 90, unit_days=7).reindex(evaluation.index)
     assert roc_auc(churned, oracle) >= model["auc"] + 0.1  # measured 0.948

@@ -26,7 +26,7 @@ from sagemaker_pipelines.models.bundle import (
 )
 from sagemaker_pipelines.models.datasets import LABEL, split_examples
 from sagemaker_pipelines.models.orders import latest_orders, placed_transactions
-from sagemaker_pipelines.models.scoring import SCORE_COLUMNS, score_customers
+from sagemaker_pipelines.models.scoring import SCORE_COLUMNS, _drivers_json, score_customers
 from sagemaker_pipelines.models.transactions import MissingColumnsError
 
 TRAINED_AT = datetime(2025, 7, 1, tzinfo=UTC)
@@ -139,6 +139,23 @@ def test_scores_cover_new_customers_without_nan(
     assert scores["new_customer"].sum() == 1
     assert set(scores["churn_band"]) <= {"low", "medium", "high"}
     assert (scores[["churn_model_version", "clv_model_version"]] == ["3", "4"]).all().all()
+
+
+def test_drivers_become_json_lists_with_effects_rounded_to_four_decimals() -> None:
+    drivers = pd.DataFrame(
+        {
+            "driver_1": ["recency", "tickets", "T"],
+            "effect_1": [0.123456, -0.31, 0.0],
+            "driver_2": ["T", "frequency", "p_alive"],
+            "effect_2": [-0.0200004, 0.07249, -0.0],
+        },
+        index=pd.Index([7, 3, 12]),
+    )
+    assert _drivers_json(drivers) == [
+        '[{"feature": "recency", "effect": 0.1235}, {"feature": "T", "effect": -0.02}]',
+        '[{"feature": "tickets", "effect": -0.31}, {"feature": "frequency", "effect": 0.0725}]',
+        '[{"feature": "T", "effect": 0.0}, {"feature": "p_alive", "effect": -0.0}]',
+    ]
 
 
 def test_the_scores_ddl_lists_the_score_columns_then_the_partition() -> None:
