@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from contracts.oltp.migrator import apply_migrations
 from data_generators import GenerationSettings, generate_store
 from glue_jobs.local_spark import ensure_spark_jars, local_spark_session
-from local_platform.batch_pipeline import BatchSettings, StageReport, run_batch
+from local_platform.batch_pipeline import BatchSettings, StageReport, is_short_run, run_batch
 from local_platform.embedded_postgres import resolve_database_url
 
 BENCH_HOME = Path(__file__).resolve().parent.parent / ".local" / "bench"
@@ -142,7 +142,10 @@ def main() -> None:
     warehouse.unlink(missing_ok=True)
     started = time.perf_counter()
     spark = local_spark_session(
-        "bench-batch", driver_memory=args.driver_memory, jars=ensure_spark_jars()
+        "bench-batch",
+        driver_memory=args.driver_memory,
+        jars=ensure_spark_jars(),
+        short_run=is_short_run(events),
     )
     spark.sparkContext.setLogLevel("ERROR")
     print(f"Spark session (local[2], driver {args.driver_memory}): "

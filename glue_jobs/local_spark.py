@@ -9,6 +9,13 @@ as one file per day, not one per task and day; and plain local files, without Ha
 checksum file beside each file and the `_SUCCESS` marker in each folder (the jobs publish
 by renaming staged folders and nothing reads the markers).
 
+A run over a small input (the demo's shop, a test fixture) is over in a minute or two, most of
+it spent by the JVM warming up rather than computing: compiling hot code twice (the quick
+C1 compiler, then the optimizing C2 one, in background threads that compete with the tasks
+on two cores). `short_run` keeps to C1 and the single-threaded collector, which cuts the CPU
+a small batch costs by a quarter to a third (docs/batch.md, "Where `make demo`'s time
+goes"); a large input gets the default JIT, whose C2 code pays back on long scans.
+
 JVM jars that Glue ships but pyspark does not (e.g. the Kafka source) are listed in
 glue_jobs/jars/pom.xml and copied by `mvn` into a git-ignored folder on first use.
 """
@@ -27,6 +34,7 @@ from glue_jobs.maven_jars import copy_pom_jars
 
 # Standard Parquet timestamps (not Spark's legacy INT96), read as such by DuckDB and Redshift.
 PARQUET_TIMESTAMP_TYPE = "TIMESTAMP_MICROS"
+SHORT_RUN_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 SPARK_JARS_POM = Path(__file__).resolve().parent / "jars" / "pom.xml"
 SPARK_JARS_DIR = Path(__file__).resolve().parent.parent / ".local" / "spark" / "jars"
 
@@ -48,11 +56,13 @@ def local_spark_session(
     shuffle_partitions: int = 4,
     driver_memory: str = "2g",
     jars: Sequence[Path] = (),
+    short_run: bool = False,
 ) -> SparkSession:
     """Start (or reuse) a local SparkSession bound to 127.0.0.1, with the web UI off.
 
     `jars` go on the driver's classpath; they only take effect when this call starts the JVM,
-    so a process that needs them passes them to its first session.
+    so a process that needs them passes them to its first session; so does `short_run`
+    (JVM options for a run of a minute or two, see the module's docstring).
     """
     # Python workers must run the interpreter that runs the driver (the project venv).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -62,6 +72,8 @@ def local_spark_session(
     builder = SparkSession.builder
     if jars:
         builder = builder.config("spark.jars", ",".join(str(jar) for jar in jars))
+    if short_run:
+        builder = builder.config("spark.driver.extraJavaOptions", SHORT_RUN_JVM_OPTIONS)
     return (
         builder.master(f"local[{cores}]")
         .appName(app_name)

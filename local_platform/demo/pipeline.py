@@ -8,6 +8,7 @@ pass --reset.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,8 +35,19 @@ def run_demo(
     url, owned = _demo_database(database_url)
     workdir.mkdir(parents=True, exist_ok=True)
     settings = DemoSettings(url, owned, reset, workdir, generation)
+    seconds: dict[str, float] = {}
     for stage in STAGES:
+        started = time.perf_counter()
         stage(settings)
+        seconds[stage_name(stage)] = time.perf_counter() - started
+        stderr.print(f"[dim]{stage_name(stage)} stage: {seconds[stage_name(stage)]:.1f} s[/dim]")
+    timings = " · ".join(f"{name} {value:.1f}" for name, value in seconds.items())
+    stderr.print(f"Demo done in {sum(seconds.values()):.1f} s ({timings} s)", highlight=False)
+
+
+def stage_name(stage: Callable[[DemoSettings], None]) -> str:
+    """A stage by its module's name (shop, realtime, batch, ...)."""
+    return stage.__module__.rsplit(".", 1)[-1]
 
 
 def _demo_database(explicit: str | None) -> tuple[str, bool]:

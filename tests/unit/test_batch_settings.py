@@ -6,7 +6,12 @@ import pytest
 
 from contracts.database import PostgresEndpoint
 from glue_jobs.jdbc import JdbcSource
-from local_platform.batch_pipeline import jdbc_source
+from local_platform.batch_pipeline import (
+    SHORT_RUN_CLICKSTREAM_BYTES,
+    clickstream_bytes,
+    is_short_run,
+    jdbc_source,
+)
 
 
 @pytest.mark.parametrize(
@@ -46,3 +51,25 @@ def test_an_rds_secret_becomes_a_tls_source_whose_password_is_not_printed():
     assert source.url == "jdbc:postgresql://shop.rds:5432/shop?sslmode=require"
     assert source.options()["password"] == "pw"
     assert "pw" not in repr(source)
+
+
+def test_the_clickstream_size_is_the_file_or_everything_under_the_folder(tmp_path):
+    landed = tmp_path / "events.jsonl.gz"
+    landed.write_bytes(b"x" * 1234)
+    streamed = tmp_path / "events_stream"
+    (streamed / "received_date=2026-09-30").mkdir(parents=True)
+    (streamed / "received_date=2026-09-30" / "part-0.parquet").write_bytes(b"p" * 700)
+    (streamed / "received_date=2026-10-01").mkdir()
+    (streamed / "received_date=2026-10-01" / "part-0.parquet").write_bytes(b"q" * 45)
+    assert clickstream_bytes(landed) == 1234
+    assert clickstream_bytes(streamed) == 745
+
+
+def test_only_a_clickstream_up_to_the_threshold_gets_the_short_run_jvm(tmp_path):
+    at_threshold, above = tmp_path / "small.jsonl.gz", tmp_path / "large.jsonl.gz"
+    with at_threshold.open("wb") as small, above.open("wb") as large:
+        small.truncate(32 * 2**20)  # sparse files: the size without writing the bytes
+        large.truncate(32 * 2**20 + 1)
+    assert SHORT_RUN_CLICKSTREAM_BYTES == 32 * 2**20
+    assert is_short_run(at_threshold)
+    assert not is_short_run(above)
