@@ -9,25 +9,32 @@ the records it rejected are already in the raw zone's quarantine). Copies of an 
 count as duplicates like any other.
 
 Other arguments (Glue style): --curated_uri (root of the curated zone), optional --watermark
-(ISO 8601 with zone; without it nothing is too late, as on a first run or a backfill) and
---allowed_lateness_hours (48). Outputs are Parquet partitioned by day and replaced per
-partition, so re-running on the same input gives the same tables. They are staged first and
-published only when contracts/quality/curate_events.yaml passes (plus the quality gate's
-arguments, glue_jobs.quality.GateArguments).
+(ISO 8601 with zone; without it nothing is too late, as on a first run or a backfill),
+--allowed_lateness_hours (48), --state_uri and --full. Outputs are Parquet partitioned by day
+and replaced per partition, so re-running on the same input gives the same tables. They are
+staged first and published only when contracts/quality/curate_events.yaml passes (plus the
+quality gate's arguments, glue_jobs.quality.GateArguments).
+
+With --state_uri a run curates only the raw objects its manifest there does not list
+(glue_jobs.raw_objects) and folds them into the published tables
+(glue_jobs.transforms.incremental); without a manifest, with --full true, or when a curated
+object changed, it re-curates every line.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Collection, Sequence
+from dataclasses import astuple, dataclass
+from datetime import date, datetime, timedelta
 from functools import reduce
 from typing import Self
 
 from pydantic import model_validator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
+from pyspark.sql.types import StructType
 
 from contracts.lake import (
     CURATED_EVENTS,
@@ -36,23 +43,44 @@ from contracts.lake import (
     QUARANTINE,
     table_path,
 )
-from glue_jobs.job_runtime import IsoDatetime, job_arguments, job_spark_session, report
+from glue_jobs.job_runtime import Flag, IsoDatetime, job_arguments, job_spark_session, report
 from glue_jobs.parallel import map_concurrently
 from glue_jobs.quality import GateArguments, QualityGate, gate_from_arguments
+from glue_jobs.raw_objects import (
+    RawListing,
+    list_objects,
+    manifest_uri,
+    read_manifest,
+    write_manifest,
+)
 from glue_jobs.staging import StagedTable, exists, remove, staging_root
 from glue_jobs.transforms.event_schema import spark_event_schema
 from glue_jobs.transforms.events import (
+    ACCEPTED,
+    DUPLICATE,
+    OUTCOMES,
     classify_raw_lines,
     curated_events,
     curation_counts,
     quarantined_events,
     with_parsed_events,
 )
+from glue_jobs.transforms.incremental import (
+    affected_owners,
+    changed_event_days,
+    changed_partitions,
+    owned_by,
+    replaced_rows,
+    resessionized,
+    settle_copies,
+)
 from glue_jobs.transforms.sessions import assign_sessions, summarize_sessions
 
 DEFAULT_ALLOWED_LATENESS_HOURS = 48.0
 # What curate_events reads of the streaming job's table (glue_jobs.transforms.raw_stream).
 STREAMED_LINE_SCHEMA = "raw_event string, kafka_timestamp timestamp"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,21 +92,43 @@ class RawEventSources:
     streamed: str | None = None
 
 
-def read_raw_lines(spark: SparkSession, sources: RawEventSources) -> DataFrame:
-    """Every raw line of the sources that exist, as `value` and `received_at`."""
+@dataclass(frozen=True)
+class RawFiles:
+    """Particular objects of each source, to read instead of all of it."""
+
+    landed: tuple[str, ...] = ()
+    streamed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.landed or self.streamed)
+
+
+def read_raw_lines(
+    spark: SparkSession, sources: RawEventSources, files: RawFiles | None = None
+) -> DataFrame:
+    """Every raw line of the sources that exist (or of `files` only), as `value` and
+    `received_at`."""
+    if files is None:
+        landed, streamed = (
+            [root] if root and exists(spark, root) else [] for root in astuple(sources)
+        )
+    else:
+        landed, streamed = list(files.landed), list(files.streamed)
     frames = []
-    if sources.landed and exists(spark, sources.landed):
+    if landed:
         frames.append(
-            spark.read.text(sources.landed).select(
+            spark.read.text(landed).select(
                 "value", sf.col("_metadata.file_modification_time").alias("received_at")
             )
         )
-    if sources.streamed and exists(spark, sources.streamed):
+    if streamed:
         frames.append(
             # The two columns by name: no schema to infer, so a table the streaming job has
-            # not written a file to yet reads as empty instead of failing.
+            # not written a file to yet reads as empty instead of failing. Files of the table
+            # are read with its root as the base of their partition folders.
             spark.read.schema(STREAMED_LINE_SCHEMA)
-            .parquet(sources.streamed)
+            .option("basePath", sources.streamed)
+            .parquet(*streamed)
             .select(
                 sf.col("raw_event").alias("value"), sf.col("kafka_timestamp").alias("received_at")
             )
@@ -97,6 +147,18 @@ def read_raw_lines(spark: SparkSession, sources: RawEventSources) -> DataFrame:
     return raw
 
 
+@dataclass(frozen=True)
+class StagedRun:
+    """What a run staged: the frames the gate checks, the partitions it replaces per table
+    (beyond those staged: a replaced partition left with no rows is removed), published rows
+    it carried into them, and new copies outvoted by a published copy (duplicates)."""
+
+    checked: dict[str, DataFrame]
+    replaced: dict[str, list[date]]
+    carried_rows: int = 0
+    outvoted: int = 0
+
+
 def run_curation(
     spark: SparkSession,
     sources: RawEventSources,
@@ -104,9 +166,65 @@ def run_curation(
     watermark: datetime | None,
     allowed_lateness: timedelta,
     gate: QualityGate,
+    *,
+    state_root: str | None = None,
+    full: bool = False,
 ) -> dict[str, int]:
-    """Curate the raw lines; returns the outcome counts (they add up to received)."""
-    raw = read_raw_lines(spark, sources)
+    """Curate the raw lines; returns the outcome counts of the lines read (they add up to
+    received). With `state_root`, only the raw objects its manifest lacks are read and folded
+    into the published tables (all of them on a first run, with `full`, or when a curated
+    object changed), and the manifest then lists every object seen."""
+    if state_root is None:
+        return _curate(spark, read_raw_lines(spark, sources), curated_root, watermark,
+                       allowed_lateness, gate, incremental=False)  # fmt: skip
+    manifest = manifest_uri(state_root)
+    listing = RawListing(
+        landed=list_objects(spark, sources.landed) if sources.landed else {},
+        streamed=list_objects(spark, sources.streamed) if sources.streamed else {},
+        curated_before=None if full else read_manifest(manifest),
+    )
+    incremental = _can_fold(spark, listing, curated_root)
+    files = RawFiles(listing.new(listing.landed), listing.new(listing.streamed))
+    if incremental and not files:
+        log.info("curate_events: no new raw object, nothing to curate")
+        return dict.fromkeys(("received", *OUTCOMES), 0)
+    raw = read_raw_lines(spark, sources, files)
+    counts = _curate(
+        spark, raw, curated_root, watermark, allowed_lateness, gate, incremental=incremental
+    )
+    write_manifest(manifest, listing.objects)
+    return counts
+
+
+def _can_fold(spark: SparkSession, listing: RawListing, curated_root: str) -> bool:
+    """Whether the new objects can be folded into the published tables."""
+    if listing.curated_before is None:
+        log.info("curate_events: no manifest (first run, or --full): curating every line")
+        return False
+    rewritten = listing.rewritten()
+    if rewritten:
+        log.warning(
+            "curate_events: %d curated raw objects changed or vanished (%s): curating every line",
+            len(rewritten),
+            rewritten[0],
+        )
+        return False
+    if not exists(spark, table_path(curated_root, CURATED_EVENTS)):
+        log.info("curate_events: no curated events yet: curating every line")
+        return False
+    return True
+
+
+def _curate(
+    spark: SparkSession,
+    raw: DataFrame,
+    curated_root: str,
+    watermark: datetime | None,
+    allowed_lateness: timedelta,
+    gate: QualityGate,
+    *,
+    incremental: bool,
+) -> dict[str, int]:
     event_schema = spark_event_schema()
     # The cache holds lines and outcomes; events are parsed from it for the accepted only.
     lines = classify_raw_lines(
@@ -119,29 +237,139 @@ def run_curation(
         for name, partition in CURATED_PARTITIONS.items()
     }
     try:
-        events = assign_sessions(curated_events(classified)).persist()
-        # Events first, so the sessions read them from the cache; then the rest side by side.
-        staged_events = outputs[CURATED_EVENTS].write(events)
-        derived = {
-            CURATED_SESSIONS: summarize_sessions(events),
-            QUARANTINE: quarantined_events(classified).withColumn(
-                CURATED_PARTITIONS[QUARANTINE], sf.to_date("received_at")
-            ),
-        }
-        staged_sessions, _ = map_concurrently(
-            lambda name: outputs[name].write(derived[name]), derived
-        )
-        checked = {CURATED_EVENTS: staged_events, CURATED_SESSIONS: staged_sessions}
-        events.unpersist()
+        stage = _stage_folded if incremental else _stage_all
+        staged = stage(spark, classified, outputs)
         counts = curation_counts(lines).collect()[0].asDict()
+        counts[ACCEPTED] -= staged.outvoted
+        counts[DUPLICATE] += staged.outvoted
         lines.unpersist()  # the gate's aggregations need the memory more
-        gate.check(checked, reference_counts={"raw_events": counts["received"]})
-        for output in outputs.values():
-            output.promote(spark)
+        # Rows out never exceed rows in: the lines read plus the published rows carried over.
+        reference = {"raw_events": counts["received"] + staged.carried_rows}
+        gate.check(staged.checked, reference_counts=reference)
+        for name, output in outputs.items():
+            _promote(spark, output, staged.replaced.get(name, []))
         return counts
     finally:
         lines.unpersist()
         remove(spark, staging)
+
+
+def _stage_all(
+    spark: SparkSession, classified: DataFrame, outputs: dict[str, StagedTable]
+) -> StagedRun:
+    """Every table from the lines alone (a full run)."""
+    events = assign_sessions(curated_events(classified)).persist()
+    # Events first, so the sessions read them from the cache; then the rest side by side.
+    staged_events = outputs[CURATED_EVENTS].write(events)
+    derived = {
+        CURATED_SESSIONS: summarize_sessions(events),
+        QUARANTINE: quarantined_events(classified).withColumn(
+            CURATED_PARTITIONS[QUARANTINE], sf.to_date("received_at")
+        ),
+    }
+    staged_sessions, _ = map_concurrently(lambda name: outputs[name].write(derived[name]), derived)
+    events.unpersist()
+    return StagedRun({CURATED_EVENTS: staged_events, CURATED_SESSIONS: staged_sessions}, {})
+
+
+def _published(spark: SparkSession, path: str, schema: StructType) -> DataFrame:
+    """A published table read with the schema the job writes it with (empty when absent)."""
+    if exists(spark, path):
+        return spark.read.schema(schema).parquet(path)
+    return spark.createDataFrame([], schema)
+
+
+def _values(frame: DataFrame) -> list[date]:
+    """The values of a one-column frame of partition values, sorted."""
+    return sorted(row[0] for row in frame.collect())
+
+
+def _stage_folded(
+    spark: SparkSession, classified: DataFrame, outputs: dict[str, StagedTable]
+) -> StagedRun:
+    """The partitions the new lines change, published rows and new ones merged
+    (glue_jobs.transforms.incremental says what is recomputed)."""
+    candidates = curated_events(classified)
+    events_schema = assign_sessions(candidates).schema
+    published = _published(spark, outputs[CURATED_EVENTS].final_path, events_schema)
+    settled = settle_copies(candidates, published).persist()
+    owners = affected_owners(settled).persist()
+    # Every day an affected owner has events on; only those partitions are read whole.
+    owner_days = _values(owned_by(published, owners).select("event_date").distinct())
+    prior = owned_by(published.filter(sf.col("event_date").isin(owner_days)), owners).persist()
+    after = resessionized(prior, settled).persist()
+    recomputed_sessions = summarize_sessions(after).persist()
+    published_sessions = _published(
+        spark, outputs[CURATED_SESSIONS].final_path, recomputed_sessions.schema
+    )
+    prior_sessions = prior.select("session_id")
+    before = published_sessions.join(prior_sessions.distinct(), "session_id", "left_semi")
+    quarantine_column = CURATED_PARTITIONS[QUARANTINE]
+    new_quarantine = quarantined_events(classified).withColumn(
+        quarantine_column, sf.to_date("received_at")
+    )
+    # The partitions to replace, found side by side.
+    event_days, session_days, quarantine_days = map_concurrently(
+        _values,
+        [
+            changed_event_days(prior, after),
+            changed_partitions(before, recomputed_sessions, "session_date"),
+            new_quarantine.select(quarantine_column).distinct(),
+        ],
+    )
+    in_event_days = sf.col("event_date").isin(event_days)
+    in_session_days = sf.col("session_date").isin(session_days)
+    published_quarantine = _published(spark, outputs[QUARANTINE].final_path, new_quarantine.schema)
+
+    merged = {
+        CURATED_EVENTS: replaced_rows(
+            published.filter(in_event_days), after.filter(in_event_days), prior, "event_id"
+        ),
+        CURATED_SESSIONS: replaced_rows(
+            published_sessions.filter(in_session_days),
+            recomputed_sessions.filter(in_session_days),
+            prior_sessions,
+            "session_id",
+        ),
+        QUARANTINE: published_quarantine.filter(sf.col(quarantine_column).isin(quarantine_days))
+        .unionByName(new_quarantine)
+        .select(*new_quarantine.columns),
+    }
+    # The gate checks sessions against the events of the same days: besides the replaced
+    # events, the published events of the days whose sessions are replaced.
+    session_only_days = sorted(set(session_days) - set(event_days))
+    in_session_only_days = sf.col("event_date").isin(session_only_days)
+    carried = published.filter(in_event_days | in_session_only_days).count()
+    outvoted = settled.filter(~sf.col("_wins")).count()
+    staged_events, staged_sessions, _ = map_concurrently(
+        lambda name: outputs[name].write(merged[name]), merged
+    )
+    for frame in (settled, owners, prior, after, recomputed_sessions):
+        frame.unpersist()
+    # A table none of whose partitions changed is checked as published.
+    checked = {
+        CURATED_EVENTS: staged_events.unionByName(published.filter(in_session_only_days))
+        if event_days or session_days
+        else published,
+        CURATED_SESSIONS: staged_sessions if session_days else published_sessions,
+    }
+    replaced = {
+        CURATED_EVENTS: event_days,
+        CURATED_SESSIONS: session_days,
+        QUARANTINE: quarantine_days,
+    }
+    return StagedRun(checked, replaced, carried_rows=carried, outvoted=outvoted)
+
+
+def _promote(spark: SparkSession, output: StagedTable, replaced: Collection[date]) -> None:
+    """Publish the staged partitions; a replaced partition that came out empty is removed."""
+    column = output.partition_column
+    emptied = [
+        value for value in replaced if not exists(spark, f"{output.staging_path}/{column}={value}")
+    ]
+    output.promote(spark)
+    for value in emptied:
+        remove(spark, f"{output.final_path}/{column}={value}")
 
 
 class CurateArguments(GateArguments):
@@ -150,6 +378,8 @@ class CurateArguments(GateArguments):
     stream_events_path: str | None = None
     watermark: IsoDatetime | None = None
     allowed_lateness_hours: float = DEFAULT_ALLOWED_LATENESS_HOURS
+    state_uri: str | None = None
+    full: Flag = False
 
     @model_validator(mode="after")
     def _names_a_source(self) -> Self:
@@ -168,6 +398,8 @@ def main(argv: Sequence[str] = sys.argv) -> None:
         args.watermark,
         timedelta(hours=args.allowed_lateness_hours),
         gate_from_arguments("curate_events", args),
+        state_root=args.state_uri,
+        full=args.full,
     )
     report("curate_events", counts)
 

@@ -51,6 +51,8 @@ class BatchSettings:
     warehouse: Path = DEFAULT_WAREHOUSE
     as_of: date | None = None
     full_extract: bool = False
+    # Re-curate every raw line instead of only the objects the curate manifest lacks.
+    full_curation: bool = False
     read_settings: ReadSettings = field(default_factory=ReadSettings)
     recommendations: RecommendationSettings = field(default_factory=RecommendationSettings)
     # Days at the end evaluated as a holdout (0: none; the demo asks for 7): a second model
@@ -189,7 +191,10 @@ def run_batch(
     started = time.perf_counter()
     lateness = timedelta(hours=float(DEFAULT_ALLOWED_LATENESS_HOURS))
     sources = raw_event_sources(settings.events)
-    counts = run_curation(spark, sources, lake.curated, None, lateness, gate("curate_events"))
+    counts = run_curation(
+        spark, sources, lake.curated, None, lateness, gate("curate_events"),
+        state_root=state, full=settings.full_curation,
+    )  # fmt: skip
     finished("curate", started, counts["received"], counts["accepted"], counts)
 
     started = time.perf_counter()

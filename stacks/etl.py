@@ -189,6 +189,7 @@ class EtlStack(PlatformStack):
         """Each job's own arguments (glue_jobs/<job>.py documents them); the jobs with rules
         also get the quality gate's results table and metrics namespace."""
         raw, curated, marts = (f"s3://{lake.bucket_name(zone)}" for zone in JOB_ZONES.values())
+        state = f"s3://{lake.bucket_name('artifacts')}/{STATE_FOLDER}"
         temp = {"--TempDir": f"s3://{lake.bucket_name('artifacts')}/{GLUE_TEMP_PREFIX}/"}
         gate = {
             **temp,
@@ -204,7 +205,7 @@ class EtlStack(PlatformStack):
             "extract_oltp": {
                 **gate,
                 "--raw_uri": raw,
-                "--state_uri": f"s3://{lake.bucket_name('artifacts')}/{STATE_FOLDER}",
+                "--state_uri": state,
                 "--database_secret_id": oltp.database.secret.secret_arn,
             },
             "curate_events": {
@@ -213,6 +214,7 @@ class EtlStack(PlatformStack):
                 "--stream_events_path": f"{raw}/{RAW_STREAM_EVENTS}/",
                 "--curated_uri": curated,
                 "--allowed_lateness_hours": str(self.config.etl.allowed_lateness_hours),
+                "--state_uri": state,
             },
             "build_marts": {
                 **gate,
@@ -270,8 +272,9 @@ class EtlStack(PlatformStack):
             execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
             default_arguments={
                 **assets.default_arguments(),
-                # Bookmarks off: extract keeps its own watermarks (the state prefix) and curate
-                # re-reads the whole raw events prefixes, so a rerun is deterministic.
+                # Bookmarks off: extract keeps its own watermarks and curate its manifest of
+                # curated raw objects (both under the state prefix), read by the same code
+                # locally, so a rerun is deterministic.
                 "--job-bookmark-option": "job-bookmark-disable",
                 **arguments,
             },

@@ -60,6 +60,13 @@ def run(
         bool,
         typer.Option("--full", help="Full snapshots of every table instead of incremental."),
     ] = False,
+    full_curation: Annotated[
+        bool,
+        typer.Option(
+            "--full-curation",
+            help="Re-curate every raw event line instead of only the files not curated yet.",
+        ),
+    ] = False,
 ) -> None:
     """Extract -> curate -> marts -> quality -> load into the local warehouse."""
     from local_platform.batch_pipeline import DEFAULT_LAKE, BatchSettings
@@ -75,5 +82,6 @@ def run(
         warehouse=warehouse,
         as_of=as_of.date() if as_of else None,
         full_extract=full,
+        full_curation=full_curation,
     )
     run_with_progress(settings)

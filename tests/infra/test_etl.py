@@ -114,6 +114,8 @@ def test_job_arguments_point_at_the_lake_zones(assembly: Assembly):
         f"s3://ecommerce-dev-raw{suffix}/events_stream/"
     )
     assert curate["--allowed_lateness_hours"] == "48"
+    # Its manifest of curated raw objects sits beside the extract's watermarks.
+    assert curate["--state_uri"] == extract["--state_uri"]
     assert (
         _joined(curate["--quality_results_uri"]) == f"s3://ecommerce-dev-marts{suffix}/dq_results"
     )
