@@ -184,7 +184,10 @@ def run_curation(
         curated_before=None if full else read_manifest(manifest),
     )
     incremental = _can_fold(spark, listing, curated_root)
-    files = RawFiles(listing.new(listing.landed), listing.new(listing.streamed))
+    files = RawFiles(
+        listing.to_read(listing.landed, fold=incremental),
+        listing.to_read(listing.streamed, fold=incremental),
+    )
     if incremental and not files:
         log.info("curate_events: no new raw object, nothing to curate")
         return dict.fromkeys(("received", *OUTCOMES), 0)

@@ -78,6 +78,11 @@ class RawListing:
         before = self.curated_before or {}
         return tuple(sorted(path for path in paths if path not in before))
 
+    def to_read(self, paths: Iterable[str], *, fold: bool) -> tuple[str, ...]:
+        """The objects of `paths` a run reads: those the manifest lacks when the run folds
+        them into the published tables, every one when it re-curates everything."""
+        return self.new(paths) if fold else tuple(sorted(paths))
+
 
 def read_manifest(uri: str, s3_client: Any = None) -> dict[str, tuple[int, int]] | None:
     document = read_document(uri, s3_client)

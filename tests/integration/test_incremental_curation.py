@@ -252,3 +252,18 @@ def test_a_forced_full_run_gives_the_same_tables(spark, lakes) -> None:
     )
     assert counts == lakes["full_counts"]
     assert_same_tables(spark, lakes["incremental"], lakes["full"])
+
+
+def test_a_curated_object_changed_since_recurates_every_line(spark, lakes) -> None:
+    # a.jsonl touched after it was curated: the manifest no longer matches it, so the run
+    # reads every listed file again (18 lines), not only those the manifest lacks (none).
+    touched_at = FIRST_RUN_FILE_AT + timedelta(hours=1)
+    os.utime(lakes["landed"] / "a.jsonl", (touched_at.timestamp(), touched_at.timestamp()))
+    counts = curate(
+        spark, lakes["landed"], lakes["incremental"], "run-5", WATERMARK, lakes["state"]
+    )
+    assert counts == lakes["full_counts"]
+    events = {row.event_id: row for row in read(spark, lakes["incremental"], "events").collect()}
+    assert len(events) == 12
+    # 31's lines now carry a.jsonl's new time: re-read, not kept from the tables.
+    assert events[event_id(31)].received_at == touched_at.replace(tzinfo=None)

@@ -56,6 +56,9 @@ def test_new_objects_and_objects_changed_since_they_were_curated() -> None:
     assert listing.new(listing.streamed) == ("s1",)
     # b grew, gone vanished: their earlier lines are curated, so all must be re-curated.
     assert listing.rewritten() == ["b", "gone"]
+    # Folding reads only c; re-curating everything reads every listed object.
+    assert listing.to_read(listing.landed, fold=True) == ("c",)
+    assert listing.to_read(listing.landed, fold=False) == ("a", "b", "c")
     first = RawListing(landed={"a": (10, 1)}, streamed={}, curated_before=None)
     assert (first.new(first.landed), first.rewritten()) == (("a",), [])
 
