@@ -177,6 +177,32 @@ def numeric_format(field: VisualField) -> JsonDict | None:
     return {"NumberDisplayFormatConfiguration": {"DecimalPlacesConfiguration": places}}
 
 
+def _filter_group(group_id: str, condition: JsonDict, scopes: Mapping[str, list[str]]) -> JsonDict:
+    """An enabled group of the one filter `condition`, applied to the given visuals (sheet id
+    -> visual ids)."""
+    return {
+        "FilterGroupId": group_id,
+        "Filters": [condition],
+        "ScopeConfiguration": {
+            "SelectedSheets": {
+                "SheetVisualScopingConfigurations": [
+                    {"SheetId": sheet_id, "Scope": "SELECTED_VISUALS", "VisualIds": ids}
+                    for sheet_id, ids in scopes.items()
+                ]
+            }
+        },
+        "Status": "ENABLED",
+        "CrossDataset": "SINGLE_DATASET",
+    }
+
+
+def _source_column(field: VisualField) -> str:
+    """The column a field reads: a RATIO measure's calculated field, else its own column."""
+    if isinstance(field, Measure) and field.aggregation == "RATIO":
+        return ratio_name(field)
+    return field.column
+
+
 class _DefinitionBuilder:
     def __init__(self, dashboard: Dashboard, datasets: Mapping[str, Dataset]) -> None:
         self.dashboard = dashboard
@@ -253,20 +279,7 @@ class _DefinitionBuilder:
                     },
                 }
             }
-        return {
-            "FilterGroupId": item.id,
-            "Filters": [condition],
-            "ScopeConfiguration": {
-                "SelectedSheets": {
-                    "SheetVisualScopingConfigurations": [
-                        {"SheetId": sheet_id, "Scope": "SELECTED_VISUALS", "VisualIds": ids}
-                        for sheet_id, ids in self._filtered_visuals(item).items()
-                    ]
-                }
-            },
-            "Status": "ENABLED",
-            "CrossDataset": "SINGLE_DATASET",
-        }
+        return _filter_group(item.id, condition, self._filtered_visuals(item))
 
     def complete_period_groups(self) -> list[JsonDict]:
         """A KPI that compares periods leaves out the current, unfinished one: its trend column
@@ -291,25 +304,7 @@ class _DefinitionBuilder:
                         "TimeGranularity": trend.granularity or "DAY",
                     }
                 }
-                groups.append(
-                    {
-                        "FilterGroupId": group_id,
-                        "Filters": [condition],
-                        "ScopeConfiguration": {
-                            "SelectedSheets": {
-                                "SheetVisualScopingConfigurations": [
-                                    {
-                                        "SheetId": sheet.id,
-                                        "Scope": "SELECTED_VISUALS",
-                                        "VisualIds": [visual.id],
-                                    }
-                                ]
-                            }
-                        },
-                        "Status": "ENABLED",
-                        "CrossDataset": "SINGLE_DATASET",
-                    }
-                )
+                groups.append(_filter_group(group_id, condition, {sheet.id: [visual.id]}))
         return groups
 
     # Sheets ------------------------------------------------------------------------------
@@ -362,12 +357,12 @@ class _DefinitionBuilder:
             if parameter.name not in used:
                 continue
             if parameter.kind == "date_range":
-                for name, bound in zip(parameter_names(parameter), ("from", "to"), strict=True):
+                for name, bound in zip(parameter_names(parameter), DATE_RANGE_BOUNDS, strict=True):
                     controls.append(
                         {
                             "DateTimePicker": {
                                 "ParameterControlId": f"{sheet.id}-{name}",
-                                "Title": f"{parameter.label} {bound}",
+                                "Title": f"{parameter.label} {bound.lower()}",
                                 "SourceParameterName": name,
                             }
                         }
@@ -417,18 +412,17 @@ class _DefinitionBuilder:
         return {"CategoricalDimensionField": base}
 
     def measure(self, visual: Visual, index: int, field: Measure) -> JsonDict:
-        base: JsonDict = {"FieldId": field_id(visual, "m", index, field)}
+        base: JsonDict = {
+            "FieldId": field_id(visual, "m", index, field),
+            "Column": self._column(visual, _source_column(field)),
+        }
         kind = self._column_type(visual, field.column)
-        if field.aggregation == "RATIO":  # the calculated field aggregates itself
-            base["Column"] = self._column(visual, ratio_name(field))
-        elif kind in _NUMERIC:
-            base["Column"] = self._column(visual, field.column)
+        if field.aggregation != "RATIO":  # a RATIO's calculated field aggregates itself
+            if kind not in _NUMERIC:  # counting strings, booleans or dates
+                base["AggregationFunction"] = field.aggregation
+                key = "DateMeasureField" if kind == "DATETIME" else "CategoricalMeasureField"
+                return {key: base}
             base["AggregationFunction"] = {"SimpleNumericalAggregation": field.aggregation}
-        else:  # counting strings, booleans or dates
-            base["Column"] = self._column(visual, field.column)
-            base["AggregationFunction"] = field.aggregation
-            key = "DateMeasureField" if kind == "DATETIME" else "CategoricalMeasureField"
-            return {key: base}
         number = numeric_format(field)
         if number:
             base["FormatConfiguration"] = {"FormatConfiguration": number}
@@ -469,12 +463,7 @@ class _DefinitionBuilder:
                 "CustomLabel": field.label,
                 "ApplyTo": {
                     "FieldId": field_id(visual, role, index, field),
-                    "Column": self._column(
-                        visual,
-                        ratio_name(field)
-                        if isinstance(field, Measure) and field.aggregation == "RATIO"
-                        else field.column,
-                    ),
+                    "Column": self._column(visual, _source_column(field)),
                 },
             }
             for index, field in enumerate(fields)
@@ -482,10 +471,14 @@ class _DefinitionBuilder:
         ]
         return {"AxisLabelOptions": labels} if labels else None
 
-    def _field_options(self, visual: Visual) -> JsonDict:
+    def _field_options(self, visual: Visual) -> JsonDict | None:
+        """The table's custom column labels, or None when no field has a label."""
+        labels = self._labels(visual)
+        if not labels:
+            return None
         return {
             "SelectedFieldOptions": [
-                {"FieldId": fid, "CustomLabel": label} for fid, label in self._labels(visual)
+                {"FieldId": fid, "CustomLabel": label} for fid, label in labels
             ]
         }
 
@@ -624,8 +617,9 @@ class _DefinitionBuilder:
             sort["PaginationConfiguration"] = {"PageSize": visual.limit, "PageNumber": 1}
         if sort:
             config["SortConfiguration"] = sort
-        if self._labels(visual):
-            config["FieldOptions"] = self._field_options(visual)
+        options = self._field_options(visual)
+        if options:
+            config["FieldOptions"] = options
         return config
 
     def _unaggregated(self, visual: Visual, index: int, field: Dimension) -> JsonDict:
@@ -651,8 +645,9 @@ class _DefinitionBuilder:
                 }
             }
         }
-        if self._labels(visual):
-            config["FieldOptions"] = self._field_options(visual)
+        options = self._field_options(visual)
+        if options:
+            config["FieldOptions"] = options
         return config
 
 
@@ -678,7 +673,7 @@ def refresh_schedule(
     if interval == "WEEKLY":
         frequency["RefreshOnDay"] = {"DayOfWeek": "MONDAY"}
     return {
-        "ScheduleId": f"{dataset.id.replace('_', '-')}-{interval.lower()}",
+        "ScheduleId": f"{physical_table_key(dataset)}-{interval.lower()}",
         "RefreshType": "FULL_REFRESH",
         "ScheduleFrequency": frequency,
     }

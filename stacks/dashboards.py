@@ -292,12 +292,13 @@ class DashboardsStack(PlatformStack):
 
     def _data_set(self, dataset: Dataset, sql: str) -> quicksight.CfnDataSet:
         name = construct_name(dataset.id)
+        data_set_id = f"{self.prefix}-{dataset.id}"
         properties = data_set_properties(dataset, sql, self.data_sources[dataset.source].attr_arn)
         data_set = quicksight.CfnDataSet(
             self,
             f"{name}DataSet",
             aws_account_id=Aws.ACCOUNT_ID,
-            data_set_id=f"{self.prefix}-{dataset.id}",
+            data_set_id=data_set_id,
             name=dataset.title,
             import_mode=properties["ImportMode"],
             folder_arns=[self.folder.attr_arn],
@@ -310,7 +311,7 @@ class DashboardsStack(PlatformStack):
                 self,
                 f"{name}Refresh",
                 aws_account_id=Aws.ACCOUNT_ID,
-                data_set_id=f"{self.prefix}-{dataset.id}",
+                data_set_id=data_set_id,
             )
             schedule.add_property_override(
                 "Schedule",
@@ -350,7 +351,7 @@ class DashboardsStack(PlatformStack):
             aws_account_id=Aws.ACCOUNT_ID,
             dashboard_id=dashboard_id,
             name=dashboard.title,
-            version_description=dashboard.description[:512],
+            version_description=dashboard.description,
             folder_arns=[self.folder.attr_arn],
             permissions=self.permissions("dashboard"),
             dashboard_publish_options=quicksight.CfnDashboard.DashboardPublishOptionsProperty(

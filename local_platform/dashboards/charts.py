@@ -355,7 +355,11 @@ def _bar(fields: _Fields, stacked: bool = False) -> dict[str, Any]:
     horizontal = not fields.is_time(0) and fields.column_type(fields.visual.dimensions[0]) == (
         "STRING"
     )
-    category = fields.category(0, {"labelAngle": 0} if not horizontal else None)
+    unit = _BAR_TIME_UNITS.get(fields.visual.dimensions[0].granularity)
+    if fields.is_time(0) and unit and not color:  # a time scale: see _BAR_TIME_UNITS
+        category = {**_time_axis(fields), "timeUnit": unit}
+    else:
+        category = fields.category(0, {"labelAngle": 0} if not horizontal else None)
     quantity = {
         "field": value,
         "type": "quantitative",
@@ -372,11 +376,6 @@ def _bar(fields: _Fields, stacked: bool = False) -> dict[str, Any]:
             encoding["yOffset" if horizontal else "xOffset"] = {"field": color["field"]}
     if not horizontal:
         encoding["x"]["axis"]["labelOverlap"] = "greedy"
-    unit = _BAR_TIME_UNITS.get(fields.visual.dimensions[0].granularity)
-    if fields.is_time(0) and unit and not color:
-        x = _time_axis(fields)
-        x["axis"]["labelOverlap"] = "greedy"
-        encoding["x"] = {**x, "timeUnit": unit}
     return {**_base(fields), "transform": transforms, "mark": "bar", "encoding": encoding}
 
 

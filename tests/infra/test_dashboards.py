@@ -35,6 +35,7 @@ GROUPS = {
 }
 # CloudFormation's limit for a template deployed from S3 (CDK uploads large ones there).
 MAX_TEMPLATE_BYTES = 1_000_000
+DEFINITIONS = load_definitions()
 
 
 def _text(value: Any) -> str:
@@ -84,9 +85,8 @@ def test_every_quicksight_resource_is_shared_with_exactly_the_two_groups(
             assert all(a.startswith("quicksight:") and "*" not in a for a in owners)
             assert not {a for a in readers if a.split(":")[1].startswith(("Update", "Delete"))}
             checked += 1
-    definitions = load_definitions()
     # one folder, two data sources, the datasets, an analysis and a dashboard per definition
-    assert checked == 1 + 2 + len(definitions.datasets) + 2 * len(definitions.dashboards)
+    assert checked == 1 + 2 + len(DEFINITIONS.datasets) + 2 * len(DEFINITIONS.dashboards)
 
 
 @pytest.mark.parametrize("env", ENABLED)
@@ -184,28 +184,27 @@ def test_vpc_connection_role_group_and_subnets(assembly: Assembly, env: str):
 @pytest.mark.parametrize("env", ENABLED)
 def test_datasets_read_their_source_and_only_spice_ones_refresh(assembly: Assembly, env: str):
     template = _template(assembly, env)
-    definitions = load_definitions()
     prefix = f"ecommerce-{env}-"
     source_ids = {p["Type"]: lid for lid, p in _by_type(template, "DataSource").items()}
     data_sets = {
         p["DataSetId"].removeprefix(prefix): (lid, p)
         for lid, p in _by_type(template, "DataSet").items()
     }
-    assert set(data_sets) == set(definitions.datasets)
+    assert set(data_sets) == set(DEFINITIONS.datasets)
     for dataset_id, (_, properties) in data_sets.items():
-        dataset = definitions.datasets[dataset_id]
+        dataset = DEFINITIONS.datasets[dataset_id]
         assert properties["ImportMode"] == dataset.import_mode
         (table,) = properties["PhysicalTableMap"].values()
         kind = "REDSHIFT" if dataset.source == "warehouse" else "POSTGRESQL"
         assert table["CustomSql"]["DataSourceArn"] == {"Fn::GetAtt": [source_ids[kind], "Arn"]}
-        assert table["CustomSql"]["SqlQuery"] == definitions.sql[dataset_id]
+        assert table["CustomSql"]["SqlQuery"] == DEFINITIONS.sql[dataset_id]
         assert [c["Name"] for c in table["CustomSql"]["Columns"]] == [
             c.name for c in dataset.columns
         ]
     schedules = resources(template, "AWS::QuickSight::RefreshSchedule")
-    spice = {d.id for d in definitions.datasets.values() if d.import_mode == "SPICE"}
+    spice = {d.id for d in DEFINITIONS.datasets.values() if d.import_mode == "SPICE"}
     assert spice
-    assert spice != set(definitions.datasets)  # both kinds exist
+    assert spice != set(DEFINITIONS.datasets)  # both kinds exist
     refreshed = {}
     for schedule in schedules.values():
         dataset_id = schedule["Properties"]["DataSetId"].removeprefix(prefix)
@@ -228,7 +227,6 @@ def test_each_definition_is_an_analysis_and_a_dashboard_with_the_generated_defin
     assembly: Assembly, env: str
 ):
     template = _template(assembly, env)
-    definitions = load_definitions()
     prefix = f"ecommerce-{env}-"
     data_set_ids = {
         p["DataSetId"].removeprefix(prefix): lid for lid, p in _by_type(template, "DataSet").items()
@@ -236,10 +234,10 @@ def test_each_definition_is_an_analysis_and_a_dashboard_with_the_generated_defin
     arns = {dataset_id: {"Fn::GetAtt": [lid, "Arn"]} for dataset_id, lid in data_set_ids.items()}
     analyses = {p["AnalysisId"]: p for p in _by_type(template, "Analysis").values()}
     dashboards = {p["DashboardId"]: p for p in _by_type(template, "Dashboard").values()}
-    assert set(dashboards) == {prefix + d for d in definitions.dashboards}
+    assert set(dashboards) == {prefix + d for d in DEFINITIONS.dashboards}
     (folder_id,) = _by_type(template, "Folder")
-    for dashboard in definitions.dashboards.values():
-        expected = definition(dashboard, definitions.datasets, arns)
+    for dashboard in DEFINITIONS.dashboards.values():
+        expected = definition(dashboard, DEFINITIONS.datasets, arns)
         published = dashboards[prefix + dashboard.id]
         analysis = analyses[f"{prefix}{dashboard.id}-analysis"]
         assert published["Definition"] == analysis["Definition"] == expected
@@ -251,7 +249,7 @@ def test_each_definition_is_an_analysis_and_a_dashboard_with_the_generated_defin
 @pytest.mark.parametrize("env", ENABLED)
 def test_outputs_name_each_dashboard_and_its_console_url(assembly: Assembly, env: str):
     outputs = _template(assembly, env)["Outputs"]
-    for dashboard_id in load_definitions().dashboards:
+    for dashboard_id in DEFINITIONS.dashboards:
         stem = "".join(part.title() for part in dashboard_id.split("-"))
         assert outputs[f"{stem}DashboardId"]["Value"] == f"ecommerce-{env}-{dashboard_id}"
         assert _text(outputs[f"{stem}DashboardUrl"]["Value"]) == (

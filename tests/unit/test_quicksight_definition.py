@@ -208,12 +208,10 @@ def test_columns_and_datasets_the_visuals_use_exist(definitions: Definitions):
             for dataset_id in declared
         }
         calculated = {(f["DataSetIdentifier"], f["Name"]) for f in body["CalculatedFields"]}
-        for dataset_id, name in calculated:
-            expression = next(
-                f["Expression"] for f in body["CalculatedFields"] if f["Name"] == name
-            )
+        for field in body["CalculatedFields"]:
+            expression = field["Expression"]
             used = {part.split("}")[0] for part in expression.split("{")[1:]}
-            assert used <= columns[dataset_id], expression
+            assert used <= columns[field["DataSetIdentifier"]], expression
         references = list(_walk(body["Sheets"], "Column")) + list(
             _walk(body["FilterGroups"], "Column")
         )
