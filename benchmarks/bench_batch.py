@@ -19,11 +19,13 @@ what earlier stages left allocated.
 from __future__ import annotations
 
 import argparse
+import gzip
 import shutil
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 import psutil
 import psycopg
@@ -85,6 +87,11 @@ class StagePeaks:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def open_clickstream(path: Path) -> BinaryIO:
+    """A clickstream file's lines as bytes, gzip or not."""
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
 
 
 def cpu_seconds() -> float:

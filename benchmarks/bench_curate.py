@@ -18,13 +18,12 @@ figures; asserts nothing:
 from __future__ import annotations
 
 import argparse
-import gzip
 import itertools
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench_batch import BENCH_HOME, StagePeaks, cpu_seconds, prepared_store
+from bench_batch import BENCH_HOME, StagePeaks, cpu_seconds, open_clickstream, prepared_store
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as sf
 
@@ -44,8 +43,7 @@ def sample_lines(source: Path, lines: int) -> Path:
     sample = BENCH_HOME / f"curate_{source.name.split('.')[0]}_{lines}.jsonl"
     if not sample.exists():
         BENCH_HOME.mkdir(parents=True, exist_ok=True)
-        opener = gzip.open if source.suffix == ".gz" else open
-        with opener(source, "rb") as lines_in, sample.open("wb") as lines_out:
+        with open_clickstream(source) as lines_in, sample.open("wb") as lines_out:
             lines_out.writelines(itertools.islice(lines_in, lines))
     return sample
 

@@ -30,7 +30,7 @@ from bench_batch import cpu_seconds
 def one_run(database_url: str, workdir: Path, users: int, days: int) -> list[dict]:
     """Every stage once, in this process; (stage, seconds, CPU seconds) per stage."""
     from data_generators import GenerationSettings
-    from local_platform.demo.pipeline import STAGES
+    from local_platform.demo.pipeline import STAGES, stage_name
     from local_platform.demo.settings import DEMO_HISTORY_DAYS, DemoSettings
 
     generation = GenerationSettings(users=users, days=days, history_days=DEMO_HISTORY_DAYS)
@@ -42,7 +42,7 @@ def one_run(database_url: str, workdir: Path, users: int, days: int) -> list[dic
         stage(settings)
         rows.append(
             {
-                "stage": stage.__module__.rsplit(".", 1)[-1],
+                "stage": stage_name(stage),
                 "seconds": time.perf_counter() - started,
                 "cpu": cpu_seconds() - cpu,
             }

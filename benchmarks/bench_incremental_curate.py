@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-from bench_batch import BENCH_HOME, cpu_seconds, prepared_store
+from bench_batch import BENCH_HOME, cpu_seconds, open_clickstream, prepared_store
 
 from contracts.lake import CURATED_PARTITIONS, Lake
 from data_generators import GenerationSettings
@@ -58,13 +58,12 @@ def split_by_last_day(source: Path, folder: Path) -> tuple[Path, Path]:
     if history.exists() and new_day.exists():
         return history, new_day
     folder.mkdir(parents=True, exist_ok=True)
-    opener = gzip.open if source.suffix == ".gz" else open
-    with opener(source, "rb") as lines:
+    with open_clickstream(source) as lines:
         per_day = Counter(match.group(1) for line in lines if (match := OCCURRED_DAY.search(line)))
     mean = sum(per_day.values()) / len(per_day)
     last = max(day for day, lines in per_day.items() if lines >= mean / 2)
     with (
-        opener(source, "rb") as lines,
+        open_clickstream(source) as lines,
         gzip.open(history, "wb", compresslevel=1) as old,
         gzip.open(new_day, "wb", compresslevel=1) as new,
     ):

@@ -29,7 +29,8 @@ from bench_batch import BENCH_HOME, StagePeaks, prepared_store
 from contracts.lake import Lake
 from data_generators import GenerationSettings
 from glue_jobs.build_marts import run_build
-from glue_jobs.build_recommendations import cutoff_of, run_recommendations
+from glue_jobs.build_recommendations import run_recommendations
+from glue_jobs.job_runtime import cutoff_of
 from glue_jobs.local_spark import ensure_spark_jars, local_spark_session
 from glue_jobs.quality import QualityGate
 from glue_jobs.transforms.recommendations import RecommendationSettings

@@ -30,7 +30,14 @@ from contracts.lake import (
     table_path,
 )
 from contracts.marts import MART_PARTITIONS
-from glue_jobs.job_runtime import IsoDate, IsoDatetime, job_arguments, job_spark_session, report
+from glue_jobs.job_runtime import (
+    IsoDate,
+    IsoDatetime,
+    cutoff_of,
+    job_arguments,
+    job_spark_session,
+    report,
+)
 from glue_jobs.lake import read_oltp_table
 from glue_jobs.parallel import map_concurrently
 from glue_jobs.quality import GateArguments, QualityGate, gate_from_arguments
@@ -160,7 +167,7 @@ class BuildArguments(GateArguments):
 def main(argv: Sequence[str] = sys.argv) -> None:
     args = job_arguments(argv, BuildArguments)
     as_of = args.as_of or datetime.now(UTC).date()
-    cutoff = args.features_cutoff or datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+    cutoff = args.features_cutoff or cutoff_of(as_of)
     spark = job_spark_session("build_marts")
     gate = gate_from_arguments("build_marts", args)
     report("build_marts", run_build(spark, args.lake, as_of, cutoff, gate))

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pyspark.sql import DataFrame, SparkSession
 
 from contracts.lake import (
@@ -36,8 +35,8 @@ from contracts.lake import (
     RECO_TABLES,
     Lake,
 )
-from glue_jobs.jdbc import JdbcSource, jdbc_source_from_secrets_manager, read_query
-from glue_jobs.job_runtime import IsoDate, JobArguments, job_arguments, job_spark_session, report
+from glue_jobs.jdbc import DatabaseArguments, JdbcSource, read_query
+from glue_jobs.job_runtime import IsoDate, cutoff_of, job_arguments, job_spark_session, report
 from glue_jobs.lake import read_oltp_table, write_table
 from glue_jobs.transforms.recommendation_metrics import HoldoutReport, holdout_evaluation
 from glue_jobs.transforms.recommendations import (
@@ -66,11 +65,6 @@ RECO_COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-def cutoff_of(as_of: date) -> datetime:
-    """The start of `as_of` in UTC: what the models may see ends there."""
-    return datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
-
-
 def _csv_chunks(rows: Iterable[Any], columns: Sequence[str]) -> Iterable[bytes]:
     """Rows as CSV (empty field = NULL) in chunks of COPY_CHUNK_ROWS."""
     buffer = io.StringIO()
@@ -93,9 +87,9 @@ def load_reco_tables(
     PostgreSQL received them."""
     jvm = spark.sparkContext._jvm
     properties = jvm.java.util.Properties()
-    for key, value in source.options().items():
-        if key in ("user", "password"):
-            properties.setProperty(key, value)
+    properties.setProperty("user", source.user)
+    if source.password is not None:
+        properties.setProperty("password", source.password)
     connection = jvm.org.postgresql.Driver().connect(source.url, properties)
     if connection is None:
         raise ValueError(f"the PostgreSQL driver does not accept {source.url}")
@@ -195,13 +189,11 @@ def write_holdout(spark: SparkSession, holdout: HoldoutReport, lake: Lake) -> No
     write_table(frame, lake.mart(RECO_HOLDOUT_METRICS), None)
 
 
-class RecommendationArguments(JobArguments):
+class RecommendationArguments(DatabaseArguments):
+    job_name: ClassVar[str] = "build_recommendations"
     raw_uri: str
     curated_uri: str
     marts_uri: str
-    database_secret_id: str | None = None
-    jdbc_url: str | None = None
-    jdbc_user: str | None = None
     as_of: IsoDate | None = None
     run_id: str | None = None
     holdout_days: int = Field(default=0, ge=0, le=90)
@@ -210,14 +202,6 @@ class RecommendationArguments(JobArguments):
         default=RecommendationSettings.recommendations_per_customer, ge=1, le=200
     )
     min_support: int = Field(default=RecommendationSettings.min_support, ge=1)
-
-    @model_validator(mode="after")
-    def _database_given(self) -> RecommendationArguments:
-        if not (self.database_secret_id or (self.jdbc_url and self.jdbc_user)):
-            raise ValueError(
-                "build_recommendations needs --database_secret_id, or --jdbc_url and --jdbc_user"
-            )
-        return self
 
     @property
     def lake(self) -> Lake:
@@ -231,11 +215,6 @@ class RecommendationArguments(JobArguments):
             recommendations_per_customer=self.recommendations_per_customer,
             min_support=self.min_support,
         )
-
-    def source(self) -> JdbcSource:
-        if self.database_secret_id:
-            return jdbc_source_from_secrets_manager(self.database_secret_id)
-        return JdbcSource(str(self.jdbc_url), str(self.jdbc_user), os.environ.get("PGPASSWORD"))
 
 
 def main(argv: Sequence[str] = sys.argv) -> None:

@@ -22,22 +22,20 @@ PGPASSWORD), optional --full (true/false), --lookback_minutes, --rows_per_partit
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import Any, ClassVar
 
-from pydantic import model_validator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 
 from contracts.lake import RAW_OLTP, table_path
 from glue_jobs.jdbc import (
+    DatabaseArguments,
     JdbcSource,
     SplitRead,
-    jdbc_source_from_secrets_manager,
     read_query,
     read_table,
 )
@@ -241,24 +239,14 @@ def run_extract(
     return extracts
 
 
-class ExtractArguments(GateArguments):
+class ExtractArguments(GateArguments, DatabaseArguments):
+    job_name: ClassVar[str] = "extract_oltp"
     raw_uri: str
     state_uri: str
-    database_secret_id: str | None = None
-    jdbc_url: str | None = None
-    jdbc_user: str | None = None
     full: Flag = False
     lookback_minutes: int = int(DEFAULT_LOOKBACK.total_seconds() // 60)
     rows_per_partition: int = DEFAULT_ROWS_PER_PARTITION
     max_partitions: int = DEFAULT_MAX_PARTITIONS
-
-    @model_validator(mode="after")
-    def _names_a_database(self) -> Self:
-        if not (self.database_secret_id or (self.jdbc_url and self.jdbc_user)):
-            raise ValueError(
-                "extract_oltp needs --database_secret_id, or --jdbc_url and --jdbc_user"
-            )
-        return self
 
     @property
     def read_settings(self) -> ReadSettings:
@@ -269,18 +257,12 @@ class ExtractArguments(GateArguments):
         )
 
 
-def _jdbc_source(args: ExtractArguments) -> JdbcSource:
-    if args.database_secret_id:
-        return jdbc_source_from_secrets_manager(args.database_secret_id)
-    return JdbcSource(str(args.jdbc_url), str(args.jdbc_user), os.environ.get("PGPASSWORD"))
-
-
 def main(argv: Sequence[str] = sys.argv) -> None:
     args = job_arguments(argv, ExtractArguments)
     spark = job_spark_session("extract_oltp")
     extracts = run_extract(
         spark,
-        _jdbc_source(args),
+        args.source(),
         args.raw_uri,
         args.state_uri,
         gate_from_arguments("extract_oltp", args),

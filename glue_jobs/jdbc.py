@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Self
 
+from pydantic import model_validator
 from pyspark.sql import DataFrame, SparkSession
 
 from contracts.database import PostgresEndpoint, read_secret
+from glue_jobs.job_runtime import JobArguments
 
 POSTGRES_DRIVER = "org.postgresql.Driver"
 # Rows per round trip: large enough for throughput, small enough for the executor's memory.
@@ -76,3 +79,26 @@ def read_table(
             .option("numPartitions", str(split.partitions))
         )
     return reader.load()
+
+
+class DatabaseArguments(JobArguments):
+    """The OLTP database of a job: an RDS secret on AWS, or a JDBC URL and user locally (the
+    password from PGPASSWORD)."""
+
+    job_name: ClassVar[str]
+    database_secret_id: str | None = None
+    jdbc_url: str | None = None
+    jdbc_user: str | None = None
+
+    @model_validator(mode="after")
+    def _names_a_database(self) -> Self:
+        if not (self.database_secret_id or (self.jdbc_url and self.jdbc_user)):
+            raise ValueError(
+                f"{self.job_name} needs --database_secret_id, or --jdbc_url and --jdbc_user"
+            )
+        return self
+
+    def source(self) -> JdbcSource:
+        if self.database_secret_id:
+            return jdbc_source_from_secrets_manager(self.database_secret_id)
+        return JdbcSource(str(self.jdbc_url), str(self.jdbc_user), os.environ.get("PGPASSWORD"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
@@ -45,6 +45,11 @@ def _flag(value: object) -> bool:
 IsoDatetime = Annotated[datetime, PlainValidator(_iso_datetime)]
 IsoDate = Annotated[date, PlainValidator(_iso_date)]
 Flag = Annotated[bool, PlainValidator(_flag)]
+
+
+def cutoff_of(as_of: date) -> datetime:
+    """The start of `as_of` in UTC: what a job run as of that day may see ends there."""
+    return datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
 
 
 class JobArguments(BaseModel):

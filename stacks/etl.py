@@ -46,6 +46,7 @@ from stacks.constructs.glue_assets import (
     GlueJobAssets,
     glue_connection_statements,
     glue_job_assets,
+    glue_metrics_statement,
 )
 from stacks.constructs.glue_security import GlueEncryption, glue_encryption, glue_vpc_connection
 from stacks.constructs.keys import decrypt_through_secrets_manager
@@ -323,13 +324,7 @@ class EtlStack(PlatformStack):
                 actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                 resources=[f"{bucket}/*" for bucket in buckets],
             ),
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={
-                    "StringEquals": {"cloudwatch:namespace": ["Glue", QUALITY_METRICS_NAMESPACE]}
-                },
-            ),
+            glue_metrics_statement(QUALITY_METRICS_NAMESPACE),
             *shared,
         ]
         for statement in statements:
@@ -364,11 +359,7 @@ class EtlStack(PlatformStack):
                 # Spark's folder markers (reco_x_$folder$) share the prefix.
                 resources=[f"{marts}/{RECO_MARTS_PREFIX}*", f"{temp}/*"],
             ),
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
-            ),
+            glue_metrics_statement(),
             *shared,
         ]
         for statement in statements:

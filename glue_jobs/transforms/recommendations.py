@@ -28,7 +28,12 @@ from datetime import datetime
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as sf
 
-from contracts.shopper_signals import CART_ADD_WEIGHT, PURCHASE_WEIGHT, VIEW_WEIGHT
+from contracts.shopper_signals import (
+    CART_ADD_WEIGHT,
+    PURCHASE_WEIGHT,
+    VIEW_WEIGHT,
+    counters_trend_sql,
+)
 
 VIEWED_TOGETHER = "viewed_together"
 BOUGHT_TOGETHER = "bought_together"
@@ -213,21 +218,29 @@ def similar_products(seen: Interactions, settings: RecommendationSettings) -> Da
 # -- popularity -----------------------------------------------------------------------------
 
 
+def _age_days(cutoff: datetime, column: str = "occurred_at") -> Column:
+    """Days from `column` to `cutoff`."""
+    return (sf.unix_timestamp(sf.lit(cutoff)) - sf.unix_timestamp(column)) / SECONDS_PER_DAY
+
+
 def _decay(cutoff: datetime, half_life_days: float) -> Column:
     """2 ** -(age in days / half-life) of an `occurred_at` before `cutoff`."""
-    age_days = (
-        sf.unix_timestamp(sf.lit(cutoff)) - sf.unix_timestamp("occurred_at")
-    ) / SECONDS_PER_DAY
-    return sf.pow(sf.lit(2.0), -age_days / half_life_days)
+    return sf.pow(sf.lit(2.0), -_age_days(cutoff) / half_life_days)
 
 
 def _weighted(seen: Interactions) -> DataFrame:
-    """(user_id, product_id, occurred_at, kind_weight) of every interaction."""
+    """(user_id, product_id, occurred_at, kind_weight, purchase) of every interaction."""
     columns = ("user_id", "product_id", "occurred_at")
+
+    def kind(frame: DataFrame, weight: float, purchase: bool) -> DataFrame:
+        return frame.select(
+            *columns, sf.lit(weight).alias("kind_weight"), sf.lit(purchase).alias("purchase")
+        )
+
     return (
-        seen.views.select(*columns, sf.lit(VIEW_WEIGHT).alias("kind_weight"))
-        .unionByName(seen.cart_adds.select(*columns, sf.lit(CART_ADD_WEIGHT).alias("kind_weight")))
-        .unionByName(seen.purchases.select(*columns, sf.lit(PURCHASE_WEIGHT).alias("kind_weight")))
+        kind(seen.views, VIEW_WEIGHT, False)
+        .unionByName(kind(seen.cart_adds, CART_ADD_WEIGHT, False))
+        .unionByName(kind(seen.purchases, PURCHASE_WEIGHT, True))
     )
 
 
@@ -269,15 +282,8 @@ def popular_products(
 def trending_from_counters(counters: DataFrame, catalog: DataFrame) -> DataFrame:
     """reco.popular_products from realtime.product_counters (views, cart adds and units sold
     since the stream started, weighted like the batch signals)."""
-    scores = counters.select(
-        "product_id",
-        (
-            sf.col("views") * VIEW_WEIGHT
-            + sf.col("cart_adds") * CART_ADD_WEIGHT
-            + sf.col("units_sold") * PURCHASE_WEIGHT
-        )
-        .cast("double")
-        .alias("score"),
+    scores = counters.alias("counters").select(
+        "product_id", sf.expr(counters_trend_sql("counters")).cast("double").alias("score")
     )
     return _ranked_popularity(scores, catalog)
 
@@ -323,15 +329,10 @@ def customer_signals(
     """(user_id, product_id, weight): a known customer's interest in a product, summed over
     their views and cart adds of the last `view_days` and purchases of the last
     `purchase_days`, each weighted by kind and decayed by age."""
-    horizon = sf.when(sf.col("kind_weight") == PURCHASE_WEIGHT, settings.purchase_days).otherwise(
-        settings.view_days
-    )
-    age_days = (sf.unix_timestamp(sf.lit(cutoff)) - sf.unix_timestamp("occurred_at")) / (
-        SECONDS_PER_DAY
-    )
+    horizon = sf.when(sf.col("purchase"), settings.purchase_days).otherwise(settings.view_days)
     return (
         _weighted(seen)
-        .filter(sf.col("user_id").isNotNull() & (age_days < horizon))
+        .filter(sf.col("user_id").isNotNull() & (_age_days(cutoff) < horizon))
         .groupBy("user_id", "product_id")
         .agg(
             sf.sum(sf.col("kind_weight") * _decay(cutoff, settings.half_life_days)).alias("weight")
@@ -375,10 +376,9 @@ def learned_candidates(
         sf.col("product_id").alias("reason_product_id"),
         sf.lit(None).cast("bigint").alias("reason_category_id"),
     )
-    age_days = (sf.unix_timestamp(sf.lit(cutoff)) - sf.unix_timestamp("last_bought")) / (
-        SECONDS_PER_DAY
+    due = sf.least(
+        sf.lit(1.0), _age_days(cutoff, "last_bought") / sf.coalesce("repurchase_days", sf.lit(30.0))
     )
-    due = sf.least(sf.lit(1.0), age_days / sf.coalesce("repurchase_days", sf.lit(30.0)))
     again = (
         purchases.join(catalog.select("product_id", "category_id"), "product_id")
         .join(consumables.select("category_id", "repurchase_days"), "category_id")

@@ -68,5 +68,6 @@ def _configured() -> tuple[StreamProcessorSettings, DeadLetterTopic | None]:
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, int]:
     settings, dead_letters = _configured()
     result = process_msk_event(event, _database(settings), settings.processor, dead_letters)
-    logger.info("stream batch %s", json.dumps({**result.as_dict(), "stage_ms": result.stage_ms()}))
-    return result.as_dict()
+    counts = result.as_dict()
+    logger.info("stream batch %s", json.dumps({**counts, "stage_ms": result.stage_ms()}))
+    return counts

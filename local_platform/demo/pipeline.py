@@ -39,8 +39,9 @@ def run_demo(
     for stage in STAGES:
         started = time.perf_counter()
         stage(settings)
-        seconds[stage_name(stage)] = time.perf_counter() - started
-        stderr.print(f"[dim]{stage_name(stage)} stage: {seconds[stage_name(stage)]:.1f} s[/dim]")
+        name = stage_name(stage)
+        seconds[name] = time.perf_counter() - started
+        stderr.print(f"[dim]{name} stage: {seconds[name]:.1f} s[/dim]")
     timings = " · ".join(f"{name} {value:.1f}" for name, value in seconds.items())
     stderr.print(f"Demo done in {sum(seconds.values()):.1f} s ({timings} s)", highlight=False)
 

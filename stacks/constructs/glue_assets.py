@@ -149,6 +149,16 @@ def glue_job_assets(
     )
 
 
+def glue_metrics_statement(*namespaces: str) -> iam.PolicyStatement:
+    """Putting a job's metrics (Glue's own, and any namespace given): PutMetricData takes no
+    resource ARN, so the namespace condition is what limits it."""
+    return iam.PolicyStatement(
+        actions=["cloudwatch:PutMetricData"],
+        resources=["*"],
+        conditions={"StringEquals": {"cloudwatch:namespace": ["Glue", *namespaces]}},
+    )
+
+
 def glue_connection_statements(connection_name: str, vpc: ec2.IVpc) -> list[iam.PolicyStatement]:
     """What a job role needs to run inside a Glue connection's VPC: read that one connection
     (and the catalog it lives in), and manage the network interfaces Glue creates there. The

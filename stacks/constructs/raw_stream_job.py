@@ -14,6 +14,7 @@ from stacks.constructs.glue_assets import (
     GlueJobAssets,
     glue_connection_statements,
     glue_job_assets,
+    glue_metrics_statement,
 )
 from stacks.constructs.glue_security import GlueEncryption, glue_encryption, glue_vpc_connection
 from stacks.constructs.python_lambda import LambdaSource
@@ -145,11 +146,7 @@ class RawStreamJob:
         _grant_storage(role, lake)
         statements = [
             *encryption.role_statements(),
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
-            ),
+            glue_metrics_statement(),
             *glue_connection_statements(self.connection_name, network.vpc),
         ]
         for statement in statements:

@@ -184,9 +184,10 @@ def test_workflow_schedules_extract_then_chains_each_job_on_success(
     for trigger in (t for t in triggers if t["Type"] == "CONDITIONAL"):
         (condition,) = trigger["Predicate"]["Conditions"]
         assert (condition["LogicalOperator"], condition["State"]) == ("EQUALS", "SUCCEEDED")
-        chain[name_of[condition["JobName"]["Ref"]]] = sorted(
-            chain.get(name_of[condition["JobName"]["Ref"]], [])
-            + [name_of[(a.get("JobName") or a["CrawlerName"])["Ref"]] for a in trigger["Actions"]]
+        after = name_of[condition["JobName"]["Ref"]]
+        assert after not in chain, f"two triggers start after {after}"
+        chain[after] = sorted(
+            name_of[(a.get("JobName") or a["CrawlerName"])["Ref"]] for a in trigger["Actions"]
         )
     prefix = f"ecommerce-{env}"
     assert chain == {
@@ -352,7 +353,7 @@ def test_recommendation_job_writes_only_its_reco_tables_and_temp_files(assembly:
         for s in statements
         if "cloudwatch:PutMetricData" in as_list(s["Action"])
     ]
-    assert namespaces == ["Glue"]
+    assert namespaces == [["Glue"]]
 
 
 def test_job_role_reads_the_oltp_secret_only(assembly: Assembly):

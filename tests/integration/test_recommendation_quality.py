@@ -15,7 +15,8 @@ import pytest
 from generated_shop import ShopFrames, shop_frames
 
 from data_generators import GenerationSettings
-from glue_jobs.build_recommendations import cutoff_of, load_reco_tables
+from glue_jobs.build_recommendations import load_reco_tables
+from glue_jobs.job_runtime import cutoff_of
 from glue_jobs.transforms.recommendation_metrics import complement_recovery, holdout_evaluation
 from glue_jobs.transforms.recommendations import (
     BOUGHT_TOGETHER,
