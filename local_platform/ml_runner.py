@@ -19,6 +19,7 @@ from typing import Any
 
 from contracts.lake import CUSTOMER_SCORES, CUSTOMER_SCORES_PARTITION, Lake
 from local_platform.pipeline_interpreter import (
+    Execution,
     LocalTarget,
     PipelineFailedError,
     PipelineInterpreter,
@@ -80,9 +81,9 @@ and PostgreSQL itself."""
 
 @cache
 def _training_body(names: PipelineNames, defaults: TrainingDefaults) -> str:
-    from sagemaker_pipelines.definitions.build import pipeline_definitions
+    from sagemaker_pipelines.definitions.build import training_definition
 
-    return pipeline_definitions(names, defaults, subnet_count=LOCAL_SUBNETS)[names.training]
+    return training_definition(names, defaults, subnet_count=LOCAL_SUBNETS)
 
 
 @cache
@@ -134,6 +135,19 @@ def _refusal(error: StepFailedError) -> Exception:
     return RuntimeError(f"the {error.step} step failed:\n{error.message}")
 
 
+def _execute(
+    paths: MlPaths, definition: dict[str, Any], given: dict[str, Any]
+) -> tuple[Execution, Path]:
+    """Run the definition with `given` parameters as a new execution (its id a timestamp) in
+    its own folder under the runs'; a failed step raises as _refusal words it."""
+    execution_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    run = paths.runs / placeholders.ML_PREFIX / execution_id
+    try:
+        return _interpreter(paths, definition, run).run(given, execution_id), run
+    except StepFailedError as error:
+        raise _refusal(error) from error
+
+
 @dataclass(frozen=True)
 class Trained:
     """A registered training run: its version in each group and evaluation.json."""
@@ -158,15 +172,11 @@ def train(
     the definition's condition sends the run to its Fail step; either way nothing is registered.
     """
     definition = training_definition(names, defaults)
-    execution_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    run = paths.runs / placeholders.ML_PREFIX / execution_id
     given: dict[str, Any] = parameters.parameters() if parameters else {}
     if cutoff is not None:
         given["CutoffDate"] = cutoff.isoformat()
     try:
-        execution = _interpreter(paths, definition, run).run(given, execution_id)
-    except StepFailedError as error:
-        raise _refusal(error) from error
+        execution, run = _execute(paths, definition, given)
     except PipelineFailedError as failed:
         evaluation = failed.execution.property_file(*_evaluation_file(definition))
         raise ConditionFailedError(failed.message, evaluation) from failed
@@ -230,12 +240,7 @@ def score(
         if version.status == PENDING and int(version.version) > int(approved.version)
     ]
     day = (as_of or datetime.now(UTC).date()).isoformat()
-    execution_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    run = paths.runs / placeholders.ML_PREFIX / execution_id
-    try:
-        _interpreter(paths, scoring_definition(names), run).run({"AsOfDate": day}, execution_id)
-    except StepFailedError as error:
-        raise _refusal(error) from error
+    _execute(paths, scoring_definition(names), {"AsOfDate": day})
     lake = paths.lake
     written = Path(lake.curated_table(CUSTOMER_SCORES)) / f"{CUSTOMER_SCORES_PARTITION}={day}"
     scores = pd.read_parquet(written)

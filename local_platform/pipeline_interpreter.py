@@ -90,14 +90,13 @@ class ConditionOutcome:
 @dataclass
 class Execution:
     """What a run did: resolved parameters, the steps started (in order), each finished
-    step's properties and stdout, the property files, the conditions' outcomes and the
-    registered versions."""
+    step's properties, the property files, the conditions' outcomes and the registered
+    versions."""
 
     execution_id: str
     parameters: dict[str, Any]
     steps: list[str] = field(default_factory=list)
     properties: dict[str, dict[str, Any]] = field(default_factory=dict)
-    stdout: dict[str, str] = field(default_factory=dict)
     property_files: dict[str, dict[str, Path]] = field(default_factory=dict)
     conditions: dict[str, list[ConditionOutcome]] = field(default_factory=dict)
     registered: list[ModelVersion] = field(default_factory=list)
@@ -305,6 +304,7 @@ class PipelineInterpreter:
         app = arguments["AppSpecification"]
         script = self._entrypoint_script(name, app.get("ContainerEntrypoint", []))
         mounts: dict[str, Path] = {}
+        outputs: dict[str, Path] = {}
         for job_input in arguments.get("ProcessingInputs", []):
             s3_input = job_input["S3Input"]
             if s3_input["S3Uri"] == self.target.source_uri:
@@ -317,18 +317,15 @@ class PipelineInterpreter:
             destination = self.target.local_path(s3_output["S3Uri"])
             destination.mkdir(parents=True, exist_ok=True)
             mounts[s3_output["LocalPath"]] = destination
+            outputs[output["OutputName"]] = destination
             _mount(_in_container(container, s3_output["LocalPath"]), destination)
         environment = {PROCESSING_ROOT_VARIABLE: str(container / "processing")}
         args = self._local_arguments(app.get("ContainerArguments", []), container)
-        execution.stdout[name] = self._run_script(
+        self._run_script(
             name, script, args, environment,
             {str(_in_container(container, path)): str(local) for path, local in mounts.items()},
         )  # fmt: skip
         execution.properties[name] = arguments
-        outputs = {
-            output["OutputName"]: self.target.local_path(output["S3Output"]["S3Uri"])
-            for output in arguments.get("ProcessingOutputConfig", {}).get("Outputs", [])
-        }
         files = {}
         for property_file in step.get("PropertyFiles", []):
             output = property_file["OutputName"]
@@ -389,7 +386,7 @@ class PipelineInterpreter:
             if not key.startswith("sagemaker_")
             for part in (f"--{key}", _text(value))
         ]
-        execution.stdout[name] = self._run_script(name, script, args, environment, {})
+        self._run_script(name, script, args, environment, {})
         # SageMaker packs the model folder as <output path>/<job>/output/model.tar.gz.
         output_path = arguments["OutputDataConfig"]["S3OutputPath"].rstrip("/")
         artifact = f"{output_path}/{name}/output/model.tar.gz"

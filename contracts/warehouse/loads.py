@@ -30,10 +30,6 @@ class WarehouseLoad:
     latest_partitions: int | None = None
     """Load only the newest this many partitions; None: every partition."""
 
-    @property
-    def name(self) -> str:
-        return self.table.name
-
     def location(self, zone_root: str) -> str:
         """The table's folder under its zone's root (an S3 URI or a local folder)."""
         return table_path(zone_root, self.folder)

@@ -23,6 +23,7 @@ from local_platform.ml_runner import (
     StepRefusedError,
     approve,
     configured_training,
+    model_groups,
     pipeline_names,
     score,
     train,
@@ -68,7 +69,7 @@ def run(settings: DemoSettings) -> None:
     shutil.rmtree(paths.registry, ignore_errors=True)
     shutil.rmtree(paths.runs, ignore_errors=True)
     names = pipeline_names(ENV)
-    groups = (names.churn_group, names.clv_group)
+    groups = model_groups(ENV)
     try:
         defaults = configured_training(ENV)
         trained = train(paths, names, defaults, parameters=demo_parameters(defaults))

@@ -56,6 +56,14 @@ def pipeline_definitions(
         return dict(map(_body, pipelines))
 
 
+def training_definition(
+    names: PipelineNames, defaults: TrainingDefaults, *, subnet_count: int
+) -> str:
+    """The training pipeline's definition alone."""
+    with offline():
+        return _body(training_pipeline(names, defaults, placeholders.subnets(subnet_count)))[1]
+
+
 def scoring_definition(names: PipelineNames, *, subnet_count: int) -> str:
     """The scoring pipeline's definition alone (it has no training defaults)."""
     with offline():

@@ -55,11 +55,9 @@ class ChurnModel:
         """P(churn) for each row of features (columns by name; extra columns are ignored)."""
         return self.classifier.predict_proba(self._matrix(features))[:, 1]
 
-    def top_drivers(
-        self, features: pd.DataFrame, k: int = TOP_DRIVERS, *, block: int = DRIVER_BLOCK
-    ) -> pd.DataFrame:
+    def top_drivers(self, features: pd.DataFrame, k: int = TOP_DRIVERS) -> pd.DataFrame:
         """Each customer's k features that move their churn probability most (explain's)."""
-        return self.explain(features, k, block=block)[1]
+        return self.explain(features, k)[1]
 
     def explain(
         self, features: pd.DataFrame, k: int = TOP_DRIVERS, *, block: int = DRIVER_BLOCK

@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _rfm_segments(folder: str) -> pd.Series | None:
     """segment per user_id from the mart's latest as_of, or None without the mart."""
-    if not folder or not has_parquet(folder):
+    if not has_parquet(folder):
         return None
     mart = read_folder(folder, ["user_id", "segment", "as_of"])
     latest = mart[mart["as_of"].astype(str) == mart["as_of"].astype(str).max()]
@@ -164,7 +164,7 @@ def _registry() -> LocalRegistry | SageMakerRegistry:
 
 
 def _download(version: ModelVersion) -> ModelBundle:
-    if not version.artifact.startswith("s3://"):
+    if not is_s3(version.artifact):
         return load_bundle(Path(version.artifact).parent)
     import boto3
 

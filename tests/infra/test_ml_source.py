@@ -6,7 +6,6 @@ the unpacked archive in a fresh interpreter that cannot see the installed awswra
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import os
 import subprocess
@@ -15,6 +14,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from test_asset_imports import imported_modules
 
 from stacks.ml import ML_SOURCE
 
@@ -72,21 +72,11 @@ def test_the_archive_is_the_same_bytes_every_time(tmp_path: Path) -> None:
     assert ML_SOURCE.fingerprint() == ML_SOURCE.fingerprint()
 
 
-def _imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
-    return found
-
-
 def test_every_shipped_module_imports_only_what_the_archive_or_image_has(unpacked: Path) -> None:
     shipped = {"sagemaker_pipelines", "contracts"}
     allowed = shipped | IMAGE_MODULES | VENDORED | set(sys.stdlib_module_names) | {"__future__"}
     for path in (unpacked / "sagemaker_pipelines").rglob("*.py"):
-        missing = _imports(path) - allowed
+        missing = imported_modules(path) - allowed
         assert not missing, f"{path.relative_to(unpacked)} imports {sorted(missing)}"
 
 
