@@ -514,8 +514,10 @@ def _in_container(container: Path, local_path: str) -> Path:
 
 
 def _mount(at: Path, source: Path) -> None:
-    """Make `source` (a folder, or one file as S3 downloads a single object) appear at `at`."""
+    """Make `source` (a folder, or one file as S3 downloads a single object) appear at `at`.
+    The link holds the absolute path: a relative one would be read from the link's folder."""
     at.parent.mkdir(parents=True, exist_ok=True)
+    source = source.absolute()
     if source.is_file():
         at.mkdir(exist_ok=True)
         (at / source.name).symlink_to(source)

@@ -180,6 +180,25 @@ def test_a_hand_written_definition_runs_in_dependency_order(tiny: LocalTarget) -
     assert (outcome.left, outcome.right, outcome.holds) == (14, 10.0, True)
 
 
+def test_relative_bucket_and_run_folders_run_as_absolute_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ecom demo --workdir some/folder` gives the interpreter relative folders."""
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "count.py").write_text(COUNT)
+    (tmp_path / "source" / "double.py").write_text(DOUBLE)
+    monkeypatch.chdir(tmp_path)
+    relative = LocalTarget(
+        {BUCKET: Path("bucket")}, Path("run") / "jobs", LocalRegistry(Path("reg")),
+        source_root=Path("source"),
+    )  # fmt: skip
+    execution = PipelineInterpreter(tiny_definition(), relative).run({"N": "5"}, "exec-rel")
+    assert execution.property_file("Double", "Report") == {"stats": {"doubled": 10}}
+    assert json.loads(
+        (tmp_path / "bucket" / "exec-rel" / "counted" / "count.json").read_text()
+    ) == {"n": 5}
+
+
 def test_parameters_override_defaults_and_the_fail_message_comes_from_the_definition(
     tiny: LocalTarget,
 ) -> None:
