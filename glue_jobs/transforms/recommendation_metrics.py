@@ -33,6 +33,7 @@ from glue_jobs.transforms.recommendations import (
     catalog_products,
     customer_signals,
     interactions,
+    materialized,
 )
 
 K = 10
@@ -53,7 +54,8 @@ def ranking_scores(
 ) -> RankingScores:
     """Hit rate, recall and NDCG at `k`, averaged over the users of `relevant` with at
     least one relevant item (a user with no list scores zero)."""
-    judged = [user for user, items in relevant.items() if items]
+    # In user order: the averages then do not depend on the order the lists were collected in.
+    judged = sorted(user for user, items in relevant.items() if items)
     hits = recall = ndcg = 0.0
     for user in judged:
         wanted = set(relevant[user])
@@ -130,7 +132,7 @@ def holdout_evaluation(
 ) -> HoldoutReport:
     """Build the model on everything before `cutoff`; judge it, popularity and random on
     what known customers viewed and bought in the `horizon_days` after."""
-    catalog = catalog_products(products).cache()
+    catalog = materialized(catalog_products(products))
     before = interactions(events, orders, order_items, cutoff)
     model = build_recommendations(before, catalog, cutoff, settings)
     end = cutoff + timedelta(days=horizon_days)

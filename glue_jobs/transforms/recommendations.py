@@ -42,6 +42,8 @@ POPULAR_IN_CATEGORY = "popular_in_category"
 POPULAR = "popular"
 
 SECONDS_PER_DAY = 86_400.0
+# Scores are summed as decimals of this type (see exact_sum).
+_EXACT_SUM_TYPE = "decimal(38,24)"
 VIEW_EVENT = "product_viewed"
 CART_ADD_EVENT = "product_added_to_cart"
 
@@ -223,6 +225,24 @@ def _age_days(cutoff: datetime, column: str = "occurred_at") -> Column:
     return (sf.unix_timestamp(sf.lit(cutoff)) - sf.unix_timestamp(column)) / SECONDS_PER_DAY
 
 
+def exact_sum(values: Column) -> Column:
+    """The sum of doubles, the same whatever order the rows arrive in: each value is rounded
+    to 24 decimals and added exactly as a decimal. A plain sum of doubles depends on how the
+    rows are partitioned, which the cluster's size and the plan decide, so its last bits (and
+    the rank of two near-equal scores) could change from run to run."""
+    return sf.sum(values.cast(_EXACT_SUM_TYPE)).cast("double")
+
+
+def materialized(frame: DataFrame) -> DataFrame:
+    """`frame` computed once and kept on the executors, its plan replaced by the result.
+
+    The frames the blend reuses (and the outputs, written then loaded) would otherwise carry
+    their whole lineage into every plan built on them: Spark analyzes and optimizes that
+    lineage again for every DataFrame call, which on a small shop costs more than the data.
+    """
+    return frame.localCheckpoint(eager=True)
+
+
 def _decay(cutoff: datetime, half_life_days: float) -> Column:
     """2 ** -(age in days / half-life) of an `occurred_at` before `cutoff`."""
     return sf.pow(sf.lit(2.0), -_age_days(cutoff) / half_life_days)
@@ -274,7 +294,11 @@ def popular_products(
         _weighted(seen)
         .filter(since)
         .groupBy("product_id")
-        .agg(sf.sum(sf.col("kind_weight") * _decay(cutoff, settings.half_life_days)).alias("score"))
+        .agg(
+            exact_sum(sf.col("kind_weight") * _decay(cutoff, settings.half_life_days)).alias(
+                "score"
+            )
+        )
     )
     return _ranked_popularity(scores, catalog)
 
@@ -335,7 +359,9 @@ def customer_signals(
         .filter(sf.col("user_id").isNotNull() & (_age_days(cutoff) < horizon))
         .groupBy("user_id", "product_id")
         .agg(
-            sf.sum(sf.col("kind_weight") * _decay(cutoff, settings.half_life_days)).alias("weight")
+            exact_sum(sf.col("kind_weight") * _decay(cutoff, settings.half_life_days)).alias(
+                "weight"
+            )
         )
     )
 
@@ -351,7 +377,7 @@ def _strongest_reason(candidates: DataFrame) -> DataFrame:
     )
     return (
         candidates.groupBy("user_id", "product_id")
-        .agg(sf.sum("score").alias("score"), strongest.alias("why"))
+        .agg(exact_sum(sf.col("score")).alias("score"), strongest.alias("why"))
         .select("user_id", "product_id", "score", *(f"why.{name}" for name in REASON_COLUMNS))
     )
 
@@ -415,11 +441,11 @@ def customer_recommendations(
 ) -> DataFrame:
     """reco.customer_recommendations: top N per customer with at least one signal (see the
     module's docstring for the blend, exclusions and diversity)."""
-    # Cached: each feeds several branches of the plan below.
-    signals = customer_signals(seen, cutoff, settings).cache()
-    consumables = consumable_categories(
-        seen.purchases, catalog, settings.consumable_repeat_share
-    ).cache()
+    # Materialized: each feeds several branches of the plan below.
+    signals = materialized(customer_signals(seen, cutoff, settings))
+    consumables = materialized(
+        consumable_categories(seen.purchases, catalog, settings.consumable_repeat_share)
+    )
     kept = sf.lit(cutoff) - sf.expr(f"INTERVAL {settings.purchase_days} DAYS")
     recent_purchases = seen.purchases.filter(sf.col("occurred_at") >= kept)
     learned = learned_candidates(signals, similar, recent_purchases, consumables, catalog, cutoff)
@@ -428,7 +454,7 @@ def customer_recommendations(
     top_categories = (
         signals.join(catalog.select("product_id", "category_id"), "product_id")
         .groupBy("user_id", "category_id")
-        .agg(sf.sum("weight").alias("weight"))
+        .agg(exact_sum(sf.col("weight")).alias("weight"))
         .withColumn("place", sf.row_number().over(favourite))
         .filter(sf.col("place") <= settings.fill_categories)
     )
@@ -514,8 +540,8 @@ def build_recommendations(
     """Every table from interactions cut at `cutoff`. The popularity fallback comes from the
     real-time counters when `counters` holds any row, else from the recent interactions;
     customers' popularity top-ups always use the latter, which is cut at the same moment."""
-    similar = similar_products(seen, settings).cache()
-    batch_popular = popular_products(seen, catalog, cutoff, settings).cache()
+    similar = materialized(similar_products(seen, settings))
+    batch_popular = materialized(popular_products(seen, catalog, cutoff, settings))
     live = counters is not None and not counters.isEmpty()
     return Recommendations(
         similar_products=similar,

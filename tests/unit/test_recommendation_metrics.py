@@ -37,6 +37,20 @@ def test_ranking_scores_of_nobody_are_zero() -> None:
     assert ranking_scores({"a": [1]}, {}).users == 0
 
 
+def test_ranking_scores_do_not_depend_on_the_order_users_come_in() -> None:
+    # One hit each: recall 1/3, 1/7, 1/5, 1/9 and (two of three) 2/3. Added as doubles in
+    # this order the recalls sum to 1.4539682539682541; with d before c, 1.4539682539682537.
+    wants = {"a": 3, "b": 7, "c": 5, "d": 9, "e": 3}
+    relevant = {user: set(range(count)) for user, count in wants.items()}
+    recommended = {user: [0] for user in wants} | {"e": [0, 1]}
+    reordered = {user: relevant[user] for user in ("a", "b", "d", "c", "e")}
+    assert (1 / 3 + 1 / 7 + 1 / 5 + 1 / 9 + 2 / 3) != (1 / 3 + 1 / 7 + 1 / 9 + 1 / 5 + 2 / 3)
+
+    in_order = ranking_scores(recommended, relevant)
+    assert in_order == ranking_scores(recommended, reordered)
+    assert in_order.recall == (1 / 3 + 1 / 7 + 1 / 5 + 1 / 9 + 2 / 3) / 5
+
+
 def test_complement_recovery_is_the_share_of_planted_pairs_found() -> None:
     similar = [(1, 2), (1, 3), (4, 5), (3, 1)]
     planted = [(1, 3), (4, 6), (7, 8)]  # found, wrong neighbour, product without neighbours

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
+from pyspark.sql import functions as sf
 from spark_fixtures import table
 
 from glue_jobs.transforms.recommendations import (
@@ -19,7 +20,9 @@ from glue_jobs.transforms.recommendations import (
     co_occurrence,
     consumable_categories,
     customer_recommendations,
+    exact_sum,
     interactions,
+    materialized,
     model_events,
     popular_products,
     top_similar,
@@ -292,3 +295,28 @@ def test_without_similar_products_popularity_fills_in_with_its_reasons(spark) ->
         (6, pytest.approx(1.0), "bought_again", None),
         (4, pytest.approx(0.12), "popular", None),
     ]
+
+
+def test_exact_sums_do_not_depend_on_how_rows_are_partitioned(spark) -> None:
+    # As doubles, (0.1 + 0.2) + 0.3 = 0.6000000000000001 but (0.3 + 0.2) + 0.1 = 0.6; as
+    # decimals of 24 places the three sum to 0.600000000000000005551115, whose double is 0.6.
+    rows = [("k", 0.1), ("k", 0.2), ("k", 0.3)]
+    ascending = table(spark, "key string, value double", rows).coalesce(1)
+    descending = table(spark, "key string, value double", rows[::-1]).coalesce(1)
+
+    def sums(frame, total) -> tuple[float, float]:
+        row = frame.groupBy("key").agg(total.alias("total")).collect()[0]
+        return row["total"]
+
+    assert sums(ascending, sf.sum("value")) != sums(descending, sf.sum("value"))
+    assert sums(ascending, exact_sum(sf.col("value"))) == 0.6
+    assert sums(descending, exact_sum(sf.col("value"))) == 0.6
+
+
+def test_a_materialized_frame_keeps_its_rows_and_drops_its_lineage(spark) -> None:
+    pairs = co_occurrence(table(spark, BASKETS, BASKET_ROWS), 2, 50)
+    kept = materialized(pairs)
+    assert sorted(map(tuple, kept.collect())) == sorted(map(tuple, pairs.collect()))
+    # The plan is now a scan of the computed rows, not the joins and aggregations.
+    assert "Join" in pairs._jdf.queryExecution().analyzed().toString()
+    assert "Join" not in kept._jdf.queryExecution().analyzed().toString()
