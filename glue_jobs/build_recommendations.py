@@ -39,13 +39,13 @@ from contracts.lake import (
 from glue_jobs.jdbc import DatabaseArguments, JdbcSource, read_query
 from glue_jobs.job_runtime import IsoDate, cutoff_of, job_arguments, job_spark_session, report
 from glue_jobs.lake import read_oltp_table, write_table
+from glue_jobs.transforms.frames import materialized
 from glue_jobs.transforms.recommendation_metrics import HoldoutReport, holdout_evaluation
 from glue_jobs.transforms.recommendations import (
     RecommendationSettings,
     build_recommendations,
     catalog_products,
     interactions,
-    materialized,
     model_events,
 )
 

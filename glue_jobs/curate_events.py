@@ -65,6 +65,7 @@ from glue_jobs.transforms.events import (
     quarantined_events,
     with_parsed_events,
 )
+from glue_jobs.transforms.frames import materialized
 from glue_jobs.transforms.incremental import (
     affected_owners,
     changed_event_days,
@@ -295,13 +296,13 @@ def _stage_folded(
     candidates = curated_events(classified)
     events_schema = assign_sessions(candidates).schema
     published = _published(spark, outputs[CURATED_EVENTS].final_path, events_schema)
-    settled = settle_copies(candidates, published).persist()
-    owners = affected_owners(settled).persist()
+    settled = materialized(settle_copies(candidates, published))
+    owners = materialized(affected_owners(settled))
     # Every day an affected owner has events on; only those partitions are read whole.
     owner_days = _values(owned_by(published, owners).select("event_date").distinct())
-    prior = owned_by(published.filter(sf.col("event_date").isin(owner_days)), owners).persist()
-    after = resessionized(prior, settled).persist()
-    recomputed_sessions = summarize_sessions(after).persist()
+    prior = materialized(owned_by(published.filter(sf.col("event_date").isin(owner_days)), owners))
+    after = materialized(resessionized(prior, settled))
+    recomputed_sessions = materialized(summarize_sessions(after))
     published_sessions = _published(
         spark, outputs[CURATED_SESSIONS].final_path, recomputed_sessions.schema
     )
@@ -347,8 +348,6 @@ def _stage_folded(
     staged_events, staged_sessions, _ = map_concurrently(
         lambda name: outputs[name].write(merged[name]), merged
     )
-    for frame in (settled, owners, prior, after, recomputed_sessions):
-        frame.unpersist()
     # A table none of whose partitions changed is checked as published.
     checked = {
         CURATED_EVENTS: staged_events.unionByName(published.filter(in_session_only_days))

@@ -27,13 +27,13 @@ from datetime import datetime, timedelta
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as sf
 
+from glue_jobs.transforms.frames import materialized
 from glue_jobs.transforms.recommendations import (
     RecommendationSettings,
     build_recommendations,
     catalog_products,
     customer_signals,
     interactions,
-    materialized,
 )
 
 K = 10

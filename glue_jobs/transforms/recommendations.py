@@ -34,6 +34,7 @@ from contracts.shopper_signals import (
     VIEW_WEIGHT,
     counters_trend_sql,
 )
+from glue_jobs.transforms.frames import materialized
 
 VIEWED_TOGETHER = "viewed_together"
 BOUGHT_TOGETHER = "bought_together"
@@ -231,16 +232,6 @@ def exact_sum(values: Column) -> Column:
     rows are partitioned, which the cluster's size and the plan decide, so its last bits (and
     the rank of two near-equal scores) could change from run to run."""
     return sf.sum(values.cast(_EXACT_SUM_TYPE)).cast("double")
-
-
-def materialized(frame: DataFrame) -> DataFrame:
-    """`frame` computed once and kept on the executors, its plan replaced by the result.
-
-    The frames the blend reuses (and the outputs, written then loaded) would otherwise carry
-    their whole lineage into every plan built on them: Spark analyzes and optimizes that
-    lineage again for every DataFrame call, which on a small shop costs more than the data.
-    """
-    return frame.localCheckpoint(eager=True)
 
 
 def _decay(cutoff: datetime, half_life_days: float) -> Column:

@@ -14,6 +14,7 @@ import pytest
 from pyspark.sql import functions as sf
 from spark_fixtures import table
 
+from glue_jobs.transforms.frames import materialized
 from glue_jobs.transforms.recommendations import (
     Interactions,
     RecommendationSettings,
@@ -22,7 +23,6 @@ from glue_jobs.transforms.recommendations import (
     customer_recommendations,
     exact_sum,
     interactions,
-    materialized,
     model_events,
     popular_products,
     top_similar,
