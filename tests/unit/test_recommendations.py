@@ -14,7 +14,6 @@ import pytest
 from pyspark.sql import functions as sf
 from spark_fixtures import table
 
-from glue_jobs.transforms.frames import materialized
 from glue_jobs.transforms.recommendations import (
     Interactions,
     RecommendationSettings,
@@ -311,12 +310,3 @@ def test_exact_sums_do_not_depend_on_how_rows_are_partitioned(spark) -> None:
     assert sums(ascending, sf.sum("value")) != sums(descending, sf.sum("value"))
     assert sums(ascending, exact_sum(sf.col("value"))) == 0.6
     assert sums(descending, exact_sum(sf.col("value"))) == 0.6
-
-
-def test_a_materialized_frame_keeps_its_rows_and_drops_its_lineage(spark) -> None:
-    pairs = co_occurrence(table(spark, BASKETS, BASKET_ROWS), 2, 50)
-    kept = materialized(pairs)
-    assert sorted(map(tuple, kept.collect())) == sorted(map(tuple, pairs.collect()))
-    # The plan is now a scan of the computed rows, not the joins and aggregations.
-    assert "Join" in pairs._jdf.queryExecution().analyzed().toString()
-    assert "Join" not in kept._jdf.queryExecution().analyzed().toString()
