@@ -43,7 +43,8 @@ POPULAR_IN_CATEGORY = "popular_in_category"
 POPULAR = "popular"
 
 SECONDS_PER_DAY = 86_400.0
-# Scores are summed as decimals of this type (see exact_sum).
+# Scores are summed as decimals of this type (see exact_sum): 24 decimals, values below 1e14
+# (a score is at most the purchase weight times the interactions it sums, far below that).
 _EXACT_SUM_TYPE = "decimal(38,24)"
 VIEW_EVENT = "product_viewed"
 CART_ADD_EVENT = "product_added_to_cart"
