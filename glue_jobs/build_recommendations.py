@@ -22,7 +22,6 @@ import csv
 import io
 import sys
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
@@ -39,6 +38,7 @@ from contracts.lake import (
 from glue_jobs.jdbc import DatabaseArguments, JdbcSource, read_query
 from glue_jobs.job_runtime import IsoDate, cutoff_of, job_arguments, job_spark_session, report
 from glue_jobs.lake import read_oltp_table, write_table
+from glue_jobs.parallel import started_beside
 from glue_jobs.transforms.frames import materialized
 from glue_jobs.transforms.recommendation_metrics import HoldoutReport, holdout_evaluation
 from glue_jobs.transforms.recommendations import (
@@ -153,14 +153,16 @@ def run_recommendations(
     order_items = read_oltp_table(spark, lake, "order_items")
     products = read_oltp_table(spark, lake, "products")
     cutoff = cutoff_of(as_of)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="holdout") as second:
-        holdout = None
-        if holdout_days > 0:
-            split = cutoff - timedelta(days=holdout_days)
-            holdout = second.submit(
-                holdout_evaluation,
-                events, orders, order_items, products, split, holdout_days, settings,
-            )  # fmt: skip
+
+    def evaluated() -> HoldoutReport | None:
+        if holdout_days == 0:
+            return None
+        split = cutoff - timedelta(days=holdout_days)
+        return holdout_evaluation(
+            events, orders, order_items, products, split, holdout_days, settings
+        )
+
+    with started_beside(evaluated) as holdout:
         seen = interactions(events, orders, order_items, cutoff)
         built = build_recommendations(
             seen,
@@ -179,13 +181,12 @@ def run_recommendations(
         rows: dict[str, Any] = load_reco_tables(spark, source, frames, run_id, as_of)
         read = (seen.views, seen.cart_adds, seen.purchases)
         rows["interactions"] = sum(frame.count() for frame in read)
-        if holdout is not None:
-            evaluation = holdout.result()
-            write_holdout(spark, evaluation, lake)
-            rows["holdout"] = {
-                f"{row['target']}/{row['model']}": round(row["ndcg"], 4)
-                for row in evaluation.rows()
-            }
+        evaluation = holdout.result()
+    if evaluation is not None:
+        write_holdout(spark, evaluation, lake)
+        rows["holdout"] = {
+            f"{row['target']}/{row['model']}": round(row["ndcg"], 4) for row in evaluation.rows()
+        }
     return rows
 
 

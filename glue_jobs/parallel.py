@@ -8,8 +8,9 @@ overlap; on Glue the same holds for reads from different source tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 DRIVER_THREADS = 4
@@ -25,3 +26,11 @@ def map_concurrently(
     keep the items' order and the first exception is raised."""
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return list(pool.map(function, items))
+
+
+@contextmanager
+def started_beside(function: Callable[[], Result]) -> Iterator[Future[Result]]:
+    """Run `function` on a driver thread of its own while the caller's block runs; the block
+    reads its result (or its exception) from the future, and its end waits for the thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(function)
