@@ -149,9 +149,10 @@ def run_recommendations(
     loaded: each is a chain of small Spark jobs the driver plans one at a time, so two chains
     keep both cores busy where one leaves the second mostly idle."""
     events = materialized(model_events(spark.read.parquet(lake.curated_table(CURATED_EVENTS))))
-    orders = read_oltp_table(spark, lake, "orders")
-    order_items = read_oltp_table(spark, lake, "order_items")
-    products = read_oltp_table(spark, lake, "products")
+    orders, order_items, products = (
+        materialized(read_oltp_table(spark, lake, table))
+        for table in ("orders", "order_items", "products")
+    )
     cutoff = cutoff_of(as_of)
 
     def evaluated() -> HoldoutReport | None:
