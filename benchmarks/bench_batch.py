@@ -33,6 +33,8 @@ from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cpu_meter import cpu_seconds
+
 from contracts.oltp.migrator import apply_migrations
 from data_generators import GenerationSettings, generate_store
 from glue_jobs.local_spark import ensure_spark_jars, local_spark_session
@@ -92,20 +94,6 @@ class StagePeaks:
 def open_clickstream(path: Path) -> BinaryIO:
     """A clickstream file's lines as bytes, gzip or not."""
     return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
-
-
-def cpu_seconds() -> float:
-    """CPU time used so far by this process and everything it started (Spark's JVM, its
-    Python workers, and the workers already gone): unlike wall time, it hardly depends on
-    what else the machine runs."""
-    total = 0.0
-    for process in [psutil.Process(), *psutil.Process().children(recursive=True)]:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system + times.children_user + times.children_system
-    return total
 
 
 def prepared_store(settings: GenerationSettings, prefix: str = "bench_batch") -> tuple[str, Path]:

@@ -23,7 +23,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench_batch import BENCH_HOME, StagePeaks, cpu_seconds, open_clickstream, prepared_store
+from bench_batch import BENCH_HOME, StagePeaks, open_clickstream, prepared_store
+from cpu_meter import cpu_seconds
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as sf
 

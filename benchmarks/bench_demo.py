@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_batch import cpu_seconds
+from cpu_meter import cpu_seconds
 
 
 def one_run(database_url: str, workdir: Path, users: int, days: int) -> list[dict]:

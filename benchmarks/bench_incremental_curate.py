@@ -32,7 +32,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-from bench_batch import BENCH_HOME, cpu_seconds, open_clickstream, prepared_store
+from bench_batch import BENCH_HOME, open_clickstream, prepared_store
+from cpu_meter import cpu_seconds
 
 from contracts.lake import CURATED_PARTITIONS, Lake
 from data_generators import GenerationSettings
