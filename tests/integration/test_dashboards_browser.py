@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,33 @@ def test_live_datasets_return_their_declared_columns_and_types(shop: Shop):
             found = [(c.name, POSTGRES_TYPES[names[c.type_code]]) for c in cursor.description]
             assert found == _declared(dataset_id), dataset_id
             assert cursor.fetchall(), dataset_id
+
+
+def test_live_minutes_show_every_hour_of_the_window_and_quiet_ones_as_zero(shop: Shop):
+    with psycopg.connect(shop.database_url) as connection:
+        counted = connection.execute(
+            "SELECT minute, product_views, revenue FROM realtime.minute_metrics"
+        ).fetchall()
+        rows = connection.execute(DEFINITIONS.sql["live_minutes"]).fetchall()
+    # Expected, in Python from the table: the 24 hours up to the latest minute's hour, and
+    # per hour the sums of the minutes within 24 hours of the latest one (zero if none; the
+    # window's first minutes may fall in the hour before those 24).
+    latest = max(minute for minute, _, _ in counted)
+    last_hour = latest.replace(minute=0, second=0, microsecond=0)
+    hours = [last_hour - timedelta(hours=back) for back in range(23, -1, -1)]
+    expected = {hour: (0, Decimal(0)) for hour in hours}
+    for minute, views, revenue in counted:
+        if minute > latest - timedelta(hours=24):
+            hour = minute.replace(minute=0, second=0, microsecond=0)
+            total_views, total_revenue = expected.get(hour, (0, Decimal(0)))
+            expected[hour] = (total_views + views, total_revenue + revenue)
+    assert any(views == 0 for views, _ in expected.values())  # the shop has quiet hours
+    found: dict = {}
+    for minute, _, _, views, _, _, _, revenue in rows:
+        hour = minute.replace(minute=0, second=0, microsecond=0)
+        total_views, total_revenue = found.get(hour, (0, Decimal(0)))
+        found[hour] = (total_views + views, total_revenue + revenue)
+    assert found == expected
 
 
 def test_the_build_writes_a_page_per_dashboard_and_prints_the_index(shop: Shop):
