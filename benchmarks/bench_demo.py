@@ -35,7 +35,9 @@ def one_run(database_url: str, workdir: Path, users: int, days: int) -> list[dic
 
     generation = GenerationSettings(users=users, days=days, history_days=DEMO_HISTORY_DAYS)
     workdir.mkdir(parents=True, exist_ok=True)
-    settings = DemoSettings(database_url, False, True, workdir, generation)
+    settings = DemoSettings(
+        database_url, owns_database=False, reset=True, workdir=workdir, generation=generation
+    )
     rows = []
     for stage in STAGES:
         started, cpu = time.perf_counter(), cpu_seconds()
@@ -75,8 +77,9 @@ def main() -> None:
         ).stdout
         line = next(text for text in output.splitlines() if text.startswith("BENCH_DEMO "))
         rows = json.loads(line.removeprefix("BENCH_DEMO "))
-        runs.append((rows, time.perf_counter() - started))
-        print(f"run {number}: {time.perf_counter() - started:.1f} s with start-up", flush=True)
+        seconds = time.perf_counter() - started
+        runs.append((rows, seconds))
+        print(f"run {number}: {seconds:.1f} s with start-up", flush=True)
 
     print(f"\n`ecom demo` stages, {args.users:,} users x {args.days} days")
     header = "".join(f"{f'run {n} s':>10}{'CPU s':>8}" for n in range(1, len(runs) + 1))

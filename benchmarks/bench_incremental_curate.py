@@ -35,7 +35,7 @@ import duckdb
 from bench_batch import BENCH_HOME, open_clickstream, prepared_store
 from cpu_meter import cpu_seconds
 
-from contracts.lake import CURATED_PARTITIONS, Lake
+from contracts.lake import CURATED_PARTITIONS, Lake, local_state_folder
 from data_generators import GenerationSettings
 from glue_jobs.curate_events import (
     DEFAULT_ALLOWED_LATENESS_HOURS,
@@ -147,7 +147,7 @@ def main() -> None:
     def curate(lake: Lake, run_id: str, state: bool) -> dict[str, int]:
         gate = QualityGate("curate_events", run_id, NEW_DAY_AT + timedelta(days=1))
         events = RawEventSources(landed=f"{lake.raw}/events")
-        state_root = str(Path(lake.raw).parent / "state") if state else None
+        state_root = local_state_folder(str(Path(lake.raw).parent)) if state else None
         return run_curation(
             spark, events, lake.curated, None, lateness, gate, state_root=state_root
         )
@@ -162,7 +162,7 @@ def main() -> None:
     show("history", runs["history"])
     land(incremental_landing, new_day, NEW_DAY_AT)
     # The lake as the history run left it, restored before each incremental run.
-    kept = {Path(incremental_lake.curated), Path(incremental_lake.raw).parent / "state"}
+    kept = {Path(incremental_lake.curated), Path(local_state_folder(str(work / "incremental")))}
     snapshot = work / "after_history"
     shutil.rmtree(snapshot, ignore_errors=True)
     for folder in kept:

@@ -49,19 +49,24 @@ class CpuMeter:
             self._sample()
 
     def _sample(self) -> float:
-        me = psutil.Process()
-        live: dict[tuple[int, float], _Seen] = {}
+        """One scan of the tree, under the lock: two scans at once could each see a process
+        end and count its time twice."""
         with self._lock:
-            known = list(self._seen)
-        for process in [me, *me.children(recursive=True), *_still_running(known)]:
-            try:
-                with process.oneshot():
-                    times = process.cpu_times()
-                    cpu = times.user + times.system + times.children_user + times.children_system
-                    live[(process.pid, process.create_time())] = _Seen(cpu, process.ppid())
-            except psutil.Error:
-                continue
-        with self._lock:
+            me = psutil.Process()
+            tree = [me, *me.children(recursive=True)]
+            in_tree = {process.pid for process in tree}
+            adopted = _still_running([key for key in self._seen if key[0] not in in_tree])
+            live: dict[tuple[int, float], _Seen] = {}
+            for process in [*tree, *adopted]:
+                try:
+                    with process.oneshot():
+                        times = process.cpu_times()
+                        cpu = (
+                            times.user + times.system + times.children_user + times.children_system
+                        )
+                        live[(process.pid, process.create_time())] = _Seen(cpu, process.ppid())
+                except psutil.Error:
+                    continue
             live_pids = {pid for pid, _ in live}
             for key, seen in self._seen.items():
                 if key not in live and seen.parent not in live_pids:
@@ -71,8 +76,8 @@ class CpuMeter:
 
 
 def _still_running(keys: list[tuple[int, float]]) -> list[psutil.Process]:
-    """The processes seen before that still run, in the tree or not: one whose parent ended
-    has left the tree (init adopted it) but still uses CPU this process started."""
+    """The processes seen before that still run outside the tree: one whose parent ended has
+    left it (init adopted it) but still uses CPU this process started."""
     running = []
     for pid, created in keys:
         try:

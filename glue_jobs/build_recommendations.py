@@ -46,6 +46,7 @@ from glue_jobs.transforms.recommendations import (
     build_recommendations,
     catalog_products,
     interactions,
+    materialized_interactions,
     model_events,
 )
 
@@ -164,7 +165,7 @@ def run_recommendations(
         )
 
     with started_beside(evaluated) as holdout:
-        seen = interactions(events, orders, order_items, cutoff)
+        seen = materialized_interactions(interactions(events, orders, order_items, cutoff))
         built = build_recommendations(
             seen,
             catalog_products(products),

@@ -307,7 +307,7 @@ def _stage_folded(
         spark, outputs[CURATED_SESSIONS].final_path, recomputed_sessions.schema
     )
     prior_sessions = prior.select("session_id")
-    before = published_sessions.join(prior_sessions.distinct(), "session_id", "left_semi")
+    before = published_sessions.join(prior_sessions, "session_id", "left_semi")
     quarantine_column = CURATED_PARTITIONS[QUARANTINE]
     new_quarantine = quarantined_events(classified).withColumn(
         quarantine_column, sf.to_date("received_at")

@@ -74,14 +74,11 @@ class RawListing:
         before = self.curated_before or {}
         return sorted(path for path, version in before.items() if now.get(path) != version)
 
-    def new(self, paths: Iterable[str]) -> tuple[str, ...]:
-        before = self.curated_before or {}
-        return tuple(sorted(path for path in paths if path not in before))
-
     def to_read(self, paths: Iterable[str], *, fold: bool) -> tuple[str, ...]:
         """The objects of `paths` a run reads: those the manifest lacks when the run folds
         them into the published tables, every one when it re-curates everything."""
-        return self.new(paths) if fold else tuple(sorted(paths))
+        before = (self.curated_before or {}) if fold else {}
+        return tuple(sorted(path for path in paths if path not in before))
 
 
 def read_manifest(uri: str, s3_client: Any = None) -> dict[str, tuple[int, int]] | None:

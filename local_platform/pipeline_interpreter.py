@@ -449,9 +449,9 @@ class PipelineInterpreter:
         args: list[str],
         environment: dict[str, str],
         container_paths: dict[str, str],
-    ) -> str:
-        """Run `script` as the job would; its stdout. Container paths in a failure's stderr are
-        replaced by the local folders mounted there."""
+    ) -> None:
+        """Run `script` as the job would. Container paths in a failure's stderr are replaced
+        by the local folders mounted there."""
         if not script.is_file():
             raise UnsupportedDefinitionError(f"step {step}: no script {script}")
         variables = os.environ | environment
@@ -468,7 +468,6 @@ class PipelineInterpreter:
             for path in sorted(container_paths, key=len, reverse=True):
                 message = message.replace(path, container_paths[path])
             raise StepFailedError(step, result.returncode, message)
-        return result.stdout
 
 
 def _text(value: Any) -> str:

@@ -16,20 +16,15 @@ What a new line can change, and so what is recomputed:
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as sf
 
-from glue_jobs.transforms.sessions import assign_sessions
+from glue_jobs.transforms.sessions import assign_sessions, session_owner
 
 # The client's session id: `session_id` before sessionization, `client_session_id` after.
 UNCURATED_CLIENT_SESSION = "session_id"
 CURATED_CLIENT_SESSION = "client_session_id"
 SESSION_COLUMNS = ("session_id", "session_source")
-
-
-def session_owner(client_session_column: str) -> Column:
-    """What assign_sessions partitions by: the client session id, else the visitor."""
-    return sf.coalesce(sf.col(client_session_column), sf.col("anonymous_id"))
 
 
 def settle_copies(candidates: DataFrame, published_events: DataFrame) -> DataFrame:
@@ -103,5 +98,5 @@ def replaced_rows(
 ) -> DataFrame:
     """`published` without the rows whose `key` is in `replaced_keys`, plus `recomputed`
     (the caller restricts both to the partitions it replaces)."""
-    kept = published.join(replaced_keys.select(key).distinct(), key, "left_anti")
+    kept = published.join(replaced_keys.select(key), key, "left_anti")
     return kept.unionByName(recomputed).select(*published.columns)

@@ -34,6 +34,7 @@ from glue_jobs.transforms.recommendations import (
     catalog_products,
     customer_signals,
     interactions,
+    materialized_interactions,
 )
 
 K = 10
@@ -133,7 +134,7 @@ def holdout_evaluation(
     """Build the model on everything before `cutoff`; judge it, popularity and random on
     what known customers viewed and bought in the `horizon_days` after."""
     catalog = materialized(catalog_products(products))
-    before = interactions(events, orders, order_items, cutoff)
+    before = materialized_interactions(interactions(events, orders, order_items, cutoff))
     model = build_recommendations(before, catalog, cutoff, settings)
     end = cutoff + timedelta(days=horizon_days)
     after = interactions(events, orders, order_items, end)

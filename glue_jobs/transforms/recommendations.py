@@ -132,6 +132,16 @@ def interactions(
     )
 
 
+def materialized_interactions(seen: Interactions) -> Interactions:
+    """`seen` with each frame materialized: a model reads them in every branch of its blend,
+    and the caller counts or evaluates them again."""
+    return Interactions(
+        views=materialized(seen.views),
+        cart_adds=materialized(seen.cart_adds),
+        purchases=materialized(seen.purchases),
+    )
+
+
 def catalog_products(products: DataFrame) -> DataFrame:
     """(product_id, category_id, active) from the OLTP products table."""
     return products.select(
@@ -532,11 +542,6 @@ def build_recommendations(
     """Every table from interactions cut at `cutoff`. The popularity fallback comes from the
     real-time counters when `counters` holds any row, else from the recent interactions;
     customers' popularity top-ups always use the latter, which is cut at the same moment."""
-    seen = Interactions(
-        views=materialized(seen.views),
-        cart_adds=materialized(seen.cart_adds),
-        purchases=materialized(seen.purchases),
-    )
     similar = materialized(similar_products(seen, settings))
     batch_popular = materialized(popular_products(seen, catalog, cutoff, settings))
     live = counters is not None and not counters.isEmpty()

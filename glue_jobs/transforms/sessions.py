@@ -23,6 +23,11 @@ FUNNEL_EVENT_FLAGS = {
 }
 
 
+def session_owner(client_session_column: str) -> Column:
+    """What sessionization partitions events by: the client session id, else the visitor."""
+    return sf.coalesce(sf.col(client_session_column), sf.col("anonymous_id"))
+
+
 def _uuid_from_text(text: Column) -> Column:
     """A UUID-shaped string from the MD5 of `text`: stable across runs and engines."""
     digest = sf.md5(text)
@@ -74,7 +79,7 @@ def assign_sessions(
     )
     segmented = (
         events.withColumnRenamed("session_id", "client_session_id")
-        .withColumn("_owner", sf.coalesce(client_id, sf.col("anonymous_id")))
+        .withColumn("_owner", session_owner("client_session_id"))
         .repartition("_owner")
         .withColumn("_starts_segment", starts_segment)
     )

@@ -47,13 +47,10 @@ def pipeline_definitions(
 ) -> dict[str, str]:
     """Pipeline name -> definition JSON (keys sorted, so equal inputs give equal text); the
     jobs run in `subnet_count` private subnets (the VPC's, one per availability zone)."""
-    subnets = placeholders.subnets(subnet_count)
-    with offline():
-        pipelines = (
-            training_pipeline(names, defaults, subnets),
-            scoring_pipeline(names, subnets),
-        )
-        return dict(map(_body, pipelines))
+    return {
+        names.training: training_definition(names, defaults, subnet_count=subnet_count),
+        names.scoring: scoring_definition(names, subnet_count=subnet_count),
+    }
 
 
 def training_definition(
@@ -61,21 +58,21 @@ def training_definition(
 ) -> str:
     """The training pipeline's definition alone."""
     with offline():
-        return _body(training_pipeline(names, defaults, placeholders.subnets(subnet_count)))[1]
+        return _body(training_pipeline(names, defaults, placeholders.subnets(subnet_count)))
 
 
 def scoring_definition(names: PipelineNames, *, subnet_count: int) -> str:
     """The scoring pipeline's definition alone (it has no training defaults)."""
     with offline():
-        return _body(scoring_pipeline(names, placeholders.subnets(subnet_count)))[1]
+        return _body(scoring_pipeline(names, placeholders.subnets(subnet_count)))
 
 
-def _body(pipeline: Pipeline) -> tuple[str, str]:
-    """The pipeline's name and definition JSON, checked against the size limit."""
+def _body(pipeline: Pipeline) -> str:
+    """The pipeline's definition JSON, checked against the size limit."""
     body = json.dumps(json.loads(pipeline.definition()), indent=1, sort_keys=True)
     if len(body) > MAX_DEFINITION_CHARS:
         raise ValueError(f"{pipeline.name}: definition has {len(body)} characters, over the limit")
-    return pipeline.name, body
+    return body
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,7 +8,7 @@ from aws_cdk.assertions import Match, Template
 from synthesized import Assembly, allow_statements, as_list, resources
 
 from cdk_app.config import ConfigError, load_config, read_cdk_context
-from contracts.lake import JOB_ZONES, QUALITY_RESULTS, RECO_HOLDOUT_METRICS, RECO_TABLES, Lake
+from contracts.lake import JOB_ZONES, QUALITY_RESULTS, Lake
 from contracts.marts import marts
 from contracts.quality import load_job_rules, rule_jobs
 from contracts.quality.dqdl import job_rulesets
@@ -343,8 +343,6 @@ def test_recommendation_job_writes_only_its_reco_tables_and_temp_files(assembly:
     }
     assert grants["write"] == {marts_reco, temp}
     # Every folder it writes lies under that prefix.
-    folders = [*RECO_TABLES.values(), RECO_HOLDOUT_METRICS]
-    assert all(folder.startswith("reco_") for folder in folders)
     assert not [name for name in marts() if name.startswith("reco_")]
     actions = {a for s in statements for a in as_list(s["Action"])}
     assert not [a for a in actions if a.startswith("redshift")]

@@ -52,15 +52,15 @@ def test_new_objects_and_objects_changed_since_they_were_curated() -> None:
         streamed={"s1": (5, 4)},
         curated_before={"a": (10, 1), "b": (20, 2), "gone": (1, 1)},
     )
-    assert listing.new(listing.landed) == ("c",)
-    assert listing.new(listing.streamed) == ("s1",)
+    # Folding reads only what the manifest lacks.
+    assert listing.to_read(listing.landed, fold=True) == ("c",)
+    assert listing.to_read(listing.streamed, fold=True) == ("s1",)
     # b grew, gone vanished: their earlier lines are curated, so all must be re-curated.
     assert listing.rewritten() == ["b", "gone"]
-    # Folding reads only c; re-curating everything reads every listed object.
-    assert listing.to_read(listing.landed, fold=True) == ("c",)
+    # Re-curating everything reads every listed object.
     assert listing.to_read(listing.landed, fold=False) == ("a", "b", "c")
     first = RawListing(landed={"a": (10, 1)}, streamed={}, curated_before=None)
-    assert (first.new(first.landed), first.rewritten()) == (("a",), [])
+    assert (first.to_read(first.landed, fold=True), first.rewritten()) == (("a",), [])
 
 
 def test_the_manifest_round_trips_in_the_state_folder(tmp_path) -> None:

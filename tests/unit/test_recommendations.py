@@ -303,7 +303,7 @@ def test_exact_sums_do_not_depend_on_how_rows_are_partitioned(spark) -> None:
     ascending = table(spark, "key string, value double", rows).coalesce(1)
     descending = table(spark, "key string, value double", rows[::-1]).coalesce(1)
 
-    def sums(frame, total) -> tuple[float, float]:
+    def sums(frame, total) -> float:
         row = frame.groupBy("key").agg(total.alias("total")).collect()[0]
         return row["total"]
 
