@@ -8,6 +8,7 @@ to a JSON Lines file, or nowhere.
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from glue_jobs.rule_results import RuleResult
 MAX_DATA_POINTS_PER_CALL = 1000
 
 MetricDatum = dict[str, Any]
+_APPENDING = threading.Lock()
 
 
 def metric_data(results: Sequence[RuleResult], timestamp: datetime) -> list[MetricDatum]:
@@ -80,17 +82,20 @@ class CloudWatchMetrics:
 
 @dataclass(frozen=True)
 class JsonLinesMetrics:
-    """Appends each data point as one JSON line (with its namespace) to a local file."""
+    """Appends each data point as one JSON line (with its namespace) to a local file, a
+    job's points in one write: jobs that run side by side publish to the same file."""
 
     path: Path
     namespace: str = QUALITY_METRICS_NAMESPACE
 
     def publish(self, results: Sequence[RuleResult], timestamp: datetime) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as lines:
-            for datum in metric_data(results, timestamp):
-                record = {"Namespace": self.namespace, **datum}
-                lines.write(json.dumps(record, default=datetime.isoformat) + "\n")
+        records = [
+            json.dumps({"Namespace": self.namespace, **datum}, default=datetime.isoformat) + "\n"
+            for datum in metric_data(results, timestamp)
+        ]
+        with _APPENDING, self.path.open("a", encoding="utf-8") as lines:
+            lines.write("".join(records))
 
 
 def metrics_publisher(namespace: str | None, file: str | None) -> MetricsPublisher:

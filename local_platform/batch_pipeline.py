@@ -3,6 +3,11 @@
 loading the marts into the local DuckDB warehouse (the recommendations go to PostgreSQL's
 reco schema, as on AWS).
 
+Stages that do not read each other's outputs run side by side on driver threads of the one
+session: extract beside curate, then marts beside recommendations. A small store's jobs are
+chains of small Spark jobs the driver plans one at a time, so one chain alone leaves a core
+mostly idle (docs/batch.md, "The local batch on a small store").
+
 The lake is a folder with the S3 layout (raw, curated, marts, state); quality results go to
 its dq_results table and its metrics to state/quality_metrics.jsonl. Freshness and the marts'
 as-of date are measured against the shop's own clock, the day after its latest session or
@@ -16,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -27,9 +33,10 @@ from contracts.lake import Lake, local_state_folder
 from glue_jobs.build_marts import OLTP_TABLES, run_build
 from glue_jobs.build_recommendations import RECO_COLUMNS, run_recommendations
 from glue_jobs.curate_events import DEFAULT_ALLOWED_LATENESS_HOURS, RawEventSources, run_curation
-from glue_jobs.extract_oltp import ReadSettings, run_extract
+from glue_jobs.extract_oltp import ReadSettings, TableExtract, run_extract
 from glue_jobs.jdbc import JdbcSource
 from glue_jobs.local_spark import ensure_spark_jars, local_spark_session
+from glue_jobs.parallel import started_beside
 from glue_jobs.quality import QualityGate
 from glue_jobs.quality_metrics import JsonLinesMetrics
 from glue_jobs.transforms.recommendations import RecommendationSettings
@@ -38,6 +45,7 @@ from local_platform.paths import LOCAL_HOME
 
 DEFAULT_LAKE = LOCAL_HOME / "lake"
 METRICS_FILE = "quality_metrics.jsonl"
+Result = TypeVar("Result")
 SHORT_RUN_CLICKSTREAM_BYTES = 32 * 2**20
 """Clickstreams up to this size (the demo's 1,000 users x 30 days is about 4 MB gzipped) run
 on a JVM tuned for a short run (glue_jobs.local_spark); 10,000 x 90 is about 190 MB."""
@@ -62,7 +70,8 @@ class BatchSettings:
 
 @dataclass(frozen=True)
 class StageReport:
-    """One stage's counts in and out, with the figures behind them."""
+    """One stage's counts in and out, with the figures behind them; `seconds` from the
+    stage's start to its end, so two stages that ran side by side overlap."""
 
     stage: str
     rows_in: int
@@ -143,6 +152,16 @@ def batch_spark_session(events: Path) -> SparkSession:
     return session
 
 
+def timed(work: Callable[[], Result]) -> Callable[[], tuple[Result, float]]:
+    """`work` as a call that also returns its wall seconds."""
+
+    def run() -> tuple[Result, float]:
+        started = time.perf_counter()
+        return work(), time.perf_counter() - started
+
+    return run
+
+
 def run_batch(
     settings: BatchSettings,
     on_stage: Callable[[StageReport], None] = lambda report: None,
@@ -164,69 +183,75 @@ def run_batch(
     reports: list[StageReport] = []
 
     def finished(
-        stage: str, started: float, rows_in: int, rows_out: int, details: Mapping[str, int]
+        stage: str, seconds: float, rows_in: int, rows_out: int, details: Mapping[str, int]
     ) -> None:
-        report = StageReport(stage, rows_in, rows_out, time.perf_counter() - started, details)
+        report = StageReport(stage, rows_in, rows_out, seconds, details)
         reports.append(report)
         on_stage(report)
 
-    started = time.perf_counter()
-    extracts = run_extract(
-        spark,
-        jdbc_source(settings.database_url),
-        lake.raw,
-        state,
-        gate("extract_oltp"),
-        full=settings.full_extract,
-        settings=settings.read_settings,
-    )
+    def extract() -> list[TableExtract]:
+        return run_extract(
+            spark,
+            jdbc_source(settings.database_url),
+            lake.raw,
+            state,
+            gate("extract_oltp"),
+            full=settings.full_extract,
+            settings=settings.read_settings,
+        )
+
+    def curate() -> dict[str, int]:
+        lateness = timedelta(hours=float(DEFAULT_ALLOWED_LATENESS_HOURS))
+        return run_curation(
+            spark, raw_event_sources(settings.events), lake.curated, None, lateness,
+            gate("curate_events"), state_root=state, full=settings.full_curation,
+        )  # fmt: skip
+
+    # Extract and curate write different folders; so do marts and recommendations, which
+    # both only read what the first two wrote.
+    with started_beside(timed(extract)) as extracting:
+        counts, curate_seconds = timed(curate)()
+        extracts, extract_seconds = extracting.result()
     finished(
         "extract",
-        started,
+        extract_seconds,
         sum(item.rows_changed for item in extracts),
         sum(item.rows_written for item in extracts),
         {item.table: item.rows_written for item in extracts},
     )
+    finished("curate", curate_seconds, counts["received"], counts["accepted"], counts)
 
-    started = time.perf_counter()
-    lateness = timedelta(hours=float(DEFAULT_ALLOWED_LATENESS_HOURS))
-    sources = raw_event_sources(settings.events)
-    counts = run_curation(
-        spark, sources, lake.curated, None, lateness, gate("curate_events"),
-        state_root=state, full=settings.full_curation,
-    )  # fmt: skip
-    finished("curate", started, counts["received"], counts["accepted"], counts)
+    def recommend() -> dict[str, Any]:
+        return run_recommendations(
+            spark,
+            lake,
+            jdbc_source(settings.database_url),
+            as_of,
+            run_id,
+            settings.recommendations,
+            settings.holdout_days,
+        )
 
-    started = time.perf_counter()
-    marts = run_build(spark, lake, as_of, reference_time, gate("build_marts"))
+    with started_beside(timed(recommend)) as recommending:
+        marts, marts_seconds = timed(
+            lambda: run_build(spark, lake, as_of, reference_time, gate("build_marts"))
+        )()
+        reco, reco_seconds = recommending.result()
     oltp_rows = sum(item.rows_at_source for item in extracts if item.table in OLTP_TABLES)
-    finished("marts", started, oltp_rows + counts["accepted"], sum(marts.values()), marts)
-
-    started = time.perf_counter()
-    reco = run_recommendations(
-        spark,
-        lake,
-        jdbc_source(settings.database_url),
-        as_of,
-        run_id,
-        settings.recommendations,
-        settings.holdout_days,
-    )
+    finished("marts", marts_seconds, oltp_rows + counts["accepted"], sum(marts.values()), marts)
     tables = {table: reco[table] for table in RECO_COLUMNS}
-    finished("recommendations", started, reco["interactions"], sum(tables.values()), tables)
+    finished("recommendations", reco_seconds, reco["interactions"], sum(tables.values()), tables)
 
-    started = time.perf_counter()
-    outcomes = quality_outcomes(spark, lake.quality_results, run_id)
+    outcomes, seconds = timed(lambda: quality_outcomes(spark, lake.quality_results, run_id))()
     finished(
         "quality",
-        started,
+        seconds,
         sum(rules for rules, _ in outcomes.values()),
         sum(passed for _, passed in outcomes.values()),
         {f"{job} warnings": rules - passed for job, (rules, passed) in outcomes.items()},
     )
 
-    started = time.perf_counter()
-    loaded = load_local_warehouse(settings.warehouse, lake)
+    loaded, seconds = timed(lambda: load_local_warehouse(settings.warehouse, lake))()
     mart_rows = {name: rows for name, rows in loaded.items() if name in marts}
-    finished("load", started, sum(marts.values()), sum(mart_rows.values()), loaded)
+    finished("load", seconds, sum(marts.values()), sum(mart_rows.values()), loaded)
     return reports

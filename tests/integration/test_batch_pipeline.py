@@ -377,6 +377,50 @@ def test_a_failing_rule_blocks_the_extract_and_keeps_the_previous_outputs(pipeli
     assert [tuple(row) for row in recorded] == failed
 
 
+def test_a_failed_extract_stops_the_batch_once_curation_beside_it_has_ended(pipeline, spark):
+    """Extract and curate run side by side: the failure is raised after curation ended (its
+    gate recorded); marts and recommendations do not start, and the raw tables stay."""
+    before = _raw_state(pipeline)
+    marts = pipeline.lake_root / "marts"
+    marts_before = [name for name in _files(marts) if not name.startswith("dq_results/")]
+    (watermark,) = pipeline.shop_rows("SELECT max(updated_at) FROM orders")[0]
+    with psycopg.connect(pipeline.url) as conn:
+        _replica(conn)
+        conn.execute(
+            "INSERT INTO orders (id, user_id, status, currency, payment_method, subtotal, total,"
+            " placed_at, updated_at) VALUES (900002, 999998, 'placed', 'USD', 'card', 10, 10,"
+            " %s, %s)",
+            (watermark, watermark + timedelta(hours=1)),
+        )
+    settings = BatchSettings(
+        database_url=pipeline.url,
+        events=pipeline.events,
+        lake=pipeline.lake_root,
+        warehouse=pipeline.warehouse,
+        as_of=pipeline.as_of,
+        full_curation=True,  # a curation with nothing new would evaluate no rules
+    )
+    reports: list[StageReport] = []
+    try:
+        with pytest.raises(QualityGateError, match="extract_oltp"):
+            run_batch(settings, on_stage=reports.append, run_id="stopped-run")
+    finally:
+        with psycopg.connect(pipeline.url) as conn:
+            conn.execute("DELETE FROM orders WHERE id = 900002")
+
+    assert reports == []
+    assert _raw_state(pipeline) == before
+    assert [name for name in _files(marts) if not name.startswith("dq_results/")] == marts_before
+    recorded = (
+        spark.read.parquet(pipeline.lake.quality_results)
+        .filter("run_id = 'stopped-run'")
+        .select("job")
+        .distinct()
+        .collect()
+    )
+    assert sorted(row["job"] for row in recorded) == ["curate_events", "extract_oltp"]
+
+
 def _insert_user(conn: psycopg.Connection, user_id: int, stamped: datetime) -> None:
     conn.execute(
         "INSERT INTO users (id, email, first_name, last_name, country_code, city,"

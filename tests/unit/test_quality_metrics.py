@@ -4,6 +4,7 @@ with botocore's Stubber, no AWS) or written as JSON lines locally."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import boto3
@@ -81,6 +82,28 @@ def test_local_publisher_appends_json_lines(tmp_path):
         **_datum("RulesFailed", "mart_sales_daily", 2.0),
         "Timestamp": "2026-10-01T06:00:00+00:00",
     }
+
+
+def test_jobs_publishing_side_by_side_keep_each_job_s_points_together(tmp_path):
+    # The local batch runs extract beside curate and marts beside recommendations, all
+    # publishing to one file: each publish is one block of lines, whole.
+    path = tmp_path / "metrics.jsonl"
+    jobs = [f"job_{index}" for index in range(8)]
+    results = {
+        job: [RuleResult(job, f"table_{table}", "RowCount > 0", "row_count", "critical", True, "")
+              for table in range(40)]
+        for job in jobs
+    }  # fmt: skip
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        for _ in pool.map(lambda job: JsonLinesMetrics(path).publish(results[job], AT), jobs):
+            pass
+
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(lines) == 8 * 40 * 3
+    written = [line["Dimensions"][0]["Value"] for line in lines]
+    blocks = [written[start : start + 120] for start in range(0, len(written), 120)]
+    assert sorted(block[0] for block in blocks) == jobs
+    assert all(len(set(block)) == 1 for block in blocks)
 
 
 def test_configuration_picks_the_publisher(tmp_path):
