@@ -14,7 +14,9 @@ it spent by the JVM warming up rather than computing: compiling hot code twice (
 C1 compiler, then the optimizing C2 one, in background threads that compete with the tasks
 on two cores). `short_run` keeps to C1 and the single-threaded collector, which cuts the CPU
 a small batch costs by a quarter to a third (docs/batch.md, "Where `make demo`'s time
-goes"); a large input gets the default JIT, whose C2 code pays back on long scans.
+goes"), with a code cache that holds all of C1's code and a larger young generation (fewer minor
+collections); and it turns off whole-stage code generation, whose compiled query
+code pays back only over many rows. A large input gets the JVM's and Spark's defaults.
 
 JVM jars that Glue ships but pyspark does not (e.g. the Kafka source) are listed in
 glue_jobs/jars/pom.xml and copied by `mvn` into a git-ignored folder on first use.
@@ -47,7 +49,9 @@ PARQUET_TIMESTAMP_TYPE = "TIMESTAMP_MICROS"
 # C1's code outgrows the 48 MB cache a C1-only JVM reserves during the demo's batch, after
 # which the JVM stops compiling and runs new code interpreted (a fifth more CPU for the
 # recommendations job).
-SHORT_RUN_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=256m"
+SHORT_RUN_JVM_OPTIONS = (
+    "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=256m -Xmn768m"
+)
 SPARK_JARS_POM = Path(__file__).resolve().parent / "jars" / "pom.xml"
 SPARK_JARS_DIR = Path(__file__).resolve().parent.parent / ".local" / "spark" / "jars"
 LOCAL_FILE_SYSTEM_SOURCE = (
@@ -137,6 +141,7 @@ def local_spark_session(
         builder = builder.config("spark.jars", ",".join(str(jar) for jar in jars))
     if short_run:
         builder = builder.config("spark.driver.extraJavaOptions", SHORT_RUN_JVM_OPTIONS)
+        builder = builder.config("spark.sql.codegen.wholeStage", "false")
     return (
         builder.master(f"local[{cores}]")
         .appName(app_name)
