@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -45,7 +45,7 @@ from local_platform.paths import LOCAL_HOME
 
 DEFAULT_LAKE = LOCAL_HOME / "lake"
 METRICS_FILE = "quality_metrics.jsonl"
-Result = TypeVar("Result")
+STAGES = ("extract", "curate", "marts", "recommendations", "quality", "load")
 SHORT_RUN_CLICKSTREAM_BYTES = 32 * 2**20
 """Clickstreams up to this size (the demo's 1,000 users x 30 days is about 4 MB gzipped) run
 on a JVM tuned for a short run (glue_jobs.local_spark); 10,000 x 90 is about 190 MB."""
@@ -155,30 +155,20 @@ def batch_spark_session(events: Path) -> SparkSession:
     return session
 
 
-def timed(work: Callable[[], Result]) -> Callable[[], tuple[Result, float]]:
-    """`work` as a call that also returns its wall seconds."""
-
-    def run() -> tuple[Result, float]:
-        started = time.perf_counter()
-        return work(), time.perf_counter() - started
-
-    return run
-
-
 First = TypeVar("First")
 Second = TypeVar("Second")
 
 
 def both(
     first: Callable[[], First], second: Callable[[], Second], side_by_side: bool
-) -> tuple[tuple[First, float], tuple[Second, float]]:
-    """Each call's result and wall seconds; side by side, `first` runs on a driver thread of
-    its own, and an exception of either is raised once both have ended."""
+) -> tuple[First, Second]:
+    """Both calls' results; side by side, `first` runs on a driver thread of its own, and an
+    exception of either is raised once both have ended."""
     if not side_by_side:
-        return timed(first)(), timed(second)()
-    with started_beside(timed(first)) as running:
-        second_timed = timed(second)()
-        return running.result(), second_timed
+        return first(), second()
+    with started_beside(first) as running:
+        second_result = second()
+        return running.result(), second_result
 
 
 def run_batch(
@@ -187,7 +177,8 @@ def run_batch(
     run_id: str | None = None,
 ) -> list[StageReport]:
     """Run every stage; a failed quality gate raises QualityGateError and stops the run
-    with the previous outputs of that stage untouched."""
+    with the previous outputs of that stage untouched. `on_stage` hears of each stage as it
+    ends; the reports come back in the pipeline's order (STAGES)."""
     spark = batch_spark_session(settings.events)
     run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     as_of = settings.as_of or shop_as_of(settings.database_url)
@@ -202,14 +193,16 @@ def run_batch(
     reports: list[StageReport] = []
 
     def finished(
-        stage: str, seconds: float, rows_in: int, rows_out: int, details: Mapping[str, int]
+        stage: str, started: float, rows_in: int, rows_out: int, details: Mapping[str, int]
     ) -> None:
-        report = StageReport(stage, rows_in, rows_out, seconds, details)
+        """Report a stage as it ends (from the thread that ran it)."""
+        report = StageReport(stage, rows_in, rows_out, time.perf_counter() - started, details)
         reports.append(report)
         on_stage(report)
 
     def extract() -> list[TableExtract]:
-        return run_extract(
+        started = time.perf_counter()
+        extracts = run_extract(
             spark,
             jdbc_source(settings.database_url),
             lake.raw,
@@ -218,30 +211,39 @@ def run_batch(
             full=settings.full_extract,
             settings=settings.read_settings,
         )
+        finished(
+            "extract",
+            started,
+            sum(item.rows_changed for item in extracts),
+            sum(item.rows_written for item in extracts),
+            {item.table: item.rows_written for item in extracts},
+        )
+        return extracts
 
     def curate() -> dict[str, int]:
+        started = time.perf_counter()
         lateness = timedelta(hours=float(DEFAULT_ALLOWED_LATENESS_HOURS))
-        return run_curation(
+        counts = run_curation(
             spark, raw_event_sources(settings.events), lake.curated, None, lateness,
             gate("curate_events"), state_root=state, full=settings.full_curation,
         )  # fmt: skip
+        finished("curate", started, counts["received"], counts["accepted"], counts)
+        return counts
 
     # Extract and curate write different folders; so do marts and recommendations, which
     # both only read what the first two wrote.
-    (extracts, extract_seconds), (counts, curate_seconds) = both(
-        extract, curate, settings.side_by_side
-    )
-    finished(
-        "extract",
-        extract_seconds,
-        sum(item.rows_changed for item in extracts),
-        sum(item.rows_written for item in extracts),
-        {item.table: item.rows_written for item in extracts},
-    )
-    finished("curate", curate_seconds, counts["received"], counts["accepted"], counts)
+    extracts, counts = both(extract, curate, settings.side_by_side)
 
-    def recommend() -> dict[str, Any]:
-        return run_recommendations(
+    def build() -> dict[str, int]:
+        started = time.perf_counter()
+        marts = run_build(spark, lake, as_of, reference_time, gate("build_marts"))
+        oltp_rows = sum(item.rows_at_source for item in extracts if item.table in OLTP_TABLES)
+        finished("marts", started, oltp_rows + counts["accepted"], sum(marts.values()), marts)
+        return marts
+
+    def recommend() -> None:
+        started = time.perf_counter()
+        reco = run_recommendations(
             spark,
             lake,
             jdbc_source(settings.database_url),
@@ -250,26 +252,23 @@ def run_batch(
             settings.recommendations,
             settings.holdout_days,
         )
+        tables = {table: reco[table] for table in RECO_COLUMNS}
+        finished("recommendations", started, reco["interactions"], sum(tables.values()), tables)
 
-    def build() -> dict[str, int]:
-        return run_build(spark, lake, as_of, reference_time, gate("build_marts"))
+    marts, _ = both(build, recommend, settings.side_by_side)
 
-    (marts, marts_seconds), (reco, reco_seconds) = both(build, recommend, settings.side_by_side)
-    oltp_rows = sum(item.rows_at_source for item in extracts if item.table in OLTP_TABLES)
-    finished("marts", marts_seconds, oltp_rows + counts["accepted"], sum(marts.values()), marts)
-    tables = {table: reco[table] for table in RECO_COLUMNS}
-    finished("recommendations", reco_seconds, reco["interactions"], sum(tables.values()), tables)
-
-    outcomes, seconds = timed(lambda: quality_outcomes(spark, lake.quality_results, run_id))()
+    started = time.perf_counter()
+    outcomes = quality_outcomes(spark, lake.quality_results, run_id)
     finished(
         "quality",
-        seconds,
+        started,
         sum(rules for rules, _ in outcomes.values()),
         sum(passed for _, passed in outcomes.values()),
         {f"{job} warnings": rules - passed for job, (rules, passed) in outcomes.items()},
     )
 
-    loaded, seconds = timed(lambda: load_local_warehouse(settings.warehouse, lake))()
+    started = time.perf_counter()
+    loaded = load_local_warehouse(settings.warehouse, lake)
     mart_rows = {name: rows for name, rows in loaded.items() if name in marts}
-    finished("load", seconds, sum(marts.values()), sum(mart_rows.values()), loaded)
-    return reports
+    finished("load", started, sum(marts.values()), sum(mart_rows.values()), loaded)
+    return sorted(reports, key=lambda report: STAGES.index(report.stage))

@@ -51,7 +51,7 @@ from local_platform.cli import app
 
 pytestmark = pytest.mark.integration
 STORE = GenerationSettings(users=150, days=21, seed=11)
-STAGES = ["extract", "curate", "marts", "recommendations", "quality", "load"]
+STAGES = ["extract", "curate", "marts", "recommendations", "quality", "load"]  # in order
 
 
 @dataclass
@@ -378,8 +378,9 @@ def test_a_failing_rule_blocks_the_extract_and_keeps_the_previous_outputs(pipeli
 
 
 def test_a_failed_extract_stops_the_batch_once_curation_beside_it_has_ended(pipeline, spark):
-    """Extract and curate run side by side: the failure is raised after curation ended (its
-    gate recorded); marts and recommendations do not start, and the raw tables stay."""
+    """Extract and curate run side by side: the failure is raised after curation ended (and
+    was reported, its gate recorded); marts and recommendations do not start, and the raw
+    tables stay."""
     before = _raw_state(pipeline)
     marts = pipeline.lake_root / "marts"
     marts_before = [name for name in _files(marts) if not name.startswith("dq_results/")]
@@ -408,7 +409,11 @@ def test_a_failed_extract_stops_the_batch_once_curation_beside_it_has_ended(pipe
         with psycopg.connect(pipeline.url) as conn:
             conn.execute("DELETE FROM orders WHERE id = 900002")
 
-    assert reports == []
+    assert [report.stage for report in reports] == ["curate"]
+    first_curation = {report.stage: report for report in pipeline.first_run}["curate"]
+    assert (reports[0].rows_in, reports[0].rows_out) == (
+        first_curation.rows_in, first_curation.rows_out
+    )  # fmt: skip
     assert _raw_state(pipeline) == before
     assert [name for name in _files(marts) if not name.startswith("dq_results/")] == marts_before
     recorded = (
