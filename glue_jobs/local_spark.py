@@ -86,18 +86,20 @@ def ensure_spark_jars(jars_dir: Path = SPARK_JARS_DIR, pom: Path = SPARK_JARS_PO
 def compiled_local_file_system(
     classes_dir: Path = LOCAL_FILE_SYSTEM_CLASSES, source: Path = LOCAL_FILE_SYSTEM_SOURCE
 ) -> Path | None:
-    """The folder of ForklessLocalFileSystem's classes, compiled unless the source is unchanged
-    since the last compile; None when the machine has a Java runtime but no javac."""
+    """The folder of ForklessLocalFileSystem's classes, compiled unless the source and
+    pyspark's Hadoop jar are those of the last compile; None when the machine has a Java
+    runtime but no javac."""
     javac = shutil.which("javac")
     if javac is None:
         print("javac not found: local Spark writes files with Hadoop's chmod", file=sys.stderr)
         return None
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    hadoop = sorted((Path(pyspark.__file__).parent / "jars").glob("hadoop-client-api-*.jar"))
+    inputs = source.read_bytes() + "".join(jar.name for jar in hadoop).encode()
+    digest = hashlib.sha256(inputs).hexdigest()
     stamp = classes_dir / ".source.sha256"
     with _one_process_at_a_time(classes_dir.parent):
         if stamp.exists() and stamp.read_text() == digest:
             return classes_dir
-        hadoop = sorted((Path(pyspark.__file__).parent / "jars").glob("hadoop-client-api-*.jar"))
         staging = classes_dir.with_name(classes_dir.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
         result = subprocess.run(  # noqa: S603 javac found on PATH, the project's own source

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -83,6 +85,25 @@ def test_the_classes_are_compiled_once_per_source(tmp_path) -> None:
 
     source.write_text(source.read_text() + "\n// changed\n")
     assert compiled_local_file_system(classes, source) == classes
+    assert compiled.stat().st_mtime_ns != first
+
+
+def test_another_hadoop_jar_compiles_the_classes_again(tmp_path, monkeypatch) -> None:
+    (real_jar,) = (Path(local_spark.pyspark.__file__).parent / "jars").glob(
+        "hadoop-client-api-*.jar"
+    )
+    package = tmp_path / "pyspark"
+    (package / "jars").mkdir(parents=True)
+    jar = package / "jars" / "hadoop-client-api-3.3.4.jar"
+    jar.symlink_to(real_jar)
+    monkeypatch.setattr(local_spark, "pyspark", SimpleNamespace(__file__=str(package / "x.py")))
+    classes = tmp_path / "classes"
+    compiled = classes / "ecommerce_analytics" / "local" / "ForklessLocalFileSystem.class"
+
+    compiled_local_file_system(classes, LOCAL_FILE_SYSTEM_SOURCE)
+    first = compiled.stat().st_mtime_ns
+    jar.rename(jar.with_name("hadoop-client-api-3.4.1.jar"))
+    compiled_local_file_system(classes, LOCAL_FILE_SYSTEM_SOURCE)
     assert compiled.stat().st_mtime_ns != first
 
 
