@@ -3,8 +3,8 @@
 The store is generated once into its own database (`bench_batch_<users>x<days>` on the server
 DATABASE_URL names, else the embedded one) with its clickstream under .local/bench; later
 runs reuse both. Each run then takes a fresh lake and runs the pipeline of `ecom batch run`
-(full extract -> curate -> marts -> quality -> load into DuckDB), timing every stage. Prints
-figures; asserts nothing.
+(full extract and curate, marts and recommendations, quality, load into DuckDB), timing
+every stage. Prints figures; asserts nothing.
 
     python benchmarks/bench_batch.py [--users 10000] [--days 90] [--driver-memory 4g]
                                      [--one-at-a-time]
@@ -52,8 +52,8 @@ BENCH_HOME = Path(__file__).resolve().parent.parent / ".local" / "bench"
 
 def _is_engine(process: psutil.Process) -> bool:
     """Spark's JVM or one of its Python workers. The JVM also forks short-lived helpers
-    (Hadoop's local file system runs `chmod` for every file it writes); before they exec,
-    they show the JVM's whole resident size, so counting them would double it."""
+    (without javac, Hadoop's local file system runs `chmod` for every file it writes); before
+    they exec, they show the JVM's whole resident size, so counting them would double it."""
     if process.name() == "java":
         return True
     return process.name().startswith("python") and "pyspark" in " ".join(process.cmdline())
@@ -186,7 +186,7 @@ def main() -> None:
             f"{report.stage:<8} {report.rows_in:>12,} {report.rows_out:>12,} "
             f"{report.seconds:>8.1f} {rate:>10,.0f} {own}"
         )
-    total_cpu = sum(cpu for _, _, cpu in rows)
+    total_cpu = cpu_at[-1] - cpu_at[0]
     print(
         f"{'run':<8} {'':>12} {'':>12} {run_seconds:>8.1f} {'':>10} {total_cpu:>7.1f} "
         f"{run_peak / 2**20:>7,.0f} MB"

@@ -103,8 +103,9 @@ def compiled_local_file_system(
         staging = classes_dir.with_name(classes_dir.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
         result = subprocess.run(  # noqa: S603 javac found on PATH, the project's own source
-            [javac, "-nowarn", "-cp", os.pathsep.join(map(str, hadoop)), "-d", str(staging),
-             str(source)],
+            # Java 17 bytecode whichever javac is first on PATH: Spark's JVM may be older.
+            [javac, "--release", "17", "-nowarn", "-cp", os.pathsep.join(map(str, hadoop)),
+             "-d", str(staging), str(source)],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if result.returncode != 0:

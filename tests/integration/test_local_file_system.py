@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import stat
 from pathlib import Path
@@ -61,8 +60,7 @@ def test_a_folder_gets_exactly_the_mode_asked_for(spark, tmp_path, mode: int) ->
 def test_written_parquet_has_the_usual_modes(spark, tmp_path) -> None:
     frame = spark.createDataFrame([(1, "2026-12-05"), (2, "2026-12-06")], "id int, day string")
     frame.write.partitionBy("day").parquet(str(tmp_path / "table"))
-    umask = os.umask(0)
-    os.umask(umask)
+    umask = 0o022  # Hadoop's fs.permissions.umask-mode default; the process umask does not apply
     files = sorted((tmp_path / "table").rglob("*.parquet"))
     folders = sorted(path for path in (tmp_path / "table").rglob("*") if path.is_dir())
     assert len(files) == 2

@@ -25,14 +25,17 @@ def test_side_by_side_the_two_stages_run_at_the_same_time() -> None:
 
 def test_one_at_a_time_the_second_starts_after_the_first_ended() -> None:
     order: list[str] = []
+    threads: list[int] = []
 
     def stage(name: str) -> str:
+        threads.append(threading.get_ident())
         order.append(f"{name} start")
         order.append(f"{name} end")
         return name.upper()
 
     assert both(lambda: stage("a"), lambda: stage("b"), side_by_side=False) == ("A", "B")
     assert order == ["a start", "a end", "b start", "b end"]
+    assert set(threads) == {threading.get_ident()}
 
 
 @pytest.mark.parametrize("failing_first", [True, False])
