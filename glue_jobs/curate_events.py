@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from datetime import date, datetime, timedelta
 from functools import reduce
@@ -251,7 +251,7 @@ def _curate(
         reference = {"raw_events": counts["received"] + staged.carried_rows}
         gate.check(staged.checked, reference_counts=reference)
         for name, output in outputs.items():
-            _promote(spark, output, staged.replaced.get(name, []))
+            output.promote(spark, staged.replaced.get(name, []))
         return counts
     finally:
         lines.unpersist()
@@ -361,17 +361,6 @@ def _stage_folded(
         QUARANTINE: quarantine_days,
     }
     return StagedRun(checked, replaced, carried_rows=carried, outvoted=outvoted)
-
-
-def _promote(spark: SparkSession, output: StagedTable, replaced: Collection[date]) -> None:
-    """Publish the staged partitions; a replaced partition that came out empty is removed."""
-    column = output.partition_column
-    emptied = [
-        value for value in replaced if not exists(spark, f"{output.staging_path}/{column}={value}")
-    ]
-    output.promote(spark)
-    for value in emptied:
-        remove(spark, f"{output.final_path}/{column}={value}")
 
 
 class CurateArguments(GateArguments):

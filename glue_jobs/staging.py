@@ -9,6 +9,7 @@ replaced, as with dynamic partition overwrite); a whole-table swap replaces ever
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +59,10 @@ class StagedTable:
         write_table(frame, self.staging_path, self.partition_column)
         return frame.sparkSession.read.schema(frame.schema).parquet(self.staging_path)
 
-    def promote(self, spark: SparkSession) -> None:
-        """Move the staged data into place (partitions present in staging, or the whole)."""
+    def promote(self, spark: SparkSession, replaced: Collection[object] = ()) -> None:
+        """Move the staged data into place (partitions present in staging, or the whole).
+        `replaced` names partition values the run recomputed: one that came out with no
+        rows, so nothing was staged for it, is removed from the published table."""
         filesystem, staged = _filesystem(spark, self.staging_path)
         _, final = _filesystem(spark, self.final_path)
         if self.partition_column is None or self.replace_whole:
@@ -69,12 +72,17 @@ class StagedTable:
             return
         filesystem.mkdirs(final)
         prefix = f"{self.partition_column}="
+        moved = set()
         for status in filesystem.listStatus(staged):
             name = status.getPath().getName()
             if status.isDirectory() and name.startswith(prefix):
                 target = final.suffix(f"/{name}")
                 filesystem.delete(target, True)
                 _rename(filesystem, status.getPath(), target)
+                moved.add(name)
+        for value in replaced:
+            if f"{prefix}{value}" not in moved:
+                filesystem.delete(final.suffix(f"/{prefix}{value}"), True)
 
 
 def _rename(filesystem: Any, source: Any, target: Any) -> None:

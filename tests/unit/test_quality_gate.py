@@ -184,6 +184,25 @@ def test_staged_partitions_replace_only_their_own(spark, tmp_path):
     ]  # fmt: skip
 
 
+def test_a_replaced_partition_that_came_out_empty_is_removed(spark, tmp_path):
+    # d2 is recomputed with rows, d3 and d9 are recomputed with none (d9 was never
+    # published), d1 is not touched.
+    schema = "day string, value int"
+    final = str(tmp_path / "final")
+    write_table(table(spark, schema, [("d1", 1), ("d2", 2), ("d3", 3)]), final, "day")
+    staged = StagedTable(str(tmp_path / "staged"), final, "day")
+    staged.write(table(spark, schema, [("d2", 20), ("d4", 40)]))
+
+    staged.promote(spark, replaced=["d2", "d3", "d9"])
+
+    assert sorted(tuple(r) for r in spark.read.parquet(final).collect()) == [
+        (1, "d1"), (20, "d2"), (40, "d4"),
+    ]  # fmt: skip
+    assert sorted(path.name for path in (tmp_path / "final").iterdir()) == [
+        "day=d1", "day=d2", "day=d4",
+    ]  # fmt: skip
+
+
 def test_a_whole_table_swap_keeps_nothing_of_the_old_table(spark, tmp_path):
     schema = "day string, value int"
     final = str(tmp_path / "final")
