@@ -64,11 +64,12 @@ def run_with_progress(settings: BatchSettings) -> None:
     from local_platform.batch_pipeline import run_batch
 
     stderr.print(f"Lake {settings.lake} · warehouse {settings.warehouse}", highlight=False)
-    stderr.print(
-        "[dim]extract runs beside curate, then marts beside recommendations: "
-        "the seconds of each pair overlap[/dim]",
-        highlight=False,
-    )
+    if settings.side_by_side:
+        stderr.print(
+            "[dim]extract runs beside curate, then marts beside recommendations: "
+            "the seconds of each pair overlap[/dim]",
+            highlight=False,
+        )
     with exit_when_unreachable(settings.database_url):
         try:
             run_batch(settings, on_stage=_print_stage)

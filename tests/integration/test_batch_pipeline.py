@@ -15,6 +15,7 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -342,28 +343,37 @@ def _replica(conn: psycopg.Connection) -> None:
     conn.execute("SET session_replication_role = replica")
 
 
-def test_a_failing_rule_blocks_the_extract_and_keeps_the_previous_outputs(pipeline, spark):
-    before = _raw_state(pipeline)
+@contextmanager
+def _order_of_an_unknown_user(pipeline: Pipeline, order_id: int, user_id: int) -> Iterator[None]:
+    """An order changed after the extract's watermark whose user does not exist (replica mode
+    lets it in), which fails the extract's referential rule; deleted afterwards."""
     (watermark,) = pipeline.shop_rows("SELECT max(updated_at) FROM orders")[0]
     with psycopg.connect(pipeline.url) as conn:
-        _replica(conn)  # also lets an order name a user who does not exist
+        _replica(conn)
         conn.execute(
             "INSERT INTO orders (id, user_id, status, currency, payment_method, subtotal, total,"
-            " placed_at, updated_at) VALUES (900001, 999999, 'placed', 'USD', 'card', 10, 10,"
-            " %s, %s)",
-            (watermark, watermark + timedelta(hours=1)),
+            " placed_at, updated_at) VALUES (%s, %s, 'placed', 'USD', 'card', 10, 10, %s, %s)",
+            (order_id, user_id, watermark, watermark + timedelta(hours=1)),
         )
-    as_of = datetime.combine(pipeline.as_of, datetime.min.time(), UTC)
-    gate = QualityGate("extract_oltp", "bad-run", as_of, pipeline.lake.quality_results)
     try:
-        with pytest.raises(QualityGateError) as raised:
-            run_extract(
-                spark, jdbc_source(pipeline.url), pipeline.lake.raw,
-                local_state_folder(str(pipeline.lake_root)), gate,
-            )  # fmt: skip
+        yield
     finally:
         with psycopg.connect(pipeline.url) as conn:
-            conn.execute("DELETE FROM orders WHERE id = 900001")
+            conn.execute("DELETE FROM orders WHERE id = %s", (order_id,))
+
+
+def test_a_failing_rule_blocks_the_extract_and_keeps_the_previous_outputs(pipeline, spark):
+    before = _raw_state(pipeline)
+    as_of = datetime.combine(pipeline.as_of, datetime.min.time(), UTC)
+    gate = QualityGate("extract_oltp", "bad-run", as_of, pipeline.lake.quality_results)
+    with (
+        _order_of_an_unknown_user(pipeline, 900001, 999999),
+        pytest.raises(QualityGateError) as raised,
+    ):
+        run_extract(
+            spark, jdbc_source(pipeline.url), pipeline.lake.raw,
+            local_state_folder(str(pipeline.lake_root)), gate,
+        )  # fmt: skip
 
     failed = [(f.table, f.rule) for f in raised.value.failures]
     assert ("orders", 'ReferentialIntegrity "user_id" "users.id" = 1.0') in failed
@@ -384,15 +394,6 @@ def test_a_failed_extract_stops_the_batch_once_curation_beside_it_has_ended(pipe
     before = _raw_state(pipeline)
     marts = pipeline.lake_root / "marts"
     marts_before = [name for name in _files(marts) if not name.startswith("dq_results/")]
-    (watermark,) = pipeline.shop_rows("SELECT max(updated_at) FROM orders")[0]
-    with psycopg.connect(pipeline.url) as conn:
-        _replica(conn)
-        conn.execute(
-            "INSERT INTO orders (id, user_id, status, currency, payment_method, subtotal, total,"
-            " placed_at, updated_at) VALUES (900002, 999998, 'placed', 'USD', 'card', 10, 10,"
-            " %s, %s)",
-            (watermark, watermark + timedelta(hours=1)),
-        )
     settings = BatchSettings(
         database_url=pipeline.url,
         events=pipeline.events,
@@ -402,12 +403,11 @@ def test_a_failed_extract_stops_the_batch_once_curation_beside_it_has_ended(pipe
         full_curation=True,  # a curation with nothing new would evaluate no rules
     )
     reports: list[StageReport] = []
-    try:
-        with pytest.raises(QualityGateError, match="extract_oltp"):
-            run_batch(settings, on_stage=reports.append, run_id="stopped-run")
-    finally:
-        with psycopg.connect(pipeline.url) as conn:
-            conn.execute("DELETE FROM orders WHERE id = 900002")
+    with (
+        _order_of_an_unknown_user(pipeline, 900002, 999998),
+        pytest.raises(QualityGateError, match="extract_oltp"),
+    ):
+        run_batch(settings, on_stage=reports.append, run_id="stopped-run")
 
     assert [report.stage for report in reports] == ["curate"]
     first_curation = {report.stage: report for report in pipeline.first_run}["curate"]
