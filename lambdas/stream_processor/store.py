@@ -9,8 +9,7 @@ deadlock. Callers run these inside one transaction.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -32,6 +31,7 @@ _VISITOR_LOCK_SPACE = 715_031_007
 
 _Key = TypeVar("_Key")
 _Row = TypeVar("_Row")
+_Result = TypeVar("_Result")
 
 
 def _execute(conn: psycopg.Connection, query: str, params: Sequence | dict) -> psycopg.Cursor:
@@ -49,71 +49,85 @@ def _in_lock_order(rows: Mapping[_Key, _Row]) -> tuple[list[_Key], list[_Row]]:
 
 
 def claim_new_events(
-    conn: psycopg.Connection, events: Sequence[tuple[SourceRecord, Event]]
-) -> set[str]:
-    """Record the events' ids; returns the ids that were not recorded before (to be counted).
+    conn: psycopg.Connection,
+    events: Sequence[tuple[SourceRecord, Event]],
+    meanwhile: Callable[[], _Result],
+) -> tuple[set[str], _Result]:
+    """Record the events' ids; returns the ids that were not recorded before (to be counted),
+    and what `meanwhile` returned.
 
+    `meanwhile` runs while the server inserts (the statement is sent in pipeline mode and its
+    answer read after): the insert is the batch's longest statement, and the client would
+    otherwise wait through it idle.
     The server answers with the ids it did not claim (usually none), not with the thousands it
     did: reading them back would cost the client more than the insert does.
     A concurrent transaction claiming the same id makes this one wait for it, then skip the id.
     """
     if not events:
-        return set()
+        return set(), meanwhile()
     rows = sorted(events, key=lambda pair: pair[1]["event_id"])
     ids = [event["event_id"] for _, event in rows]
-    seen_before = _execute(
-        conn,
-        """
-        WITH batch AS (
-            SELECT * FROM unnest(%b::uuid[], %b::text[], %b::timestamptz[], %b::text[],
-                                 %b::integer[], %b::bigint[])
-                AS u(event_id, event_type, occurred_at, source_topic, source_partition,
-                     source_offset)
-        ),
-        claimed AS (
-            INSERT INTO realtime.processed_events
-                (event_id, event_type, occurred_at, source_topic, source_partition,
-                 source_offset)
-            SELECT * FROM batch
-            ON CONFLICT (event_id) DO NOTHING
-            RETURNING event_id
-        )
-        SELECT b.event_id::text FROM batch AS b
-        WHERE NOT EXISTS (SELECT 1 FROM claimed AS c WHERE c.event_id = b.event_id)
-        """,
-        (
-            ids,
-            [event["event_type"] for _, event in rows],
-            [event["occurred_at"] for _, event in rows],
-            [record.topic for record, _ in rows],
-            [record.partition for record, _ in rows],
-            [record.offset for record, _ in rows],
-        ),
-    ).fetchall()
-    return set(ids).difference(event_id for (event_id,) in seen_before)
-
-
-def apply_aggregates(conn: psycopg.Connection, batch: BatchAggregates) -> None:
-    """Add a batch's deltas to the minute, product, cart and cart-line tables.
-
-    In pipeline mode: the statements after the minute sessions (whose answer the minutes
-    need) go out together and are waited for once, two round trips instead of seven; an
-    error in any of them is raised when the pipeline ends."""
     with conn.pipeline():
-        new_sessions = _add_minute_sessions(conn, batch)
-        _upsert_minutes(conn, batch, new_sessions)
+        answer = _execute(
+            conn,
+            """
+            WITH batch AS (
+                SELECT * FROM unnest(%b::uuid[], %b::text[], %b::timestamptz[], %b::text[],
+                                     %b::integer[], %b::bigint[])
+                    AS u(event_id, event_type, occurred_at, source_topic, source_partition,
+                         source_offset)
+            ),
+            claimed AS (
+                INSERT INTO realtime.processed_events
+                    (event_id, event_type, occurred_at, source_topic, source_partition,
+                     source_offset)
+                SELECT * FROM batch
+                ON CONFLICT (event_id) DO NOTHING
+                RETURNING event_id
+            )
+            SELECT b.event_id::text FROM batch AS b
+            WHERE NOT EXISTS (SELECT 1 FROM claimed AS c WHERE c.event_id = b.event_id)
+            """,
+            (
+                ids,
+                [event["event_type"] for _, event in rows],
+                [event["occurred_at"] for _, event in rows],
+                [record.topic for record, _ in rows],
+                [record.partition for record, _ in rows],
+                [record.offset for record, _ in rows],
+            ),
+        )
+        result = meanwhile()
+        seen_before = answer.fetchall()
+    return set(ids).difference(event_id for (event_id,) in seen_before), result
+
+
+def apply_aggregates(
+    conn: psycopg.Connection, batch: BatchAggregates, meanwhile: Callable[[], _Result]
+) -> _Result:
+    """Add a batch's deltas to the minute, product, cart and cart-line tables; returns what
+    `meanwhile` returned.
+
+    In pipeline mode: the statements go out together and are waited for once, one round trip
+    instead of seven; the server works on the first while the client packs the next, and on
+    the last while `meanwhile` runs. An error in any of them is raised when the pipeline ends."""
+    with conn.pipeline():
+        _upsert_minutes(conn, batch)
         _upsert_products(conn, batch)
         _upsert_carts(conn, batch)
         _upsert_cart_lines(conn, batch)
         _record_visitor_products(conn, batch)
+        return meanwhile()
 
 
-def _add_minute_sessions(conn: psycopg.Connection, batch: BatchAggregates) -> Counter[datetime]:
-    """Sessions first seen in each minute by this batch (the active_sessions delta)."""
-    if not batch.minute_sessions:
-        return Counter()
+def _upsert_minutes(conn: psycopg.Connection, batch: BatchAggregates) -> None:
+    """Add the minutes' counts; a minute's active_sessions grows by the sessions this batch is
+    the first to see in it (recorded in realtime.minute_sessions by the same statement)."""
+    if not batch.minutes:
+        return
+    minutes, counts = _in_lock_order(batch.minutes)
     pairs = sorted(batch.minute_sessions)
-    rows = _execute(
+    _execute(
         conn,
         """
         WITH added AS (
@@ -121,32 +135,21 @@ def _add_minute_sessions(conn: psycopg.Connection, batch: BatchAggregates) -> Co
             SELECT * FROM unnest(%b::timestamptz[], %b::uuid[])
             ON CONFLICT DO NOTHING
             RETURNING minute
+        ),
+        new_sessions AS (
+            SELECT minute, count(*)::integer AS sessions FROM added GROUP BY minute
         )
-        SELECT minute, count(*) FROM added GROUP BY minute
-        """,
-        ([minute for minute, _ in pairs], [session for _, session in pairs]),
-    ).fetchall()
-    return Counter(dict(rows))
-
-
-def _upsert_minutes(
-    conn: psycopg.Connection, batch: BatchAggregates, new_sessions: Counter[datetime]
-) -> None:
-    if not batch.minutes:
-        return
-    minutes, counts = _in_lock_order(batch.minutes)
-    _execute(
-        conn,
-        """
         INSERT INTO realtime.minute_metrics AS m
             (minute, events, active_sessions, product_views, add_to_carts, checkouts, orders,
              revenue)
-        SELECT u.minute, u.events, u.active_sessions, u.product_views, u.add_to_carts,
+        SELECT u.minute, u.events, COALESCE(n.sessions, 0), u.product_views, u.add_to_carts,
                u.checkouts, u.orders, u.revenue_cents / 100.0
         FROM unnest(%b::timestamptz[], %b::bigint[], %b::integer[], %b::integer[],
-                    %b::integer[], %b::integer[], %b::integer[], %b::bigint[])
-             AS u(minute, events, active_sessions, product_views, add_to_carts, checkouts,
-                  orders, revenue_cents)
+                    %b::integer[], %b::integer[], %b::bigint[])
+             AS u(minute, events, product_views, add_to_carts, checkouts, orders,
+                  revenue_cents)
+        LEFT JOIN new_sessions AS n ON n.minute = u.minute
+        ORDER BY u.minute
         ON CONFLICT (minute) DO UPDATE SET
             events          = m.events + EXCLUDED.events,
             active_sessions = m.active_sessions + EXCLUDED.active_sessions,
@@ -158,9 +161,10 @@ def _upsert_minutes(
             updated_at      = now()
         """,
         (
+            [minute for minute, _ in pairs],
+            [session for _, session in pairs],
             minutes,
             [c.events for c in counts],
-            [new_sessions.get(minute, 0) for minute in minutes],
             [c.product_views for c in counts],
             [c.add_to_carts for c in counts],
             [c.checkouts for c in counts],

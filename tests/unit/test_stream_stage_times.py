@@ -36,6 +36,28 @@ def test_laps_charge_the_time_since_the_previous_lap_and_add_up_per_stage() -> N
     assert list(clock.seconds) == list(STAGES)
 
 
+def test_work_aside_is_charged_to_its_own_stage_and_not_to_the_lap_around_it() -> None:
+    # The batch is folded while the server claims: the claim's lap is only the wait beyond it.
+    readings = scripted([10.0, 10.25, 11.0, 13.0, 13.5, 14.0, 14.0625])
+    clock = StageClock(now=lambda: next(readings))
+
+    folded = clock.aside("aggregate", lambda: "deltas")  # 10.25 -> 11.0: 0.75
+    clock.lap("claim")  # 13.0 - 10.0 - 0.75 = 2.25
+    clock.aside("housekeeping", lambda: None)  # 13.5 -> 14.0: 0.5
+    clock.lap("upsert")  # 14.0625 - 13.0 - 0.5 = 0.5625
+
+    assert folded == "deltas"
+    assert clock.seconds == {
+        "parse": 0.0,
+        "claim": 2.25,
+        "aggregate": 0.75,
+        "upsert": 0.5625,
+        "housekeeping": 0.5,
+        "transaction": 0.0,
+    }
+    assert sum(clock.seconds.values()) == 14.0625 - 10.0
+
+
 def test_a_stage_outside_the_list_is_refused() -> None:
     readings = scripted([0.0, 1.0])
     clock = StageClock(now=lambda: next(readings))
