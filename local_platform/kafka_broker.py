@@ -381,14 +381,18 @@ def _answers(bootstrap_servers: str) -> bool:
 
 
 def _is_our_broker(pid: int, config_file: Path) -> bool:
-    """True when pid is alive and is the broker of this home (not a recycled pid)."""
+    """True when pid is alive and is the broker of this home (not a recycled pid).
+
+    Paths are compared resolved: a checkout reached through a symbolic link names the same
+    home by another path, and a second broker started on the same data would corrupt it."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    if _is_zombie(pid):
+    if _is_zombie(pid) or _BROKER_MAIN_CLASS.encode() not in cmdline:
         return False
-    return _BROKER_MAIN_CLASS.encode() in cmdline and str(config_file).encode() in cmdline
+    ours = config_file.resolve()
+    return any(Path(os.fsdecode(arg)).resolve() == ours for arg in cmdline if arg)
 
 
 def _is_zombie(pid: int) -> bool:
