@@ -7,7 +7,10 @@ or --source) into an uncompressed file, then prints:
 - the job's classification on Spark local[2]: `classify_raw_lines` persisted and counted,
   then the accepted events parsed from the cache (`curated_events`, written nowhere), with
   the contract check and with a check that passes every line (the cost of the rest: the
-  dedupe window, the cache, parsing); runs alternate, after one warm-up run of each.
+  dedupe window, the cache, parsing); runs alternate, after one warm-up run of each;
+- the engine's floor on the same lines, what any curation on Spark does at the least: every
+  line parsed by Spark's JSON reader with the event schema, then also de-duplicated by event
+  id (nothing checked, sessionized or written).
 
 Peak memory is the resident size of this process, Spark's JVM and its Python workers. Prints
 figures; asserts nothing:
@@ -20,13 +23,16 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from bench_batch import BENCH_HOME, StagePeaks, open_clickstream, prepared_store
 from cpu_meter import cpu_seconds
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
+from pyspark.sql.types import StructType
 
 from data_generators import GenerationSettings
 from glue_jobs.local_spark import local_spark_session
@@ -83,6 +89,27 @@ def classify_seconds(
     return count, seconds, cpu
 
 
+def parsed(lines: DataFrame, schema: StructType) -> DataFrame:
+    return lines.select(sf.from_json("value", schema).alias("event")).select("event.*")
+
+
+FLOORS: dict[str, Callable[[DataFrame, StructType], DataFrame]] = {
+    "parse": parsed,
+    "parse+dedupe": lambda lines, schema: parsed(lines, schema).dropDuplicates(["event_id"]),
+}
+
+
+def floor_seconds(
+    spark: SparkSession, sample: Path, floor: Callable[[DataFrame, StructType], DataFrame]
+) -> tuple[int, float, float]:
+    """Lines read, and the wall and CPU seconds of `floor` over them, written nowhere."""
+    lines = spark.read.text(str(sample))
+    count = lines.count()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
+    floor(lines, spark_event_schema()).write.format("noop").mode("overwrite").save()
+    return count, time.perf_counter() - started, cpu_seconds() - cpu_started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=300_000)
@@ -97,15 +124,25 @@ def main() -> None:
     spark = local_spark_session("bench-curate", driver_memory=args.driver_memory)
     spark.sparkContext.setLogLevel("ERROR")
     print(f"\nclassify + persist + count + parse accepted, Spark local[2], {args.lines:,} lines")
-    print(f"{'run':<8} {'check':<14} {'seconds':>8} {'lines/s':>10} {'CPU s':>6} {'peak RSS':>9}")
+    print(f"{'run':<8} {'check':<20} {'seconds':>8} {'lines/s':>10} {'CPU s':>6} {'peak RSS':>9}")
+    measured = [
+        *(
+            (name, partial(classify_seconds, spark, sample, check))
+            for name, check in CHECKS.items()
+        ),
+        *(
+            (f"floor: {name}", partial(floor_seconds, spark, sample, floor))
+            for name, floor in FLOORS.items()
+        ),
+    ]
     with StagePeaks() as peaks:
         for run in range(args.runs + 1):
-            for name, check in CHECKS.items():
+            for name, measure in measured:
                 peaks.lap()
-                count, seconds, cpu = classify_seconds(spark, sample, check)
+                count, seconds, cpu = measure()
                 label = "warm-up" if run == 0 else str(run)
                 print(
-                    f"{label:<8} {name:<14} {seconds:>8.1f} {count / seconds:>10,.0f} "
+                    f"{label:<8} {name:<20} {seconds:>8.1f} {count / seconds:>10,.0f} "
                     f"{cpu:>6.1f} {peaks.lap() / 2**20:>6,.0f} MB",
                     flush=True,
                 )
