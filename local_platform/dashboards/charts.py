@@ -11,6 +11,8 @@ column used twice cannot collide.
 from __future__ import annotations
 
 import json
+import textwrap
+from math import ceil
 from typing import Any
 
 from quicksight_templates.model import Dataset, Dimension, Measure, Visual, VisualField
@@ -25,6 +27,14 @@ CELL_HEIGHT = 28
 """Pixels per grid row."""
 TABLE_ROW_HEIGHT = 20
 DEFAULT_TABLE_LIMIT = 100
+# Table columns: an average character of the bold 11 px header font, with some room to spare;
+# numeric columns between these widths; the least a text column keeps before columns share
+# equally.
+_CHARACTER_PX = 7.5
+_NUMERIC_COLUMN_MIN = 56
+_AMOUNT_COLUMN_MIN = 72
+_NUMERIC_COLUMN_MAX = 96
+_TEXT_COLUMN_MIN = 96
 
 _OPS = {
     "SUM": "sum",
@@ -285,7 +295,12 @@ class _Fields:
 
 
 def _base(fields: _Fields) -> dict[str, Any]:
-    return {"width": fields.width, "height": fields.height, "autosize": {"type": "fit"}}
+    # The padding Vega adds around the plot counts in the width, or the card clips its edge.
+    return {
+        "width": fields.width,
+        "height": fields.height,
+        "autosize": {"type": "fit", "contains": "padding"},
+    }
 
 
 def _series(fields: _Fields) -> tuple[list[dict[str, Any]], dict[str, Any] | None, str]:
@@ -607,7 +622,45 @@ def _kpi(fields: _Fields) -> dict[str, Any]:
     }
 
 
-def _text_column(name: str, title: str, width: int, numeric: bool) -> dict[str, Any]:
+def _header_lines(title: str, characters: int) -> list[str]:
+    """The title in lines of at most `characters` (a word longer than that keeps its line)."""
+    return textwrap.wrap(title, max(characters, 1), break_long_words=False) or [title]
+
+
+def _numeric_column_width(title: str, least: int) -> int:
+    """Room for the title in at most two lines, and at least `least` pixels for the values."""
+    characters = max(len(word) for word in title.split()) if title.strip() else 1
+    while len(_header_lines(title, characters)) > 2:
+        characters += 1
+    return min(_NUMERIC_COLUMN_MAX, max(least, ceil(characters * _CHARACTER_PX)))
+
+
+def _column_widths(titles: list[str], least: list[int | None], available: int) -> list[int]:
+    """Widths of a table's columns: numeric ones (those with a least width) as wide as their
+    titles need, text ones sharing the rest; when the text would keep under its least width,
+    the numeric columns narrow in proportion to make room for it."""
+    numeric = {
+        index: _numeric_column_width(title, width)
+        for index, (title, width) in enumerate(zip(titles, least, strict=True))
+        if width is not None
+    }
+    text_columns = len(titles) - len(numeric)
+    if not text_columns:
+        return [min(width, available // len(titles)) for width in numeric.values()]
+    wanted = sum(numeric.values())
+    room = available - _TEXT_COLUMN_MIN * text_columns
+    if wanted > room:
+        numeric = {index: width * room // wanted for index, width in numeric.items()}
+    text_width = (available - sum(numeric.values())) // text_columns
+    return [numeric.get(index, text_width) for index in range(len(titles))]
+
+
+def _least_numeric_width(field: VisualField) -> int:
+    """What the column's values need: an amount such as "$1,234,567" more than a count."""
+    return _AMOUNT_COLUMN_MIN if field.format == "currency" else _NUMERIC_COLUMN_MIN
+
+
+def _text_column(name: str, title: list[str], width: int, numeric: bool) -> dict[str, Any]:
     return {
         "width": width,
         "height": {"step": TABLE_ROW_HEIGHT},
@@ -654,27 +707,30 @@ def _table(fields: _Fields) -> dict[str, Any]:
     transforms += top or [{"window": [{"op": "row_number", "as": "_row"}]}]
     names = [*fields.dims, *fields.measures]
     columns = []
-    numeric_widths = []
+    least_widths: list[int | None] = []
     for name, field in zip(names, visual.fields, strict=True):
         column_type = fields.column_type(field)
         transforms.append(_cell_text(name, field, column_type))
         numeric = isinstance(field, Measure) or column_type in ("INTEGER", "DECIMAL")
-        numeric_widths.append(numeric)
+        least_widths.append(_least_numeric_width(field) if numeric else None)
         columns.append((f"{name}_text", field_label(field), numeric))
     spacing = 8
     # 10: the view's padding; 16: room for the card's vertical scroll bar.
     available = fields.width - 26 - spacing * (len(columns) - 1)
-    text_columns = sum(1 for numeric in numeric_widths if not numeric)
-    numeric_width = min(96, available // len(columns))
-    numeric_columns = len(columns) - text_columns
-    text_width = (
-        (available - numeric_width * numeric_columns) // text_columns if text_columns else 0
-    )
+    titles = [title for _, title, _ in columns]
+    widths = _column_widths(titles, least_widths, available)
+    headers = [
+        _header_lines(title, int(width / _CHARACTER_PX))
+        for title, width in zip(titles, widths, strict=True)
+    ]
+    # Every header as many lines high, so that the columns' rows line up.
+    lines = max(len(header) for header in headers)
+    headers = [header + ["\u00a0"] * (lines - len(header)) for header in headers]
     return {
         "transform": transforms,
         "hconcat": [
-            _text_column(name, title, numeric_width if numeric else text_width, numeric)
-            for name, title, numeric in columns
+            _text_column(name, header, width, numeric)
+            for (name, _, numeric), header, width in zip(columns, headers, widths, strict=True)
         ],
         "spacing": spacing,
     }

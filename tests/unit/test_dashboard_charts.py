@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from contracts.warehouse.tables import customer_scores_table, mart_tables
 from local_platform.cli import app
 from local_platform.dashboards import build as build_module
-from local_platform.dashboards.charts import vega_lite_spec
+from local_platform.dashboards.charts import chart_size, vega_lite_spec
 from local_platform.demo import dashboards, ml, recommendations
 from local_platform.demo.pipeline import STAGES
 from quicksight_templates.loader import load_definitions
@@ -110,6 +110,42 @@ def test_a_table_keeps_the_top_rows_by_its_sort_with_their_formats():
     assert marks["m0_text"][-1] == "$60"
     # View to purchase: product 25 had 0 purchase sessions of 50, 24 had 4, 23 had 3.
     assert marks["m3_text"][:3] == ["0.0%", "8.0%", "6.0%"]
+
+
+def test_a_tables_headers_wrap_and_its_text_column_keeps_room_for_its_values():
+    # Seven numeric columns beside one text column in half the page: before, every numeric
+    # column took an equal share and both "cannot_lose" and "Days since last order" were cut.
+    rows = [
+        {"user_id": user, "segment": segment, "monetary": spend, "frequency": 3,
+         "recency_days": 40, "visit_trend": 2, "tickets": 1, "refunds": 0}
+        for user, segment, spend in [(98, "cannot_lose", 1342.0), (7, "at_risk", 1234567.0)]
+    ]  # fmt: skip
+
+    marks = _text_marks("customers", "at-risk-customers", rows)
+
+    assert marks["d1_text"] == ["cannot_lose", "at_risk"]
+    assert marks["d2_text"] == ["$1,342", "$1,234,567"]
+    headers = [re.findall(r"<tspan[^>]*>([^<]*)</tspan>", text) for text in marks["text"]]
+    assert ["Days since", "last order"] in headers
+    assert ["Visit", "trend"] in headers
+    assert sorted(" ".join(lines) for lines in headers if lines) == sorted(
+        ["Customer", "Segment", "Spend", "Orders", "Days since last order", "Visit trend",
+         "Tickets", "Refunds"]
+    )  # fmt: skip
+    assert not [text for texts in marks.values() for text in texts if "…" in text]
+
+
+def test_a_chart_with_axes_is_drawn_within_its_cards_plot_width():
+    # Vega's padding used to come on top of the width: the card clipped the last tick label.
+    visual = next(v for v in DEFINITIONS.dashboards["customers"].visuals if v.id == "segment-sizes")
+    rows = [{"user_id": user, "segment": "lost" if user <= 10 else "new"} for user in range(1, 15)]
+    spec = vega_lite_spec(visual, DEFINITIONS.datasets[visual.dataset])
+    spec["data"] = {"name": "rows", "values": rows}
+
+    svg = vl_convert.vegalite_to_svg(spec, vl_version="6.4")
+
+    width = float(re.search(r'<svg[^>]* width="([\d.]+)"', svg)[1])
+    assert width == chart_size(visual)[0] == 18 * 36 - 30
 
 
 def _empty_warehouse(path: Path) -> Path:
