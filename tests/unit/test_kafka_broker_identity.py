@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,11 @@ def process_with_arguments(*arguments: str) -> Iterator[int]:
     """A live process whose command line ends with `arguments` (as the broker's does)."""
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *arguments])
     try:
+        # Until the child has exec'd, /proc shows the parent's command line.
+        deadline = time.monotonic() + 10
+        while arguments[-1].encode() not in Path(f"/proc/{child.pid}/cmdline").read_bytes():
+            assert time.monotonic() < deadline, "the child process did not start"
+            time.sleep(0.01)
         yield child.pid
     finally:
         child.kill()
