@@ -8,10 +8,10 @@ The warehouse is one `ecom batch run` (or benchmarks/bench_batch.py) loaded; the
 holds the realtime tables the stream processor filled (the live datasets), none when absent.
 --customers-times N copies the warehouse first and multiplies its per-customer tables
 (mart_rfm_segments, customer_features, customer_scores) N times under new user ids, and
---products-times M its per-product tables (mart_product_performance, mart_inventory_health)
-M times under new product ids: a shop with N times the customers and M times the catalog,
-when the batch at that size cannot be run here. Prints
-figures; asserts nothing. Goal (issue 13): under 10 s, and under 5 MB a page.
+--products-times M its per-product tables (mart_product_performance, mart_products,
+mart_inventory_health) M times under new product ids: a shop with N times the customers and
+M times the catalog, when the batch at that size cannot be run here. Prints figures; asserts
+nothing. Goal (issue 13): under 10 s, and under 5 MB a page.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from quicksight_templates.loader import load_definitions
 
 PER_KEY_TABLES = {
     "user_id": ("mart_rfm_segments", "customer_features", "customer_scores"),
-    "product_id": ("mart_product_performance", "mart_inventory_health"),
+    "product_id": ("mart_product_performance", "mart_products", "mart_inventory_health"),
 }
 
 

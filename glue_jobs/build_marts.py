@@ -43,6 +43,7 @@ from glue_jobs.parallel import map_concurrently
 from glue_jobs.quality import GateArguments, QualityGate, gate_from_arguments
 from glue_jobs.staging import StagedTable, exists, remove, staging_root
 from glue_jobs.transforms.marts import prepared
+from glue_jobs.transforms.marts.catalog import products_catalog
 from glue_jobs.transforms.marts.customer_features import customer_features
 from glue_jobs.transforms.marts.customers import cohort_retention, rfm_segments
 from glue_jobs.transforms.marts.funnel import funnel_daily
@@ -98,6 +99,7 @@ def build_marts(
     stages' quarantine tables (read_quarantines)."""
     orders = prepared.orders(oltp["orders"])
     products = prepared.products(oltp["products"])
+    categories = prepared.categories(oltp["categories"])
     clickstream = prepared.events(events)
 
     placed = placed_orders(orders)
@@ -105,14 +107,15 @@ def build_marts(
     channels = order_channels(placed, prepared.sessions(oltp["sessions"]))
 
     return {
-        "mart_sales_daily": sales_daily(
-            lines, channels, products, prepared.categories(oltp["categories"])
-        ),
+        "mart_sales_daily": sales_daily(lines, channels, products, categories),
         "mart_funnel_daily": funnel_daily(sessions),
         "mart_sessions_daily": sessions_daily(sessions, events),
         "mart_cohort_retention": cohort_retention(placed),
         "mart_rfm_segments": rfm_segments(placed, as_of),
         "mart_product_performance": product_performance(clickstream, lines, products),
+        "mart_products": products_catalog(
+            prepared.product_attributes(oltp["products"]), categories
+        ),
         "mart_inventory_health": inventory_health(
             prepared.inventory(oltp["inventory"]),
             prepared.inventory_movements(oltp["inventory_movements"]),

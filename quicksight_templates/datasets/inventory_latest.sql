@@ -19,9 +19,5 @@ SELECT i.product_id,
        COALESCE(p.revenue, 0) AS revenue
 FROM mart_inventory_health AS i
 LEFT JOIN mart_product_performance AS p ON p.product_id = i.product_id
-LEFT JOIN (
-    SELECT category_id, MAX(category_name) AS category_name
-    FROM mart_sales_daily
-    GROUP BY category_id
-) AS c ON c.category_id = p.category_id
+LEFT JOIN mart_products AS c ON c.product_id = i.product_id
 WHERE i.as_of = (SELECT MAX(as_of) FROM mart_inventory_health)

@@ -1,6 +1,7 @@
 -- Every product over the marts' period: revenue, orders, conversion and refunds, with its
--- category's name.
+-- name and its category's name from the catalog.
 SELECT p.product_id,
+       COALESCE(c.product_name, 'product ' || CAST(p.product_id AS TEXT)) AS product_name,
        COALESCE(c.category_name, 'uncategorised') AS category_name,
        p.views,
        p.view_sessions,
@@ -10,8 +11,4 @@ SELECT p.product_id,
        p.revenue,
        p.refunded_orders
 FROM mart_product_performance AS p
-LEFT JOIN (
-    SELECT category_id, MAX(category_name) AS category_name
-    FROM mart_sales_daily
-    GROUP BY category_id
-) AS c ON c.category_id = p.category_id
+LEFT JOIN mart_products AS c ON c.product_id = p.product_id

@@ -96,7 +96,8 @@ def test_the_funnel_labels_each_step_with_its_share_of_the_one_before():
 
 def test_a_table_keeps_the_top_rows_by_its_sort_with_their_formats():
     rows = [
-        {"product_id": product, "category_name": "Toys", "views": 100, "view_sessions": 50,
+        {"product_id": product, "product_name": f"Kite {product}", "category_name": "Toys",
+         "views": 100, "view_sessions": 50,
          "purchase_sessions": product % 5, "orders": product, "units": 2 * product,
          "revenue": 10.0 * product, "refunded_orders": 0}
         for product in range(1, 26)
@@ -106,6 +107,7 @@ def test_a_table_keeps_the_top_rows_by_its_sort_with_their_formats():
 
     # 20 rows, by revenue: products 25 down to 6.
     assert marks["d0_text"] == [str(product) for product in range(25, 5, -1)]
+    assert marks["d1_text"][:2] == ["Kite 25", "Kite 24"]
     assert marks["m0_text"][:2] == ["$250", "$240"]
     assert marks["m0_text"][-1] == "$60"
     # View to purchase: product 25 had 0 purchase sessions of 50, 24 had 4, 23 had 3.

@@ -135,27 +135,67 @@ def test_reorder_suggestions_and_cover_bands(tmp_path: Path):
         "mart_product_performance",
         [(1, 7, 10, 9, 4, 3, 2, 2, 20.5, 0, 0.4, 0.3, 0.0)],
     )
+    # The catalog: product 2 is missing from it, product 4's category is gone.
     _insert(
         warehouse,
-        "mart_sales_daily",
-        [(7, "Garden", "web", 1, 1, 10.0, 0, 0.0, 10.0, latest)],
+        "mart_products",
+        [
+            (1, "SKU-1", "Oak Rake", "Greenly", 7, "Garden", 12.5, "active"),
+            (3, "SKU-3", "Coil Hose", "Greenly", 7, "Garden", 30.0, "discontinued"),
+            (4, "SKU-4", "Dome Tent", "Campo", 8, None, 99.0, "active"),
+        ],
     )
 
     rows = _run(DEFINITIONS, "inventory_latest", warehouse)
     by_product = {row[0]: dict(zip(rows.columns, row, strict=True)) for row in rows.rows}
     reorder = _run(DEFINITIONS, "reorder_suggestions", warehouse)
-    suggested = {
-        row[0]: row[reorder.columns.index("suggested_order_units")] for row in reorder.rows
-    }
+    reorder_rows = {row[0]: dict(zip(reorder.columns, row, strict=True)) for row in reorder.rows}
 
     assert sorted(by_product) == [1, 2, 3, 4]
     # Below the reorder point: back to it plus 28 days of demand (10 + 28 - 4, 13 + 56 - 0).
-    assert suggested == {1: 34, 3: 69}
+    assert {key: row["suggested_order_units"] for key, row in reorder_rows.items()} == {
+        1: 34, 3: 69,
+    }  # fmt: skip
+    # Names and categories come from the catalog, sold or not (product 3 never sold).
+    assert [(row["product_name"], row["category_name"]) for row in reorder_rows.values()] == [
+        ("Oak Rake", "Garden"), ("Coil Hose", "Garden"),
+    ]  # fmt: skip
     assert [by_product[key]["cover_band"] for key in (1, 2, 3, 4)] == [
         "00-06 days", "56+ days", "00-06 days", "no recent demand",
     ]  # fmt: skip
-    assert (by_product[1]["category_name"], by_product[1]["revenue"]) == ("Garden", 20.5)
-    assert (by_product[2]["category_name"], by_product[2]["revenue"]) == ("uncategorised", 0.0)
+    categories = [
+        (by_product[key]["category_name"], by_product[key]["revenue"]) for key in (1, 2, 3, 4)
+    ]
+    assert categories == [
+        ("Garden", 20.5), ("uncategorised", 0.0), ("Garden", 0.0), ("uncategorised", 0.0),
+    ]  # fmt: skip
+
+
+def test_product_performance_names_products_from_the_catalog(tmp_path: Path):
+    warehouse = _warehouse(tmp_path / "w.duckdb")
+    # product, category, views, view/cart/purchase sessions, orders, units, revenue, refunds, rates
+    _insert(
+        warehouse,
+        "mart_product_performance",
+        [
+            (1, 7, 10, 9, 4, 3, 2, 2, 20.5, 0, 0.4, 0.3, 0.0),
+            (5, 8, 4, 4, 1, 1, 1, 1, 9.0, 1, 0.25, 0.25, 1.0),
+        ],
+    )
+    _insert(
+        warehouse,
+        "mart_products",
+        [(1, "SKU-1", "Oak Rake", "Greenly", 7, "Garden", 12.5, "active")],
+    )
+
+    rows = _run(DEFINITIONS, "product_performance", warehouse)
+    named = {
+        row[0]: (row[rows.columns.index("product_name")], row[rows.columns.index("category_name")])
+        for row in rows.rows
+    }
+
+    # Product 5 is not in the catalog: its id stands in for its name.
+    assert named == {1: ("Oak Rake", "Garden"), 5: ("product 5", "uncategorised")}
 
 
 def test_scores_take_the_latest_day_with_clv_deciles_and_churn_tenths(tmp_path: Path):

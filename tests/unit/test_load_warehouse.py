@@ -284,6 +284,7 @@ MART_NAMES = (
     "mart_cohort_retention",
     "mart_rfm_segments",
     "mart_product_performance",
+    "mart_products",
     "mart_inventory_health",
     "mart_quarantine_daily",
     "customer_features",

@@ -21,6 +21,7 @@ def test_registry_lists_the_marts_in_build_order():
         "mart_cohort_retention",
         "mart_rfm_segments",
         "mart_product_performance",
+        "mart_products",
         "mart_inventory_health",
         "mart_quarantine_daily",
         "customer_features",

@@ -38,6 +38,14 @@ def products(oltp_products: DataFrame) -> DataFrame:
     return oltp_products.select(sf.col("id").alias("product_id"), "category_id")
 
 
+def product_attributes(oltp_products: DataFrame) -> DataFrame:
+    """What the catalog says of each product (not its cost)."""
+    return oltp_products.select(
+        sf.col("id").alias("product_id"), "sku", sf.col("name").alias("product_name"), "brand",
+        "category_id", "price", "status",
+    )  # fmt: skip
+
+
 def categories(oltp_categories: DataFrame) -> DataFrame:
     return oltp_categories.select(
         sf.col("id").alias("category_id"), sf.col("name").alias("category_name")
