@@ -198,6 +198,38 @@ def test_product_performance_names_products_from_the_catalog(tmp_path: Path):
     assert named == {1: ("Oak Rake", "Garden"), 5: ("product 5", "uncategorised")}
 
 
+def test_products_running_out_are_ranked_and_named_from_the_catalog(tmp_path: Path):
+    warehouse = _warehouse(tmp_path / "w.duckdb")
+    latest = date(2026, 3, 2)
+    # product, on_hand, lead, configured rp, demand 28d, 7d, avg, sd, safety, rp, cover, risk
+    _insert(
+        warehouse,
+        "mart_inventory_health",
+        [
+            (1, 4, 7, 5, 28, 7, 1.0, 0.5, 2, 10, 4.0, "high", latest),
+            (2, 50, 7, 5, 14, 3, 0.5, 0.2, 1, 5, 100.0, "low", latest),
+            (3, 0, 5, 5, 56, 14, 2.0, 1.0, 3, 13, 0.0, "out_of_stock", latest),
+            (4, 6, 7, 5, 7, 2, 0.25, 0.1, 1, 8, 24.0, "medium", latest),
+        ],
+    )
+    _insert(
+        warehouse,
+        "mart_products",
+        [
+            (3, "SKU-3", "Coil Hose", "Greenly", 7, "Garden", 30.0, "active"),
+            (1, "SKU-1", "Oak Rake", "Greenly", 7, "Garden", 12.5, "active"),
+        ],
+    )
+
+    rows = _run(DEFINITIONS, "stockout_risks", warehouse)
+
+    # Out of stock first, then high, then medium; product 4 is not in the catalog.
+    named = [(row[0], row[1], row[2]) for row in rows.rows]
+    assert named == [
+        (3, "Coil Hose", "out_of_stock"), (1, "Oak Rake", "high"), (4, "product 4", "medium"),
+    ]  # fmt: skip
+
+
 def test_scores_take_the_latest_day_with_clv_deciles_and_churn_tenths(tmp_path: Path):
     warehouse = _warehouse(tmp_path / "w.duckdb")
     latest, older = date(2026, 3, 2), date(2026, 3, 1)
