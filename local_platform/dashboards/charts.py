@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Mapping
 from math import ceil
 from typing import Any
 
@@ -35,6 +36,8 @@ _NUMERIC_COLUMN_MIN = 56
 _AMOUNT_COLUMN_MIN = 72
 _NUMERIC_COLUMN_MAX = 96
 _TEXT_COLUMN_MIN = 96
+# A text column's values count up to this many characters for its share of a table's room.
+_TEXT_SHARE_MAX = 40
 
 _OPS = {
     "SUM": "sum",
@@ -124,10 +127,14 @@ def chart_size(visual: Visual) -> tuple[int, int]:
     return width, max(height, 40)
 
 
-def vega_lite_spec(visual: Visual, dataset: Dataset) -> dict[str, Any]:
-    """The visual as a Vega-Lite spec over the named data set `rows`."""
+def vega_lite_spec(
+    visual: Visual, dataset: Dataset, text_lengths: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """The visual as a Vega-Lite spec over the named data set `rows`. `text_lengths` (the
+    longest value of each text column, in characters, where known) shares a table's room
+    between its text columns; without it they share it equally."""
     builder = _BUILDERS[visual.type]
-    spec = builder(_Fields(visual, dataset))
+    spec = builder(_Fields(visual, dataset, text_lengths or {}))
     return {
         "$schema": f"https://vega.github.io/schema/vega-lite/v{VEGA_LITE_VERSION.split('.')[0]}.json",
         "data": {"name": ROWS},
@@ -139,9 +146,10 @@ def vega_lite_spec(visual: Visual, dataset: Dataset) -> dict[str, Any]:
 class _Fields:
     """The visual's fields under their internal names, with types and formats."""
 
-    def __init__(self, visual: Visual, dataset: Dataset) -> None:
+    def __init__(self, visual: Visual, dataset: Dataset, text_lengths: Mapping[str, int]) -> None:
         self.visual = visual
         self.dataset = dataset
+        self.text_lengths = text_lengths
         self.width, self.height = chart_size(visual)
         self.dims = [f"d{index}" for index in range(len(visual.dimensions))]
         self.measures = [f"m{index}" for index in range(len(visual.measures))]
@@ -635,10 +643,12 @@ def _numeric_column_width(title: str, least: int) -> int:
     return min(_NUMERIC_COLUMN_MAX, max(least, ceil(characters * _CHARACTER_PX)))
 
 
-def _column_widths(titles: list[str], least: list[int | None], available: int) -> list[int]:
+def _column_widths(
+    titles: list[str], least: list[int | None], shares: list[int], available: int
+) -> list[int]:
     """Widths of a table's columns: numeric ones (those with a least width) as wide as their
-    titles need, text ones sharing the rest; when the text would keep under its least width,
-    the numeric columns narrow in proportion to make room for it."""
+    titles need, text ones sharing the rest by their `shares`; when the text would keep under
+    its least width, the numeric columns narrow in proportion to make room for it."""
     numeric = {
         index: _numeric_column_width(title, width)
         for index, (title, width) in enumerate(zip(titles, least, strict=True))
@@ -651,8 +661,18 @@ def _column_widths(titles: list[str], least: list[int | None], available: int) -
     room = available - _TEXT_COLUMN_MIN * text_columns
     if wanted > room:
         numeric = {index: width * room // wanted for index, width in numeric.items()}
-    text_width = (available - sum(numeric.values())) // text_columns
-    return [numeric.get(index, text_width) for index in range(len(titles))]
+    text_room = available - sum(numeric.values())
+    text_shares = sum(share for index, share in enumerate(shares) if index not in numeric)
+    return [
+        numeric[index] if index in numeric else text_room * shares[index] // text_shares
+        for index in range(len(titles))
+    ]
+
+
+def _text_share(title: str, longest_value: int) -> int:
+    """A text column's share of the room: its longest value or its title, whichever is
+    longer."""
+    return max(len(title), min(longest_value, _TEXT_SHARE_MAX))
 
 
 def _least_numeric_width(field: VisualField) -> int:
@@ -718,7 +738,13 @@ def _table(fields: _Fields) -> dict[str, Any]:
     # 10: the view's padding; 16: room for the card's vertical scroll bar.
     available = fields.width - 26 - spacing * (len(columns) - 1)
     titles = [title for _, title, _ in columns]
-    widths = _column_widths(titles, least_widths, available)
+    lengths = [fields.text_lengths.get(field.column) for field in visual.fields]
+    shares = (
+        [1] * len(titles)  # the values are not known: equal shares
+        if None in lengths
+        else [_text_share(title, length) for title, length in zip(titles, lengths, strict=True)]
+    )
+    widths = _column_widths(titles, least_widths, shares, available)
     headers = [
         _header_lines(title, int(width / _CHARACTER_PX))
         for title, width in zip(titles, widths, strict=True)

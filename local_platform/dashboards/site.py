@@ -124,7 +124,9 @@ def _dashboard_page(
         {
             "id": visual.id,
             "dataset": visual.dataset,
-            "spec": vega_lite_spec(visual, definitions.datasets[visual.dataset]),
+            "spec": vega_lite_spec(
+                visual, definitions.datasets[visual.dataset], _longest_texts(rows[visual.dataset])
+            ),
         }
         for visual in dashboard.visuals
     ]
@@ -178,6 +180,14 @@ def _used_columns(dashboard: Dashboard, dataset_id: str) -> set[str]:
             used |= {m.denominator for m in visual.measures if m.denominator is not None}
     used |= {item.column for item in dashboard.filters if item.dataset == dataset_id}
     return used
+
+
+def _longest_texts(dataset: DatasetRows) -> dict[str, int]:
+    """Each column's longest value as text, in characters: how a table shares its width."""
+    return {
+        column: max((len(str(row[index])) for row in dataset.rows), default=0)
+        for index, column in enumerate(dataset.columns)
+    }
 
 
 def _page_rows(dataset: DatasetRows, columns: set[str]) -> dict[str, Any]:

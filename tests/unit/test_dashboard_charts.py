@@ -137,6 +137,31 @@ def test_a_tables_headers_wrap_and_its_text_column_keeps_room_for_its_values():
     assert not [text for texts in marks.values() for text in texts if "…" in text]
 
 
+def test_text_columns_share_a_tables_room_by_their_longest_values():
+    visual = next(
+        v for v in DEFINITIONS.dashboards["inventory"].visuals if v.id == "products-running-out"
+    )
+    dataset = DEFINITIONS.datasets[visual.dataset]
+    lengths = {column.name: 6 for column in dataset.columns}
+
+    equal = [column["width"] for column in vega_lite_spec(visual, dataset)["hconcat"]]
+    by_values = [
+        column["width"]
+        for column in vega_lite_spec(visual, dataset, {**lengths, "product_name": 30, "risk": 12})[
+            "hconcat"
+        ]
+    ]
+
+    # Product and Risk are the text columns: 30 to 12 of the same room, numeric ones unchanged.
+    assert equal[0] == equal[1]
+    assert by_values[0] + by_values[1] in (equal[0] + equal[1], equal[0] + equal[1] - 1)
+    assert by_values[0] == (equal[0] + equal[1]) * 30 // 42
+    assert by_values[2:] == equal[2:]
+    # A title longer than the values holds its own share ("Risk" is 4 characters, "low" 3).
+    short = vega_lite_spec(visual, dataset, {**lengths, "product_name": 8, "risk": 3})["hconcat"]
+    assert short[0]["width"] == (equal[0] + equal[1]) * 8 // 12
+
+
 def test_a_chart_with_axes_is_drawn_within_its_cards_plot_width():
     # Vega's padding used to come on top of the width: the card clipped the last tick label.
     visual = next(v for v in DEFINITIONS.dashboards["customers"].visuals if v.id == "segment-sizes")
