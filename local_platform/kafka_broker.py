@@ -392,7 +392,11 @@ def _is_our_broker(pid: int, config_file: Path) -> bool:
     if _is_zombie(pid) or _BROKER_MAIN_CLASS.encode() not in cmdline:
         return False
     ours = config_file.resolve()
-    return any(Path(os.fsdecode(arg)).resolve() == ours for arg in cmdline if arg)
+    return any(
+        Path(os.fsdecode(arg)).resolve() == ours
+        for arg in cmdline
+        if arg.endswith(config_file.name.encode())
+    )
 
 
 def _is_zombie(pid: int) -> bool:

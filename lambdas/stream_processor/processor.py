@@ -295,7 +295,7 @@ def _refused_by_database(
         for record, event in valid:
             try:
                 with conn.transaction():
-                    _add_new_events(conn, [(record, event)], StageClock(), dict)
+                    _add_new_events(conn, [(record, event)], StageClock(), lambda: None)
             except _DATA_ERRORS as error:
                 reason = (
                     f"event: the real-time tables cannot store it ({error.diag.message_primary})"

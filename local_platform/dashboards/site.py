@@ -120,12 +120,13 @@ def _dashboard_page(
         dataset_id: _page_rows(rows[dataset_id], _used_columns(dashboard, dataset_id))
         for dataset_id in dashboard.dataset_ids
     }
+    text_lengths = {dataset_id: _longest_texts(rows[dataset_id]) for dataset_id in data}
     visuals = [
         {
             "id": visual.id,
             "dataset": visual.dataset,
             "spec": vega_lite_spec(
-                visual, definitions.datasets[visual.dataset], _longest_texts(rows[visual.dataset])
+                visual, definitions.datasets[visual.dataset], text_lengths[visual.dataset]
             ),
         }
         for visual in dashboard.visuals

@@ -115,17 +115,24 @@ def test_customer_activity_splits_new_from_returning_customers(tmp_path: Path):
     ]
 
 
+def _stock_positions(as_of: date) -> list[tuple]:
+    """mart_inventory_health rows of products 1 (high risk), 2 (low) and 3 (out of stock):
+    product, on_hand, lead, configured rp, demand 28d, 7d, avg, sd, safety, rp, cover, risk."""
+    return [
+        (1, 4, 7, 5, 28, 7, 1.0, 0.5, 2, 10, 4.0, "high", as_of),
+        (2, 50, 7, 5, 14, 3, 0.5, 0.2, 1, 5, 100.0, "low", as_of),
+        (3, 0, 5, 5, 56, 14, 2.0, 1.0, 3, 13, 0.0, "out_of_stock", as_of),
+    ]
+
+
 def test_reorder_suggestions_and_cover_bands(tmp_path: Path):
     warehouse = _warehouse(tmp_path / "w.duckdb")
     latest, older = date(2026, 3, 2), date(2026, 3, 1)
-    # product, on_hand, lead, configured rp, demand 28d, 7d, avg, sd, safety, rp, cover, risk
     _insert(
         warehouse,
         "mart_inventory_health",
         [
-            (1, 4, 7, 5, 28, 7, 1.0, 0.5, 2, 10, 4.0, "high", latest),
-            (2, 50, 7, 5, 14, 3, 0.5, 0.2, 1, 5, 100.0, "low", latest),
-            (3, 0, 5, 5, 56, 14, 2.0, 1.0, 3, 13, 0.0, "out_of_stock", latest),
+            *_stock_positions(latest),
             (4, 9, 7, 5, 0, 0, 0.0, None, 0, 0, None, "low", latest),
             (1, 90, 7, 5, 28, 7, 1.0, 0.5, 2, 10, 90.0, "low", older),
         ],
@@ -201,16 +208,10 @@ def test_product_performance_names_products_from_the_catalog(tmp_path: Path):
 def test_products_running_out_are_ranked_and_named_from_the_catalog(tmp_path: Path):
     warehouse = _warehouse(tmp_path / "w.duckdb")
     latest = date(2026, 3, 2)
-    # product, on_hand, lead, configured rp, demand 28d, 7d, avg, sd, safety, rp, cover, risk
     _insert(
         warehouse,
         "mart_inventory_health",
-        [
-            (1, 4, 7, 5, 28, 7, 1.0, 0.5, 2, 10, 4.0, "high", latest),
-            (2, 50, 7, 5, 14, 3, 0.5, 0.2, 1, 5, 100.0, "low", latest),
-            (3, 0, 5, 5, 56, 14, 2.0, 1.0, 3, 13, 0.0, "out_of_stock", latest),
-            (4, 6, 7, 5, 7, 2, 0.25, 0.1, 1, 8, 24.0, "medium", latest),
-        ],
+        [*_stock_positions(latest), (4, 6, 7, 5, 7, 2, 0.25, 0.1, 1, 8, 24.0, "medium", latest)],
     )
     _insert(
         warehouse,
