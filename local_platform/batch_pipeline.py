@@ -6,7 +6,7 @@ reco schema, as on AWS).
 Stages that do not read each other's outputs run side by side on driver threads of the one
 session: extract beside curate, then marts beside recommendations. A small store's jobs are
 chains of small Spark jobs the driver plans one at a time, so one chain alone leaves a core
-mostly idle (docs/batch.md, "Where `make demo`'s time goes").
+mostly idle (docs/batch.md, "The local batch on a small store").
 
 The lake is a folder with the S3 layout (raw, curated, marts, state); quality results go to
 its dq_results table and its metrics to state/quality_metrics.jsonl. Freshness and the marts'
