@@ -28,6 +28,8 @@ CELL_HEIGHT = 28
 """Pixels per grid row."""
 TABLE_ROW_HEIGHT = 20
 DEFAULT_TABLE_LIMIT = 100
+# The least room (px) between two labels of a category axis; closer ones are dropped.
+_LABEL_SEPARATION = 6
 # Table columns: an average character of the bold 11 px header font, with some room to spare;
 # numeric columns between these widths; the least a text column keeps before columns share
 # equally.
@@ -36,8 +38,12 @@ _NUMERIC_COLUMN_MIN = 56
 _AMOUNT_COLUMN_MIN = 72
 _NUMERIC_COLUMN_MAX = 96
 _TEXT_COLUMN_MIN = 96
-# A text column's values count up to this many characters for its share of a table's room.
+# A text column's values count up to this many characters for its share of a table's room;
+# a character of the 11 px cell font, on the wide side ("medium" is 45 px), and the room a
+# cell keeps beside its text.
 _TEXT_SHARE_MAX = 40
+_VALUE_CHARACTER_PX = 8
+_CELL_PADDING = 6
 
 _OPS = {
     "SUM": "sum",
@@ -398,7 +404,9 @@ def _bar(fields: _Fields, stacked: bool = False) -> dict[str, Any]:
         if not stacked:
             encoding["yOffset" if horizontal else "xOffset"] = {"field": color["field"]}
     if not horizontal:
-        encoding["x"]["axis"]["labelOverlap"] = "greedy"
+        # Labels that would touch are dropped in turn: without a gap, "03 Aug" and "10 Aug"
+        # met as "03 Aug10 Aug" on a weekly band axis.
+        encoding["x"]["axis"].update(labelOverlap="greedy", labelSeparation=_LABEL_SEPARATION)
     return {**_base(fields), "transform": transforms, "mark": "bar", "encoding": encoding}
 
 
@@ -647,8 +655,8 @@ def _column_widths(
     titles: list[str], least: list[int | None], shares: list[int], available: int
 ) -> list[int]:
     """Widths of a table's columns: numeric ones (those with a least width) as wide as their
-    titles need, text ones sharing the rest by their `shares`; when the text would keep under
-    its least width, the numeric columns narrow in proportion to make room for it."""
+    titles need, text ones sharing the rest by their `shares` (characters); when the text would
+    keep under its least width, the numeric columns narrow in proportion to make room for it."""
     numeric = {
         index: _numeric_column_width(title, width)
         for index, (title, width) in enumerate(zip(titles, least, strict=True))
@@ -661,12 +669,25 @@ def _column_widths(
     room = available - _TEXT_COLUMN_MIN * text_columns
     if wanted > room:
         numeric = {index: width * room // wanted for index, width in numeric.items()}
-    text_room = available - sum(numeric.values())
-    text_shares = sum(share for index, share in enumerate(shares) if index not in numeric)
-    return [
-        numeric[index] if index in numeric else text_room * shares[index] // text_shares
-        for index in range(len(titles))
-    ]
+        wanted = sum(numeric.values())
+    text = [index for index in range(len(titles)) if index not in numeric]
+    text_widths = _share_text_room([shares[index] for index in text], available - wanted)
+    widths = {**numeric, **dict(zip(text, text_widths, strict=True))}
+    return [widths[index] for index in range(len(titles))]
+
+
+def _share_text_room(shares: list[int], room: int) -> list[int]:
+    """Text columns' widths: each gets what its share of characters needs if the room allows;
+    if not, the narrowest needs are met first and the rest split what is left equally, so a
+    short status column is not cut to make a long name a little less cut. Room beyond every
+    need goes in proportion to the needs."""
+    needs = [ceil(share * _VALUE_CHARACTER_PX) + _CELL_PADDING for share in shares]
+    widths = [0] * len(needs)
+    left = room
+    for done, index in enumerate(sorted(range(len(needs)), key=needs.__getitem__)):
+        widths[index] = min(needs[index], left // (len(needs) - done))
+        left -= widths[index]
+    return [width + left * need // sum(needs) for width, need in zip(widths, needs, strict=True)]
 
 
 def _text_share(title: str, longest_value: int) -> int:
@@ -694,7 +715,7 @@ def _text_column(name: str, title: list[str], width: int, numeric: bool) -> dict
         "mark": {
             "type": "text",
             "align": "right" if numeric else "left",
-            "limit": width - 6,
+            "limit": width - _CELL_PADDING,
             "fontSize": 11,
         },
         "encoding": {

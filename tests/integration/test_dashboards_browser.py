@@ -317,6 +317,50 @@ def _screenshot(driver: Any, path: Path) -> None:
     path.write_bytes(base64.b64decode(shot["data"]))
 
 
+# Axis labels closer than this (px) read as one word ("03 Aug10 Aug").
+LABEL_GAP = 2
+
+
+def _crowded_axes(driver: Any) -> list[str]:
+    """Visuals of the sheet on show with two visible labels of one axis closer than
+    LABEL_GAP side by side (or overlapping)."""
+    return driver.execute_script(
+        """
+        const gap = arguments[0], crowded = [];
+        for (const card of document.querySelectorAll('.visual')) {
+          for (const axis of card.querySelectorAll('.role-axis')) {
+            const boxes = [...axis.querySelectorAll('.role-axis-label text')]
+              .filter(t => getComputedStyle(t).opacity !== '0' && t.textContent)
+              .map(t => t.getBoundingClientRect())
+              .filter(b => b.width > 0);
+            const touching = boxes.some((a, i) => boxes.slice(i + 1).some(b =>
+              a.left < b.right + gap && b.left < a.right + gap
+              && a.top < b.bottom && b.top < a.bottom));
+            if (touching) crowded.push(card.dataset.visual);
+          }
+        }
+        return crowded;
+        """,
+        LABEL_GAP,
+    )
+
+
+# A cut text (ending in "…") this short means a short value such as a status was cut.
+SHORTEST_CUT_TEXT = 15
+
+
+def _short_cut_texts(driver: Any) -> list[str]:
+    """Texts of the sheet on show cut to fewer than SHORTEST_CUT_TEXT characters."""
+    return driver.execute_script(
+        """
+        return [...document.querySelectorAll('.visual .chart svg text')]
+          .map(t => t.textContent)
+          .filter(text => text.endsWith('…') && text.length < arguments[0]);
+        """,
+        SHORTEST_CUT_TEXT,
+    )
+
+
 def test_every_page_renders_every_visual_without_errors(shop: Shop, browser: Any):
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
@@ -336,6 +380,8 @@ def test_every_page_renders_every_visual_without_errors(shop: Shop, browser: Any
                 assert found["marks"] > 0, visual.id
         for index, sheet in enumerate(dashboard.sheets):
             browser.find_element("css selector", f'[role=tab][data-sheet="{sheet.id}"]').click()
+            assert _crowded_axes(browser) == [], (dashboard.id, sheet.id)
+            assert _short_cut_texts(browser) == [], (dashboard.id, sheet.id)
             _screenshot(browser, SCREENSHOTS / f"{dashboard.id}-{index + 1}-{sheet.id}.png")
     assert len(list(SCREENSHOTS.glob("*.png"))) == sum(
         len(item.sheets) for item in DEFINITIONS.dashboards.values()

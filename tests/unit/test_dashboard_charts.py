@@ -144,22 +144,24 @@ def test_text_columns_share_a_tables_room_by_their_longest_values():
     dataset = DEFINITIONS.datasets[visual.dataset]
     lengths = {column.name: 6 for column in dataset.columns}
 
-    equal = [column["width"] for column in vega_lite_spec(visual, dataset)["hconcat"]]
-    by_values = [
-        column["width"]
-        for column in vega_lite_spec(visual, dataset, {**lengths, "product_name": 30, "risk": 12})[
-            "hconcat"
+    def widths(text_lengths: dict[str, int] | None) -> list[int]:
+        return [
+            column["width"] for column in vega_lite_spec(visual, dataset, text_lengths)["hconcat"]
         ]
-    ]
 
-    # Product and Risk are the text columns: 30 to 12 of the same room, numeric ones unchanged.
-    assert equal[0] == equal[1]
-    assert by_values[0] + by_values[1] in (equal[0] + equal[1], equal[0] + equal[1] - 1)
-    assert by_values[0] == (equal[0] + equal[1]) * 30 // 42
-    assert by_values[2:] == equal[2:]
-    # A title longer than the values holds its own share ("Risk" is 4 characters, "low" 3).
-    short = vega_lite_spec(visual, dataset, {**lengths, "product_name": 8, "risk": 3})["hconcat"]
-    assert short[0]["width"] == (equal[0] + equal[1]) * 8 // 12
+    equal = widths(None)
+    # Product and Risk are the text columns; the five numeric ones keep their widths throughout.
+    assert equal == [118, 118, 56, 56, 56, 68, 72]
+    room = 118 + 118
+    # Too little room for both: Risk ("out_of_stock", 12 characters) needs 12 * 8 + 6 = 102 px
+    # and gets them; Product (30) would need 246 and takes the other 134 (it was Risk that was
+    # cut before: "medi…").
+    assert widths({**lengths, "product_name": 30, "risk": 12}) == [room - 102, 102, *equal[2:]]
+    # Enough room for both: each gets its need (Product 8 characters: 70 px; Risk by its title,
+    # 4: 38) and the 128 px left over in proportion, 128 * 70 // 108 = 82, 128 * 38 // 108 = 45.
+    assert widths({**lengths, "product_name": 8, "risk": 3}) == [70 + 82, 38 + 45, *equal[2:]]
+    # Both past the 40-character cap: equal needs, equal room.
+    assert widths({**lengths, "product_name": 55, "risk": 41}) == equal
 
 
 def test_a_chart_with_axes_is_drawn_within_its_cards_plot_width():
