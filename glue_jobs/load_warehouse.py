@@ -12,6 +12,10 @@ own and its value added on insert. Only `part-` files are copied (Spark's and th
 step's, never `_SUCCESS`). A table whose contract names `latest_partitions` (the scores: one
 new day each day) copies only its newest days; older days stay as loaded.
 
+A table created by an earlier release first gets the columns its contract has added since
+(`ALTER TABLE ... ADD COLUMN`); one holding a column the contract no longer has is refused,
+untouched, with the way out in the error.
+
 The Data API (contracts/warehouse/data_api.py) runs a batch of statements as one transaction,
 at most 40 statements a batch; a table with many partitions is loaded in several transactions
 of whole partitions.
@@ -47,6 +51,12 @@ _BATCH_OVERHEAD = 3
 _PER_PARTITION = 3
 PARTITIONS_PER_BATCH = (MAX_STATEMENTS_PER_BATCH - _BATCH_OVERHEAD) // _PER_PARTITION
 SPARK_DATA_FILES = "part-"
+# A table's columns as the warehouse holds them (none when it does not exist yet).
+LIVE_COLUMNS_SQL = (
+    "SELECT column_name FROM information_schema.columns"
+    " WHERE table_schema = current_schema() AND table_name = :table_name"
+    " ORDER BY ordinal_position"
+)
 # A load batch may copy many partitions: allow it far longer than a single DDL statement.
 BATCH_TIMEOUT_S = 3600.0
 POLL_INTERVAL_S = 2.0
@@ -62,6 +72,31 @@ class RedshiftTarget(Warehouse):
     @property
     def iam_role(self) -> str:
         return f"'{self.copy_role}'" if self.copy_role else "default"
+
+
+class SchemaDriftError(RuntimeError):
+    """A warehouse table holds columns its contract no longer has: nothing is loaded."""
+
+
+def column_additions(table: WarehouseTable, live_columns: Sequence[str]) -> list[str]:
+    """The statements that give a table created by an earlier release the columns its
+    contract has added since (none for a table not created yet). Added columns are nullable:
+    rows already there have no value for them until their partitions are loaded again."""
+    if not live_columns:
+        return []
+    dropped = [name for name in live_columns if name not in table.column_names]
+    if dropped:
+        raise SchemaDriftError(
+            f"{table.name} in the warehouse has columns its contract no longer has: "
+            f"{', '.join(dropped)}; nothing was loaded. Drop those columns (ALTER TABLE "
+            f"{table.name} DROP COLUMN ...) or the table itself: the next load recreates it "
+            "from the lake."
+        )
+    return [
+        f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}"
+        for column in table.columns
+        if column.name not in live_columns
+    ]
 
 
 def _literal(text: str) -> str:
@@ -87,21 +122,23 @@ def load_batches(
     """The SQL of a load, as batches of statements each run as one transaction."""
     staging = f"stage_{table.name}"
     prefix = table_path(table_uri, "")
+    data_columns = [column for column in table.columns if column.name != partition_column]
+    if partition_column is not None and len(data_columns) != len(table.columns) - 1:
+        raise ValueError(f"{table.name} has no column {partition_column}")
+    # Staging has the contract's columns in the files' order, and every insert names its
+    # columns: a table an earlier release created holds the columns added since at its end.
+    staged_columns = ", ".join(f"{column.name} {column.type}" for column in data_columns)
+    names = ", ".join(column.name for column in data_columns)
     if partition_column is None:
         return [
             [
                 _ddl(table),
-                f"CREATE TEMP TABLE {staging} (LIKE {table.name})",
+                f"CREATE TEMP TABLE {staging} ({staged_columns})",
                 _copy(staging, prefix + SPARK_DATA_FILES, iam_role),
                 f"DELETE FROM {table.name}",  # noqa: S608 identifiers from the warehouse contract
-                f"INSERT INTO {table.name} SELECT * FROM {staging}",  # noqa: S608 identifiers from the warehouse contract
+                f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging}",  # noqa: S608 identifiers from the warehouse contract
             ]
         ]
-    data_columns = [column for column in table.columns if column.name != partition_column]
-    if len(data_columns) != len(table.columns) - 1:
-        raise ValueError(f"{table.name} has no column {partition_column}")
-    staged_columns = ", ".join(f"{column.name} {column.type}" for column in data_columns)
-    names = ", ".join(column.name for column in data_columns)
     # Partition values come from S3 key names: only well-formed dates reach the SQL.
     values = [date.fromisoformat(value).isoformat() for value in partition_values]
     batches = []
@@ -149,8 +186,9 @@ def load_tables(
     tables: Sequence[str],
     iam_role: str = "default",
 ) -> dict[str, int]:
-    """Load each table from its zone's root in `zone_uris`, COPY assuming `iam_role`; returns
-    the partitions loaded per table (1 for a whole table)."""
+    """Load each table from its zone's root in `zone_uris`, COPY assuming `iam_role`, after
+    adding the columns its contract gained since the table was created; returns the
+    partitions loaded per table (1 for a whole table)."""
     loads = warehouse_loads()
     unknown = [name for name in tables if name not in loads]
     if unknown:
@@ -166,6 +204,10 @@ def load_tables(
             if load.partition
             else []
         )
+        live = data_api.rows(LIVE_COLUMNS_SQL, [("table_name", name)])
+        additions = column_additions(load.table, [column for (column,) in live])
+        if additions:
+            data_api.run_batch(additions, f"add_columns_{name}")
         batches = load_batches(load.table, table_uri, load.partition, values, iam_role)
         for number, statements in enumerate(batches, start=1):
             data_api.run_batch(statements, f"load_{name}_{number}_of_{len(batches)}")

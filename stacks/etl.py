@@ -329,8 +329,14 @@ class EtlStack(PlatformStack):
         ]
         for statement in statements:
             role.add_to_policy(statement)
-        # load_warehouse sends each load as one transaction (BatchExecuteStatement).
-        warehouse.grant_data_api(role, "redshift-data:BatchExecuteStatement")
+        # load_warehouse reads each table's columns (ExecuteStatement and its result), then
+        # sends each load as one transaction (BatchExecuteStatement).
+        warehouse.grant_data_api(
+            role,
+            "redshift-data:ExecuteStatement",
+            "redshift-data:BatchExecuteStatement",
+            read_results=True,
+        )
         return role
 
     def _recommendation_role(

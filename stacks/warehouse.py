@@ -111,18 +111,23 @@ class WarehouseStack(PlatformStack):
             role.add_to_policy(statement)
         return role
 
-    def grant_data_api(self, grantee: iam.IGrantable, execute_action: str) -> None:
+    def grant_data_api(
+        self, grantee: iam.IGrantable, *execute_actions: str, read_results: bool = False
+    ) -> None:
         """Run SQL here as the admin through the Data API (contracts/warehouse/data_api.py):
-        `execute_action` (ExecuteStatement or BatchExecuteStatement) on this warehouse, following
-        and cancelling one's own statements, and reading the admin secret. Granted on the
-        grantee's own policy, so this stack never depends on the grantee's."""
+        `execute_actions` (ExecuteStatement, BatchExecuteStatement) on this warehouse, following
+        and cancelling one's own statements (and reading their results if `read_results`), and
+        reading the admin secret. Granted on the grantee's own policy, so this stack never
+        depends on the grantee's."""
+        own_statements = ["redshift-data:DescribeStatement", "redshift-data:CancelStatement"]
+        if read_results:
+            own_statements.append("redshift-data:GetStatementResult")
         for statement in (
-            iam.PolicyStatement(actions=[execute_action], resources=[self.data_api_resource_arn]),
-            # The Data API scopes these to the caller's own statements; they take no resource.
             iam.PolicyStatement(
-                actions=["redshift-data:DescribeStatement", "redshift-data:CancelStatement"],
-                resources=["*"],
+                actions=list(execute_actions), resources=[self.data_api_resource_arn]
             ),
+            # The Data API scopes these to the caller's own statements; they take no resource.
+            iam.PolicyStatement(actions=own_statements, resources=["*"]),
             iam.PolicyStatement(
                 actions=["secretsmanager:GetSecretValue"], resources=[self.admin_secret_arn]
             ),

@@ -84,6 +84,20 @@ class DataApi:
         """True when the query returns at least one row."""
         return self.run(sql, parameters).get("ResultRows", 0) > 0
 
+    def rows(self, sql: str, parameters: Sequence[tuple[str, str]] = ()) -> list[list[Any]]:
+        """Execute a query and wait; its rows (every page of the result), each a list of
+        plain values, None for NULL."""
+        statement_id = self.run(sql, parameters)["Id"]
+        rows, token = [], None
+        while True:
+            page = self.client.get_statement_result(
+                Id=statement_id, **({"NextToken": token} if token else {})
+            )
+            rows += [[_plain(field) for field in record] for record in page["Records"]]
+            token = page.get("NextToken")
+            if not token:
+                return rows
+
     def _wait(self, statement_id: str, label: str = "") -> dict[str, Any]:
         deadline = self.clock() + self.timeout_s
         while True:
@@ -101,3 +115,12 @@ class DataApi:
                     f" cancelled statement {statement_id}"
                 )
             self.sleep(self.poll_interval_s)
+
+
+def _plain(field: dict[str, Any]) -> Any:
+    """A result field's value: the Data API sends each as {"<type>Value": value} or
+    {"isNull": true}."""
+    if field.get("isNull"):
+        return None
+    (value,) = field.values()
+    return value

@@ -372,8 +372,9 @@ def test_job_role_reads_the_oltp_secret_only(assembly: Assembly):
 
 
 def test_job_role_runs_load_transactions_on_its_warehouse_only(assembly: Assembly):
-    """load_warehouse sends each load as one BatchExecuteStatement, an IAM action of its own
-    (ExecuteStatement does not allow it)."""
+    """load_warehouse reads a table's columns (ExecuteStatement, GetStatementResult) and sends
+    each load as one BatchExecuteStatement, an IAM action of its own (ExecuteStatement does not
+    allow it)."""
     data_api = {
         action: statement["Resource"]
         for statement in _role_statements(assembly, "dev")
@@ -384,10 +385,14 @@ def test_job_role_runs_load_transactions_on_its_warehouse_only(assembly: Assembl
         "redshift-data:BatchExecuteStatement",
         "redshift-data:CancelStatement",
         "redshift-data:DescribeStatement",
+        "redshift-data:ExecuteStatement",
+        "redshift-data:GetStatementResult",
     ]
-    execute = data_api["redshift-data:BatchExecuteStatement"]
-    assert execute["Fn::GetStackOutput"]["StackName"] == "dev-Warehouse"
-    assert "WorkgroupArn" in execute["Fn::GetStackOutput"]["OutputName"]
+    for action in ("redshift-data:BatchExecuteStatement", "redshift-data:ExecuteStatement"):
+        execute = data_api[action]
+        assert execute["Fn::GetStackOutput"]["StackName"] == "dev-Warehouse"
+        assert "WorkgroupArn" in execute["Fn::GetStackOutput"]["OutputName"]
+    assert data_api["redshift-data:GetStatementResult"] == "*"  # one's own statements only
 
 
 @pytest.mark.parametrize(("env", "minutes"), [("dev", 60), ("prod", 120)])

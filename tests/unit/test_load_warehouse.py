@@ -10,9 +10,12 @@ from botocore.stub import ANY, Stubber
 from contracts.warehouse.data_api import DataApi, StatementFailedError, StatementTimeoutError
 from contracts.warehouse.tables import mart_tables
 from glue_jobs.load_warehouse import (
+    LIVE_COLUMNS_SQL,
     MAX_STATEMENTS_PER_BATCH,
     LoadArguments,
     RedshiftTarget,
+    SchemaDriftError,
+    column_additions,
     load_batches,
     load_tables,
     partition_values,
@@ -69,12 +72,15 @@ def test_a_whole_table_is_replaced_from_a_staging_copy_in_one_transaction():
         mart_tables()["mart_cohort_retention"], f"{MARTS}/mart_cohort_retention", None, []
     )
     assert "DISTSTYLE ALL" in batch[0]
+    columns = "cohort_week, weeks_since, cohort_size, active_customers, retention_rate"
     assert _without_ddl(batch, "mart_cohort_retention") == [
-        "CREATE TEMP TABLE stage_mart_cohort_retention (LIKE mart_cohort_retention)",
+        "CREATE TEMP TABLE stage_mart_cohort_retention (cohort_week DATE, weeks_since INTEGER, "
+        "cohort_size BIGINT, active_customers BIGINT, retention_rate DOUBLE PRECISION)",
         "COPY stage_mart_cohort_retention FROM 's3://marts-bucket/zone/mart_cohort_retention/"
         "part-' IAM_ROLE default FORMAT AS PARQUET",
         "DELETE FROM mart_cohort_retention",
-        "INSERT INTO mart_cohort_retention SELECT * FROM stage_mart_cohort_retention",
+        f"INSERT INTO mart_cohort_retention ({columns}) "
+        f"SELECT {columns} FROM stage_mart_cohort_retention",
     ]
 
 
@@ -128,6 +134,31 @@ def test_partition_values_are_read_from_the_folder_names():
     assert values == ["2026-09-29", "2026-09-30"]
 
 
+WHERE = {
+    "WorkgroupName": "ecommerce-dev",
+    "Database": "analytics",
+    "SecretArn": TARGET.secret_arn,
+}
+
+
+def _expect_live_columns(stub: Stubber, table: str, pages: list[list[str]]) -> None:
+    """The column query for `table`, answered in `pages` (none: the table does not exist)."""
+    stub.add_response(
+        "execute_statement",
+        {"Id": f"columns-{table}"},
+        {**WHERE, "Sql": LIVE_COLUMNS_SQL,
+         "Parameters": [{"name": "table_name", "value": table}]},
+    )  # fmt: skip
+    stub.add_response("describe_statement", {"Id": f"columns-{table}", "Status": "FINISHED"})
+    for number, names in enumerate(pages or [[]], start=1):
+        more = {"NextToken": f"page-{number + 1}"} if number < len(pages) else {}
+        stub.add_response(
+            "get_statement_result",
+            {"Records": [[{"stringValue": name}] for name in names], **more},
+            {"Id": f"columns-{table}", **({"NextToken": f"page-{number}"} if number > 1 else {})},
+        )
+
+
 def test_load_runs_each_batch_and_waits_for_it():
     s3 = boto3.client("s3", region_name="eu-west-1")
     data = boto3.client("redshift-data", region_name="eu-west-1")
@@ -144,6 +175,7 @@ def test_load_runs_each_batch_and_waits_for_it():
             },
             {"Bucket": "marts-bucket", "Prefix": "zone/mart_funnel_daily/", "Delimiter": "/"},
         )
+        _expect_live_columns(data_stub, "mart_funnel_daily", [])
         data_stub.add_response(
             "batch_execute_statement",
             {"Id": "stmt-1"},
@@ -206,13 +238,20 @@ def test_a_target_names_exactly_one_warehouse():
 
 
 class RecordingDataApi:
-    """Stands in for DataApi (our own class): keeps each batch sent, runs nothing."""
+    """Stands in for DataApi (our own class): keeps each batch sent, runs nothing; the
+    warehouse holds the tables of `live` with those columns."""
 
-    def __init__(self) -> None:
+    def __init__(self, live: dict[str, list[str]] | None = None) -> None:
         self.batches: list[tuple[str, list[str]]] = []
+        self.live = live or {}
 
     def run_batch(self, statements: list[str], name: str) -> None:
         self.batches.append((name, statements))
+
+    def rows(self, sql: str, parameters: list[tuple[str, str]]) -> list[list[str]]:
+        assert sql == LIVE_COLUMNS_SQL
+        ((_, table),) = parameters
+        return [[name] for name in self.live.get(table, [])]
 
 
 SCORE_COLUMNS = (
@@ -302,3 +341,77 @@ def test_by_default_every_table_of_the_given_zones_is_loaded():
     chosen = LoadArguments(marts_uri=MARTS, tables="customer_scores,mart_sales_daily", **warehouse)
     assert chosen.chosen_tables == ("customer_scores", "mart_sales_daily")
     assert both.target == RedshiftTarget(database="analytics", workgroup_name="ecommerce-dev")
+
+
+# mart_products as an earlier release created it: without brand (now the 4th column) and
+# status (the last), with the rest in the contract's order.
+OLD_PRODUCTS = ["product_id", "sku", "product_name", "category_id", "category_name", "price"]
+
+
+def test_a_table_from_an_earlier_release_gets_the_columns_added_since():
+    products = mart_tables()["mart_products"]
+
+    assert column_additions(products, OLD_PRODUCTS) == [
+        "ALTER TABLE mart_products ADD COLUMN brand VARCHAR(128)",
+        "ALTER TABLE mart_products ADD COLUMN status VARCHAR(16)",
+    ]
+    assert column_additions(products, products.column_names) == []
+    assert column_additions(products, []) == []  # not created yet: the load's DDL creates it
+
+
+def test_a_table_holding_columns_its_contract_dropped_is_refused_by_name():
+    products = mart_tables()["mart_products"]
+    with pytest.raises(SchemaDriftError) as refused:
+        column_additions(products, ["product_id", "cost", *products.column_names[1:], "margin"])
+    message = str(refused.value)
+    assert message.startswith(
+        "mart_products in the warehouse has columns its contract no longer has: cost, margin;"
+    )
+    assert "ALTER TABLE mart_products DROP COLUMN" in message
+
+
+def test_the_load_adds_the_missing_columns_before_its_batches_and_stops_on_drift():
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    api = RecordingDataApi({"mart_products": OLD_PRODUCTS})
+    loaded = load_tables(s3, api, {"marts": MARTS}, ["mart_products"])
+
+    assert loaded == {"mart_products": 1}
+    (added, (load_name, load)) = api.batches
+    assert added == ("add_columns_mart_products", column_additions(
+        mart_tables()["mart_products"], OLD_PRODUCTS
+    ))  # fmt: skip
+    assert load_name == "load_mart_products_1_of_1"
+    # The insert names its columns: in the altered table brand and status come last.
+    assert load[-1].startswith(
+        "INSERT INTO mart_products (product_id, sku, product_name, brand, category_id, "
+    )
+
+    drifted = RecordingDataApi({"mart_products": [*OLD_PRODUCTS, "cost"]})
+    with pytest.raises(SchemaDriftError, match="no longer has: cost;"):
+        load_tables(s3, drifted, {"marts": MARTS}, ["mart_products"])
+    assert drifted.batches == []
+
+
+def test_a_complete_table_read_over_two_result_pages_is_loaded_without_alteration():
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    data = boto3.client("redshift-data", region_name="eu-west-1")
+    columns = mart_tables()["mart_products"].column_names
+    with Stubber(data) as stub:
+        _expect_live_columns(stub, "mart_products", [columns[:5], columns[5:]])
+        stub.add_response("batch_execute_statement", {"Id": "stmt-4"}, None)
+        stub.add_response("describe_statement", {"Id": "stmt-4", "Status": "FINISHED"})
+        runner = DataApi(data, TARGET, sleep=lambda _: None)
+
+        assert load_tables(s3, runner, {"marts": MARTS}, ["mart_products"]) == {"mart_products": 1}
+        stub.assert_no_pending_responses()
+
+
+def test_query_rows_come_back_as_plain_values_with_null_as_none():
+    data = boto3.client("redshift-data", region_name="eu-west-1")
+    fields = [{"longValue": 7}, {"isNull": True}, {"stringValue": "web"}, {"doubleValue": 0.5}]
+    with Stubber(data) as stub:
+        stub.add_response("execute_statement", {"Id": "q"}, None)
+        stub.add_response("describe_statement", {"Id": "q", "Status": "FINISHED"})
+        stub.add_response("get_statement_result", {"Records": [fields, [{"booleanValue": True}]]})
+        rows = DataApi(data, TARGET, sleep=lambda _: None).rows("SELECT ...")
+    assert rows == [[7, None, "web", 0.5], [True]]
