@@ -13,8 +13,8 @@ A run over a small input (the demo's shop, a test fixture) is over in a minute o
 it spent by the JVM warming up rather than computing: compiling hot code twice (the quick
 C1 compiler, then the optimizing C2 one, in background threads that compete with the tasks
 on two cores). `short_run` keeps to C1 and the single-threaded collector, which cuts the CPU
-a small batch costs by a quarter to a third (docs/batch.md, "Where `make demo`'s time
-goes"), with a code cache that holds all of C1's code and a larger young generation (fewer
+a small batch costs by a quarter to a third (docs/batch.md, "The local batch on a small
+store"), with a code cache that holds all of C1's code and a larger young generation (fewer
 minor collections); it also turns off whole-stage code generation, whose compiled query code
 pays back only over many rows. A large input gets the JVM's and Spark's defaults.
 
