@@ -19,7 +19,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -33,21 +33,14 @@ from dashboard_column_types import quicksight_type
 from psycopg.conninfo import make_conninfo
 from typer.testing import CliRunner, Result
 
+from contracts.lake import CUSTOMER_SCORES
 from data_generators import GenerationSettings, generate_store
 from local_platform.batch_pipeline import BatchSettings, run_batch
 from local_platform.cli import app
 from local_platform.dashboards.datasets import NO_LIVE_DATABASE, NO_WAREHOUSE
 from local_platform.dashboards.site import NO_ROWS_FOR_FILTERS
 from local_platform.demo.ml import ENV as ML_ENV
-from local_platform.ml_runner import (
-    MlPaths,
-    approve,
-    configured_training,
-    model_groups,
-    pipeline_names,
-    score,
-    train,
-)
+from local_platform.ml_runner import MlPaths
 from local_platform.paths import LOCAL_HOME
 from local_platform.stream_replay import run_realtime_stage
 from quicksight_templates.loader import load_definitions
@@ -137,13 +130,16 @@ def _build_site(site: Path, warehouse: Path, database_url: str) -> Result:
 
 
 def _score(lake: Path, warehouse: Path, database_url: str) -> Path:
-    """Train, approve and score as the demo's ML stage does (thresholds open); the scores'
-    Parquet folder in the lake."""
-    paths, names = MlPaths.beside(lake), pipeline_names(ML_ENV)
-    defaults = configured_training(ML_ENV)
-    train(paths, names, defaults, parameters=replace(defaults, **OPEN_THRESHOLDS))
-    approve(paths, model_groups(ML_ENV))
-    return score(paths, names, database_url=database_url, warehouse=warehouse).scores
+    """Train, approve and score with `ecom ml run`, thresholds open; the scores' Parquet
+    folder in the lake."""
+    thresholds = [f"--{name.replace('_', '-')}={value}" for name, value in OPEN_THRESHOLDS.items()]
+    scored = CliRunner().invoke(
+        app,
+        ["ml", "run", "--lake", str(lake), "--env", ML_ENV, "--warehouse", str(warehouse),
+         "--database-url", database_url, *thresholds],
+    )  # fmt: skip
+    assert scored.exit_code == 0, scored.output
+    return Path(MlPaths.beside(lake).lake.curated_table(CUSTOMER_SCORES))
 
 
 def _declared(dataset_id: str) -> list[tuple[str, str]]:
