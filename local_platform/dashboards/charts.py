@@ -30,6 +30,8 @@ TABLE_ROW_HEIGHT = 20
 DEFAULT_TABLE_LIMIT = 100
 # The least room (px) between two labels of a category axis; closer ones are dropped.
 _LABEL_SEPARATION = 6
+# Room for the vertical scroll bar of a card whose rows scroll (tables, pivots).
+_SCROLL_BAR = 16
 # Table columns: an average character of the bold 11 px header font, with some room to spare;
 # numeric columns between these widths; the least a text column keeps before columns share
 # equally.
@@ -756,8 +758,8 @@ def _table(fields: _Fields) -> dict[str, Any]:
         least_widths.append(_least_numeric_width(field) if numeric else None)
         columns.append((f"{name}_text", field_label(field), numeric))
     spacing = 8
-    # 10: the view's padding; 16: room for the card's vertical scroll bar.
-    available = fields.width - 26 - spacing * (len(columns) - 1)
+    # 10: the view's padding; then room for the card's vertical scroll bar.
+    available = fields.width - 10 - _SCROLL_BAR - spacing * (len(columns) - 1)
     titles = [title for _, title, _ in columns]
     lengths = [fields.text_lengths.get(field.column) for field in visual.fields]
     shares = (
@@ -801,7 +803,10 @@ def _pivot(fields: _Fields) -> dict[str, Any]:
     if len(fields.measures) > 1:
         transforms.append({"calculate": "datum.d1_label + ' · ' + datum._series", "as": "d1_label"})
     return {
-        "width": fields.width - 180,
+        # The row labels, however long, come out of the width (rows scroll, so the scroll
+        # bar's room too); the height grows with the rows.
+        "width": fields.width - _SCROLL_BAR,
+        "autosize": {"type": "fit-x", "contains": "padding"},
         "height": {"step": TABLE_ROW_HEIGHT + 4},
         "transform": transforms,
         "encoding": {

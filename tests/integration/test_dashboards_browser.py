@@ -357,6 +357,22 @@ def _short_cut_texts(driver: Any) -> list[str]:
     )
 
 
+def _too_wide(driver: Any) -> list[str]:
+    """Visuals of the sheet on show whose chart is wider than its card (a horizontal scroll
+    bar, or a clipped edge)."""
+    return driver.execute_script(
+        """
+        return [...document.querySelectorAll('.visual')]
+          .filter(card => card.offsetParent !== null)
+          .filter(card => {
+            const chart = card.querySelector('.chart');
+            return chart.scrollWidth > chart.clientWidth + 1;
+          })
+          .map(card => card.dataset.visual);
+        """
+    )
+
+
 def test_every_page_renders_every_visual_without_errors(shop: Shop, browser: Any):
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
@@ -378,6 +394,7 @@ def test_every_page_renders_every_visual_without_errors(shop: Shop, browser: Any
             browser.find_element("css selector", f'[role=tab][data-sheet="{sheet.id}"]').click()
             assert _crowded_axes(browser) == [], (dashboard.id, sheet.id)
             assert _short_cut_texts(browser) == [], (dashboard.id, sheet.id)
+            assert _too_wide(browser) == [], (dashboard.id, sheet.id)
             _screenshot(browser, SCREENSHOTS / f"{dashboard.id}-{index + 1}-{sheet.id}.png")
     assert len(list(SCREENSHOTS.glob("*.png"))) == sum(
         len(item.sheets) for item in DEFINITIONS.dashboards.values()
