@@ -13,8 +13,9 @@ step's, never `_SUCCESS`). A table whose contract names `latest_partitions` (the
 new day each day) copies only its newest days; older days stay as loaded.
 
 A table created by an earlier release first gets the columns its contract has added since
-(`ALTER TABLE ... ADD COLUMN`); one holding a column the contract no longer has is refused,
-untouched, with the way out in the error.
+(`ALTER TABLE ... ADD COLUMN`) and the VARCHARs it has widened. One holding a column the
+contract no longer has, or another type change, stops the run before any table is touched,
+with the way out in the error.
 
 The Data API (contracts/warehouse/data_api.py) runs a batch of statements as one transaction,
 at most 40 statements a batch; a table with many partitions is loaded in several transactions
@@ -29,6 +30,7 @@ separated; default every table whose zone is given).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -51,12 +53,29 @@ _BATCH_OVERHEAD = 3
 _PER_PARTITION = 3
 PARTITIONS_PER_BATCH = (MAX_STATEMENTS_PER_BATCH - _BATCH_OVERHEAD) // _PER_PARTITION
 SPARK_DATA_FILES = "part-"
-# A table's columns as the warehouse holds them (none when it does not exist yet).
+# A table's columns and their types as the warehouse holds them (none before it exists).
 LIVE_COLUMNS_SQL = (
-    "SELECT column_name FROM information_schema.columns"
+    "SELECT column_name, data_type, character_maximum_length, numeric_precision, numeric_scale"
+    " FROM information_schema.columns"
     " WHERE table_schema = current_schema() AND table_name = :table_name"
     " ORDER BY ordinal_position"
 )
+# information_schema's names of the types, as the contract's DDL writes them.
+_TYPE_NAMES = {
+    "bigint": "BIGINT",
+    "integer": "INTEGER",
+    "smallint": "SMALLINT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "real": "REAL",
+    "double precision": "DOUBLE PRECISION",
+    "timestamp without time zone": "TIMESTAMP",
+    "timestamp with time zone": "TIMESTAMPTZ",
+    "numeric": "DECIMAL",
+    "character varying": "VARCHAR",
+    "character": "CHAR",
+}
+_VARCHAR = re.compile(r"VARCHAR\((\d+)\)")
 # A load batch may copy many partitions: allow it far longer than a single DDL statement.
 BATCH_TIMEOUT_S = 3600.0
 POLL_INTERVAL_S = 2.0
@@ -75,28 +94,62 @@ class RedshiftTarget(Warehouse):
 
 
 class SchemaDriftError(RuntimeError):
-    """A warehouse table holds columns its contract no longer has: nothing is loaded."""
+    """A warehouse table differs from its contract in a way no load should repair: a column
+    the contract dropped, or a type other than a wider VARCHAR. Nothing is loaded."""
 
 
-def column_additions(table: WarehouseTable, live_columns: Sequence[str]) -> list[str]:
-    """The statements that give a table created by an earlier release the columns its
-    contract has added since (none for a table not created yet). Added columns are nullable:
-    rows already there have no value for them until their partitions are loaded again."""
-    if not live_columns:
-        return []
-    dropped = [name for name in live_columns if name not in table.column_names]
-    if dropped:
-        raise SchemaDriftError(
-            f"{table.name} in the warehouse has columns its contract no longer has: "
-            f"{', '.join(dropped)}; nothing was loaded. Drop those columns (ALTER TABLE "
-            f"{table.name} DROP COLUMN ...) or the table itself: the next load recreates it "
-            "from the lake."
-        )
-    return [
-        f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}"
-        for column in table.columns
-        if column.name not in live_columns
+def live_column_types(rows: Sequence[Sequence[Any]]) -> dict[str, str]:
+    """{column: its type as the contract's DDL writes it} from LIVE_COLUMNS_SQL's rows."""
+    types = {}
+    for name, data_type, length, precision, scale in rows:
+        written = _TYPE_NAMES.get(data_type, data_type.upper())
+        if written in ("VARCHAR", "CHAR"):
+            written = f"{written}({length})"
+        elif written == "DECIMAL":
+            written = f"DECIMAL({precision},{scale})"
+        types[name] = written
+    return types
+
+
+@dataclass(frozen=True)
+class SchemaChanges:
+    """What brings a table an earlier release created to its contract: columns to add (one
+    transaction) and VARCHAR columns to widen (Redshift alters a type only outside one)."""
+
+    added: list[str]
+    widened: list[str]
+
+
+def schema_changes(table: WarehouseTable, live: Mapping[str, str]) -> SchemaChanges:
+    """The statements for a table whose live columns and types are `live` (empty: it does not
+    exist yet, and the load's DDL creates it). Added columns are nullable: rows already there
+    get their values when their partitions are loaded again."""
+    problems = [
+        f"{name} is not in the contract any more" for name in live if name not in table.column_names
     ]
+    added, widened = [], []
+    for column in table.columns:
+        have = live.get(column.name)
+        if not live or have == column.type:
+            continue
+        if have is None:
+            added.append(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}")
+            continue
+        wanted, held = _VARCHAR.fullmatch(column.type), _VARCHAR.fullmatch(have)
+        if wanted and held:
+            if int(wanted[1]) > int(held[1]):
+                widened.append(
+                    f"ALTER TABLE {table.name} ALTER COLUMN {column.name} TYPE {column.type}"
+                )
+            continue  # a wider column than the contract's holds every value
+        problems.append(f"{column.name} is {have} there and {column.type} in the contract")
+    if problems:
+        raise SchemaDriftError(
+            f"{table.name} in the warehouse differs from its contract ({'; '.join(problems)});"
+            f" nothing was loaded. Change the table by hand (ALTER TABLE {table.name} ...) or"
+            " drop it: the next load recreates it from the lake."
+        )
+    return SchemaChanges(added, widened)
 
 
 def _literal(text: str) -> str:
@@ -187,27 +240,37 @@ def load_tables(
     iam_role: str = "default",
 ) -> dict[str, int]:
     """Load each table from its zone's root in `zone_uris`, COPY assuming `iam_role`, after
-    adding the columns its contract gained since the table was created; returns the
-    partitions loaded per table (1 for a whole table)."""
+    the schema changes its contract made since the table was created; returns the partitions
+    loaded per table (1 for a whole table). Every table is compared with its contract before
+    any is changed, so a drifted one stops the run before it loads anything."""
     loads = warehouse_loads()
     unknown = [name for name in tables if name not in loads]
     if unknown:
         raise ValueError(f"not warehouse tables: {', '.join(unknown)}")
+    outside = [name for name in tables if loads[name].zone not in zone_uris]
+    if outside:
+        name = outside[0]
+        raise ValueError(f"{name} is loaded from the {loads[name].zone} zone: give its root")
+    changes = {
+        name: schema_changes(
+            loads[name].table,
+            live_column_types(data_api.rows(LIVE_COLUMNS_SQL, [("table_name", name)])),
+        )
+        for name in tables
+    }
     loaded = {}
     for name in tables:
         load = loads[name]
-        if load.zone not in zone_uris:
-            raise ValueError(f"{name} is loaded from the {load.zone} zone: give its root")
         table_uri = load.location(zone_uris[load.zone])
         values = (
             load.chosen_partitions(partition_values(s3_client, table_uri, load.partition))
             if load.partition
             else []
         )
-        live = data_api.rows(LIVE_COLUMNS_SQL, [("table_name", name)])
-        additions = column_additions(load.table, [column for (column,) in live])
-        if additions:
-            data_api.run_batch(additions, f"add_columns_{name}")
+        if changes[name].added:
+            data_api.run_batch(changes[name].added, f"add_columns_{name}")
+        for statement in changes[name].widened:
+            data_api.run(statement)
         batches = load_batches(load.table, table_uri, load.partition, values, iam_role)
         for number, statements in enumerate(batches, start=1):
             data_api.run_batch(statements, f"load_{name}_{number}_of_{len(batches)}")

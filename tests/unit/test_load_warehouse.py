@@ -14,11 +14,13 @@ from glue_jobs.load_warehouse import (
     MAX_STATEMENTS_PER_BATCH,
     LoadArguments,
     RedshiftTarget,
+    SchemaChanges,
     SchemaDriftError,
-    column_additions,
+    live_column_types,
     load_batches,
     load_tables,
     partition_values,
+    schema_changes,
 )
 
 MARTS = "s3://marts-bucket/zone"
@@ -141,8 +143,19 @@ WHERE = {
 }
 
 
-def _expect_live_columns(stub: Stubber, table: str, pages: list[list[str]]) -> None:
-    """The column query for `table`, answered in `pages` (none: the table does not exist)."""
+def _fields(row: tuple) -> list[dict]:
+    """An information_schema row as the Data API sends it."""
+    return [
+        {"isNull": True} if value is None
+        else {"longValue": value} if isinstance(value, int)
+        else {"stringValue": value}
+        for value in row
+    ]  # fmt: skip
+
+
+def _expect_live_columns(stub: Stubber, table: str, pages: list[list[tuple]]) -> None:
+    """The column query for `table`, answered in `pages` of information_schema rows (none:
+    the table does not exist)."""
     stub.add_response(
         "execute_statement",
         {"Id": f"columns-{table}"},
@@ -150,11 +163,11 @@ def _expect_live_columns(stub: Stubber, table: str, pages: list[list[str]]) -> N
          "Parameters": [{"name": "table_name", "value": table}]},
     )  # fmt: skip
     stub.add_response("describe_statement", {"Id": f"columns-{table}", "Status": "FINISHED"})
-    for number, names in enumerate(pages or [[]], start=1):
+    for number, rows in enumerate(pages or [[]], start=1):
         more = {"NextToken": f"page-{number + 1}"} if number < len(pages) else {}
         stub.add_response(
             "get_statement_result",
-            {"Records": [[{"stringValue": name}] for name in names], **more},
+            {"Records": [_fields(row) for row in rows], **more},
             {"Id": f"columns-{table}", **({"NextToken": f"page-{number}"} if number > 1 else {})},
         )
 
@@ -238,20 +251,24 @@ def test_a_target_names_exactly_one_warehouse():
 
 
 class RecordingDataApi:
-    """Stands in for DataApi (our own class): keeps each batch sent, runs nothing; the
-    warehouse holds the tables of `live` with those columns."""
+    """Stands in for DataApi (our own class): keeps each batch and statement sent, runs
+    nothing; the warehouse holds the tables of `live` (information_schema rows)."""
 
-    def __init__(self, live: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, live: dict[str, list[tuple]] | None = None) -> None:
         self.batches: list[tuple[str, list[str]]] = []
+        self.statements: list[str] = []
         self.live = live or {}
 
     def run_batch(self, statements: list[str], name: str) -> None:
         self.batches.append((name, statements))
 
-    def rows(self, sql: str, parameters: list[tuple[str, str]]) -> list[list[str]]:
+    def run(self, sql: str) -> None:
+        self.statements.append(sql)
+
+    def rows(self, sql: str, parameters: list[tuple[str, str]]) -> list[tuple]:
         assert sql == LIVE_COLUMNS_SQL
         ((_, table),) = parameters
-        return [[name] for name in self.live.get(table, [])]
+        return self.live.get(table, [])
 
 
 SCORE_COLUMNS = (
@@ -343,61 +360,105 @@ def test_by_default_every_table_of_the_given_zones_is_loaded():
     assert both.target == RedshiftTarget(database="analytics", workgroup_name="ecommerce-dev")
 
 
-# mart_products as an earlier release created it: without brand (now the 4th column) and
-# status (the last), with the rest in the contract's order.
-OLD_PRODUCTS = ["product_id", "sku", "product_name", "category_id", "category_name", "price"]
+# mart_products as information_schema describes it once every column is as the contract has it.
+PRODUCTS = [
+    ("product_id", "bigint", None, 64, 0),
+    ("sku", "character varying", 64, None, None),
+    ("product_name", "character varying", 256, None, None),
+    ("brand", "character varying", 128, None, None),
+    ("category_id", "bigint", None, 64, 0),
+    ("category_name", "character varying", 256, None, None),
+    ("price", "numeric", None, 12, 2),
+    ("status", "character varying", 16, None, None),
+]
+# As an earlier release created it: without brand (now the 4th column) and status (the last),
+# and with a narrower product_name; sku wider than the contract's.
+OLD_PRODUCTS = [
+    ("product_id", "bigint", None, 64, 0),
+    ("sku", "character varying", 128, None, None),
+    ("product_name", "character varying", 128, None, None),
+    ("category_id", "bigint", None, 64, 0),
+    ("category_name", "character varying", 256, None, None),
+    ("price", "numeric", None, 12, 2),
+]
 
 
-def test_a_table_from_an_earlier_release_gets_the_columns_added_since():
+def test_information_schema_types_read_as_the_contract_writes_them():
+    assert live_column_types(PRODUCTS) == {
+        column.name: column.type for column in mart_tables()["mart_products"].columns
+    }
+    assert live_column_types(
+        [("a", "timestamp without time zone", None, None, None), ("b", "boolean", None, None,
+         None), ("c", "double precision", None, 53, None), ("d", "integer", None, 32, 0)]
+    ) == {"a": "TIMESTAMP", "b": "BOOLEAN", "c": "DOUBLE PRECISION", "d": "INTEGER"}  # fmt: skip
+
+
+def test_a_table_from_an_earlier_release_gets_the_columns_added_and_widened_since():
     products = mart_tables()["mart_products"]
 
-    assert column_additions(products, OLD_PRODUCTS) == [
-        "ALTER TABLE mart_products ADD COLUMN brand VARCHAR(128)",
-        "ALTER TABLE mart_products ADD COLUMN status VARCHAR(16)",
-    ]
-    assert column_additions(products, products.column_names) == []
-    assert column_additions(products, []) == []  # not created yet: the load's DDL creates it
-
-
-def test_a_table_holding_columns_its_contract_dropped_is_refused_by_name():
-    products = mart_tables()["mart_products"]
-    with pytest.raises(SchemaDriftError) as refused:
-        column_additions(products, ["product_id", "cost", *products.column_names[1:], "margin"])
-    message = str(refused.value)
-    assert message.startswith(
-        "mart_products in the warehouse has columns its contract no longer has: cost, margin;"
+    assert schema_changes(products, live_column_types(OLD_PRODUCTS)) == SchemaChanges(
+        added=[
+            "ALTER TABLE mart_products ADD COLUMN brand VARCHAR(128)",
+            "ALTER TABLE mart_products ADD COLUMN status VARCHAR(16)",
+        ],
+        # sku stays at 128: a wider column than the contract's holds every value.
+        widened=["ALTER TABLE mart_products ALTER COLUMN product_name TYPE VARCHAR(256)"],
     )
-    assert "ALTER TABLE mart_products DROP COLUMN" in message
+    assert schema_changes(products, live_column_types(PRODUCTS)) == SchemaChanges([], [])
+    # Not created yet: the load's DDL creates it.
+    assert schema_changes(products, {}) == SchemaChanges([], [])
 
 
-def test_the_load_adds_the_missing_columns_before_its_batches_and_stops_on_drift():
+def test_a_table_with_columns_the_contract_dropped_or_retyped_is_refused_by_name():
+    products = mart_tables()["mart_products"]
+    live = live_column_types(
+        [PRODUCTS[0], ("cost", "numeric", None, 12, 2), *PRODUCTS[1:6],
+         ("price", "numeric", None, 10, 2), PRODUCTS[7], ("margin", "real", None, 24, None)]
+    )  # fmt: skip
+    with pytest.raises(SchemaDriftError) as refused:
+        schema_changes(products, live)
+    assert str(refused.value) == (
+        "mart_products in the warehouse differs from its contract (cost is not in the contract"
+        " any more; margin is not in the contract any more; price is DECIMAL(10,2) there and"
+        " DECIMAL(12,2) in the contract); nothing was loaded. Change the table by hand (ALTER"
+        " TABLE mart_products ...) or drop it: the next load recreates it from the lake."
+    )
+    # A VARCHAR the contract made a number is no widening either.
+    text_ids = [("product_id", "character varying", 16, None, None), *PRODUCTS[1:]]
+    with pytest.raises(SchemaDriftError, match=r"\(product_id is VARCHAR\(16\) there and BIGINT"):
+        schema_changes(products, live_column_types(text_ids))
+
+
+def test_the_load_changes_the_schema_before_its_batches_and_stops_on_drift():
     s3 = boto3.client("s3", region_name="eu-west-1")
     api = RecordingDataApi({"mart_products": OLD_PRODUCTS})
     loaded = load_tables(s3, api, {"marts": MARTS}, ["mart_products"])
 
     assert loaded == {"mart_products": 1}
+    changes = schema_changes(mart_tables()["mart_products"], live_column_types(OLD_PRODUCTS))
     (added, (load_name, load)) = api.batches
-    assert added == ("add_columns_mart_products", column_additions(
-        mart_tables()["mart_products"], OLD_PRODUCTS
-    ))  # fmt: skip
+    assert added == ("add_columns_mart_products", changes.added)
+    # The widening runs on its own: Redshift alters a column's type outside a transaction.
+    assert api.statements == changes.widened
     assert load_name == "load_mart_products_1_of_1"
     # The insert names its columns: in the altered table brand and status come last.
     assert load[-1].startswith(
         "INSERT INTO mart_products (product_id, sku, product_name, brand, category_id, "
     )
 
-    drifted = RecordingDataApi({"mart_products": [*OLD_PRODUCTS, "cost"]})
-    with pytest.raises(SchemaDriftError, match="no longer has: cost;"):
-        load_tables(s3, drifted, {"marts": MARTS}, ["mart_products"])
-    assert drifted.batches == []
+    # A drifted table stops the run before any table is touched (the first would have been
+    # loaded from S3 partitions: the unstubbed client would have failed on the listing).
+    drifted = RecordingDataApi({"mart_products": [*PRODUCTS, ("cost", "numeric", None, 12, 2)]})
+    with pytest.raises(SchemaDriftError, match=r"\(cost is not in the contract any more\)"):
+        load_tables(s3, drifted, {"marts": MARTS}, ["mart_funnel_daily", "mart_products"])
+    assert (drifted.batches, drifted.statements) == ([], [])
 
 
 def test_a_complete_table_read_over_two_result_pages_is_loaded_without_alteration():
     s3 = boto3.client("s3", region_name="eu-west-1")
     data = boto3.client("redshift-data", region_name="eu-west-1")
-    columns = mart_tables()["mart_products"].column_names
     with Stubber(data) as stub:
-        _expect_live_columns(stub, "mart_products", [columns[:5], columns[5:]])
+        _expect_live_columns(stub, "mart_products", [PRODUCTS[:5], PRODUCTS[5:]])
         stub.add_response("batch_execute_statement", {"Id": "stmt-4"}, None)
         stub.add_response("describe_statement", {"Id": "stmt-4", "Status": "FINISHED"})
         runner = DataApi(data, TARGET, sleep=lambda _: None)
