@@ -124,13 +124,15 @@ def schema_changes(table: WarehouseTable, live: Mapping[str, str]) -> SchemaChan
     """The statements for a table whose live columns and types are `live` (empty: it does not
     exist yet, and the load's DDL creates it). Added columns are nullable: rows already there
     get their values when their partitions are loaded again."""
+    if not live:
+        return SchemaChanges([], [])
     problems = [
         f"{name} is not in the contract any more" for name in live if name not in table.column_names
     ]
     added, widened = [], []
     for column in table.columns:
         have = live.get(column.name)
-        if not live or have == column.type:
+        if have == column.type:
             continue
         if have is None:
             added.append(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}")

@@ -32,17 +32,17 @@ DEFAULT_TABLE_LIMIT = 100
 _LABEL_SEPARATION = 6
 # Room for the vertical scroll bar of a card whose rows scroll (tables, pivots).
 _SCROLL_BAR = 16
-# Table columns: an average character of the bold 11 px header font, with some room to spare;
-# numeric columns between these widths; the least a text column keeps before columns share
-# equally.
+# Table columns. A character of the bold 11 px header font, with some room to spare:
 _CHARACTER_PX = 7.5
+# Numeric columns between these widths (an amount needs more than a count):
 _NUMERIC_COLUMN_MIN = 56
 _AMOUNT_COLUMN_MIN = 72
 _NUMERIC_COLUMN_MAX = 96
+# The least a text column keeps before the numeric columns narrow to make room:
 _TEXT_COLUMN_MIN = 96
-# A text column's values count up to this many characters for its share of a table's room;
-# a character of the 11 px cell font, on the wide side ("medium" is 45 px), and the room a
-# cell keeps beside its text.
+# A text column needs its longest value, counted up to this many characters, at this many
+# pixels a character of the 11 px cell font (on the wide side: "medium" is 45 px), plus the
+# room a cell keeps beside its text:
 _TEXT_SHARE_MAX = 40
 _VALUE_CHARACTER_PX = 8
 _CELL_PADDING = 6

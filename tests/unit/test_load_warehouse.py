@@ -192,13 +192,7 @@ def test_load_runs_each_batch_and_waits_for_it():
         data_stub.add_response(
             "batch_execute_statement",
             {"Id": "stmt-1"},
-            {
-                "WorkgroupName": "ecommerce-dev",
-                "Database": "analytics",
-                "SecretArn": TARGET.secret_arn,
-                "Sqls": ANY,
-                "StatementName": "load_mart_funnel_daily_1_of_1",
-            },
+            {**WHERE, "Sqls": ANY, "StatementName": "load_mart_funnel_daily_1_of_1"},
         )
         data_stub.add_response("describe_statement", {"Id": "stmt-1", "Status": "STARTED"})
         data_stub.add_response("describe_statement", {"Id": "stmt-1", "Status": "FINISHED"})
