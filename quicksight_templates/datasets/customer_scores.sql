@@ -1,6 +1,8 @@
 -- The latest day's churn and CLV scores, one row per customer, with the customer's CLV decile
--- (10 = the most valuable tenth), churn probability in tenths (0 to 9) and the churn band
--- numbered in risk order, so charts list low, medium, high.
+-- among the customers who have ordered (10 = the most valuable tenth; 0 = no order yet: those
+-- are all scored as if just acquired, one value for all, which is no rank of their worth),
+-- churn probability in tenths (0 to 9) and the churn band numbered in risk order, so charts
+-- list low, medium, high.
 SELECT user_id,
        churn_probability,
        churn_band,
@@ -14,7 +16,9 @@ SELECT user_id,
        p_alive,
        expected_orders_365d,
        clv_365d,
-       NTILE(10) OVER (ORDER BY clv_365d, user_id) AS clv_decile,
+       CASE WHEN new_customer THEN 0
+            ELSE NTILE(10) OVER (PARTITION BY new_customer ORDER BY clv_365d, user_id)
+       END AS clv_decile,
        action_segment,
        new_customer
 FROM customer_scores

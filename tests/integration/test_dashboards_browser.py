@@ -241,7 +241,11 @@ def test_the_scores_dataset_holds_every_scored_customer_in_its_band(shop: Shop):
         for band, count in written["churn_band"].value_counts().items()
     }
     assert len(bands) >= 2  # the charts have more than one bar to draw
-    assert sorted(rows["clv_decile"].unique()) == list(range(1, 11))
+    # Deciles rank the customers who have ordered; those who have not are decile 0.
+    new = set(written.loc[written["new_customer"], "user_id"])
+    assert 0 < len(new) < len(written)
+    assert set(rows.loc[rows["clv_decile"] == 0, "user_id"]) == new
+    assert sorted(rows.loc[rows["clv_decile"] > 0, "clv_decile"].unique()) == list(range(1, 11))
 
 
 # --- the browser -------------------------------------------------------------------------

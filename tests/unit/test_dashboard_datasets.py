@@ -236,20 +236,24 @@ def test_scores_take_the_latest_day_with_clv_deciles_and_churn_tenths(tmp_path: 
     latest, older = date(2026, 3, 2), date(2026, 3, 1)
     scored = datetime(2026, 3, 2, 6, tzinfo=UTC)
 
-    def score(user: int, churn: float, clv: float, as_of: date) -> tuple:
+    def score(user: int, churn: float, clv: float, as_of: date, new: bool = False) -> tuple:
         return (user, churn, "high" if churn >= 0.5 else "low", 0.5, 1.0, 2.0, clv, clv,
-                "retain", "[]", False, "churn-1", "clv-1", scored, as_of)  # fmt: skip
+                "retain", "[]", new, "churn-1", "clv-1", scored, as_of)  # fmt: skip
 
     # 20 customers whose CLV is 10 x their id: deciles of two customers each.
     rows = [score(user, (user - 1) / 19, 10.0 * user, latest) for user in range(1, 21)]
+    # Three without an order yet, valued as just acquired: ranked among the 23, they would
+    # take the top decile (and push users 19 and 20 down); they are decile 0 instead.
+    rows += [score(user, 0.5, 5000.0, latest, new=True) for user in (31, 32, 33)]
     rows.append(score(99, 0.2, 5000.0, older))
     _insert(warehouse, "customer_scores", rows)
 
     result = _run(DEFINITIONS, "customer_scores", warehouse)
     by_user = {row[0]: dict(zip(result.columns, row, strict=True)) for row in result.rows}
 
-    assert sorted(by_user) == list(range(1, 21))
+    assert sorted(by_user) == [*range(1, 21), 31, 32, 33]
     assert [by_user[user]["clv_decile"] for user in (1, 2, 3, 10, 19, 20)] == [1, 1, 2, 5, 10, 10]
+    assert [by_user[user]["clv_decile"] for user in (31, 32, 33)] == [0, 0, 0]
     # churn (user - 1) / 19: user 1 -> 0.0, user 11 -> 0.526, user 20 -> 1.0 (capped into 9).
     assert [by_user[user]["churn_bucket"] for user in (1, 2, 11, 19, 20)] == [0, 0, 5, 9, 9]
     assert [by_user[user]["churn_risk"] for user in (10, 11)] == ["1 low", "3 high"]
