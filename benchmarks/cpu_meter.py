@@ -7,8 +7,9 @@ times. Spark's Python workers can outlive the daemon that forked them; init then
 and their time is gone, so a snapshot taken after they ended can come out lower than one
 taken before (a benchmark printed -0.1 CPU s for a 9.7 s run). The meter samples the tree in
 the background, follows a process it has seen even once init adopted it, and keeps each
-process's last-seen time; a process that ends is forgotten only when its parent is still in
-the tree, where its time now is.
+process's last-seen time (also through a scan that fails to read a process still running); a
+process that ends is forgotten only when its parent is still in the tree, where its time now
+is.
 """
 
 from __future__ import annotations
@@ -69,7 +70,13 @@ class CpuMeter:
                     continue
             live_pids = {pid for pid, _ in live}
             for key, seen in self._seen.items():
-                if key not in live and seen.parent not in live_pids:
+                if key in live:
+                    continue
+                if _still_running([key]):
+                    # Missed by this scan (psutil could not read it this time), not ended:
+                    # its last-seen time still counts, or the total would dip until next scan.
+                    live[key] = seen
+                elif seen.parent not in live_pids:
                     self._ended += seen.cpu
             self._seen = live
             return self._ended + sum(seen.cpu for seen in live.values())

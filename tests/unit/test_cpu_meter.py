@@ -3,6 +3,7 @@ counts a reaped child once."""
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import time
@@ -57,3 +58,31 @@ def test_an_orphan_that_init_reaps_keeps_its_time(tmp_path: Path) -> None:
     _wait_gone(orphan)
     time.sleep(0.2)  # a sample after it ended
     assert meter.seconds() - before >= BURN_S
+
+
+def test_a_running_process_a_scan_cannot_read_keeps_its_time(monkeypatch) -> None:
+    # A scan that fails to read a live process (psutil raises, e.g. while the machine is
+    # loaded) took its time out of the total until the next scan: a benchmark step once
+    # came out at -25 CPU s.
+    meter = CpuMeter(interval_s=3600)  # scans only when asked
+    burner = BURN.replace("time.sleep(1.0)", "time.sleep(60)")  # burns, then stays alive
+    child = subprocess.Popen([sys.executable, "-c", burner])
+    try:
+        deadline = time.monotonic() + 30
+        while sum(psutil.Process(child.pid).cpu_times()[:2]) < BURN_S:
+            assert time.monotonic() < deadline, "the child did not burn its CPU"
+            time.sleep(0.05)
+        read = meter.seconds()
+        original = psutil.Process.cpu_times
+
+        @functools.wraps(original)  # keeps what psutil's oneshot() calls on it
+        def unreadable_child(process: psutil.Process):
+            if process.pid == child.pid:
+                raise psutil.AccessDenied(process.pid)
+            return original(process)
+
+        monkeypatch.setattr(psutil.Process, "cpu_times", unreadable_child)
+        assert meter.seconds() >= read
+    finally:
+        child.kill()
+        child.wait()
